@@ -1,0 +1,63 @@
+package dev.sparkprop.eval;
+
+import dev.sparkprop.data.Shard;
+import dev.sparkprop.nn.Network;
+import dev.sparkprop.nn.NetworkSpec;
+import java.util.Collections;
+import java.util.Iterator;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.ejml.data.FMatrixRMaj;
+
+/** The executor side of evaluation: forward passes over a cached shard in chunks, counted. */
+public final class EvalFunction implements FlatMapFunction<Iterator<Shard>, EvalSum> {
+  private static final long serialVersionUID = 1L;
+  /** Rows per forward pass: large enough for efficient products, small enough for cache. */
+  static final int CHUNK = 500;
+  private static final ThreadLocal<Network> NETWORK = new ThreadLocal<>();
+
+  private final Broadcast<float[]> params;
+  private final NetworkSpec spec;
+
+  public EvalFunction(Broadcast<float[]> params, NetworkSpec spec) {
+    this.params = params;
+    this.spec = spec;
+  }
+
+  @Override
+  public Iterator<EvalSum> call(Iterator<Shard> shards) {
+    EvalSum sum = new EvalSum(spec.outputSize());
+    while (shards.hasNext()) evaluate(shards.next(), params.value(), network(spec), sum);
+    return Collections.singletonList(sum).iterator();
+  }
+
+  private static Network network(NetworkSpec spec) {
+    Network net = NETWORK.get();
+    if (net == null || !net.spec().equals(spec)) {
+      net = new Network(spec);
+      NETWORK.set(net);
+    }
+    return net;
+  }
+
+  /** Adds the outcome of every row of {@code shard} into {@code sum}. */
+  public static void evaluate(Shard shard, float[] params, Network net, EvalSum sum) {
+    net.setParameters(params);
+    int classes = net.spec().outputSize();
+    int[] labels = shard.labels();
+    for (int from = 0; from < shard.rows(); from += CHUNK) {
+      int n = Math.min(CHUNK, shard.rows() - from);
+      shard.copyRows(from, n, net.input(n).data);
+      sum.lossSum += net.forward(n, labels, from);
+      FMatrixRMaj probs = net.output();
+      for (int r = 0; r < n; r++) {
+        int best = 0;
+        int off = r * classes;
+        for (int j = 1; j < classes; j++) {
+          if (probs.data[off + j] > probs.data[off + best]) best = j;
+        }
+        sum.add(labels[from + r], best);
+      }
+    }
+  }
+}

@@ -1,0 +1,32 @@
+package dev.sparkprop.optim;
+
+/** RMSprop: {@code s = rho s + (1 - rho) g^2; p -= lr g / (sqrt(s) + eps)}. */
+public final class RmsProp implements Optimizer {
+  private final float rho;
+  private final float eps;
+  private float[] meanSquare;
+
+  public RmsProp(double rho, double eps) {
+    if (!(rho >= 0 && rho < 1)) throw new IllegalArgumentException("rmsprop.rho must be in [0, 1), got " + rho);
+    if (!(eps > 0)) throw new IllegalArgumentException("eps must be positive, got " + eps);
+    this.rho = (float) rho;
+    this.eps = (float) eps;
+  }
+
+  @Override
+  public void step(float[] params, float[] grad, double lr) {
+    if (meanSquare == null) meanSquare = new float[params.length];
+    float a = (float) lr;
+    float[] s = meanSquare;
+    for (int i = 0; i < params.length; i++) {
+      float g = grad[i];
+      s[i] = rho * s[i] + (1f - rho) * g * g;
+      params[i] -= a * g / ((float) Math.sqrt(s[i]) + eps);
+    }
+  }
+
+  @Override
+  public String describe() {
+    return "rmsprop(rho=" + rho + ", eps=" + eps + ")";
+  }
+}

@@ -1,0 +1,183 @@
+package dev.sparkprop.train;
+
+import dev.sparkprop.data.BatchLayout;
+import dev.sparkprop.data.DataSpec;
+import dev.sparkprop.data.Shard;
+import dev.sparkprop.eval.EvalFunction;
+import dev.sparkprop.eval.EvalSum;
+import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.optim.LearningRate;
+import dev.sparkprop.optim.Optimizer;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+
+/**
+ * Synchronous data-parallel mini-batch training on Spark.
+ *
+ * <p>Each step: broadcast the parameters; every partition computes the gradient sum of its rows
+ * of the step's global batch ({@link StepFunction}); the sums come back in partition order and
+ * are added on the driver in that order; the driver divides by the step's row count and applies
+ * the optimizer. Adding in partition order (not in task completion order, as {@code reduce} and
+ * {@code treeAggregate} do) makes the result bit-identical from run to run, and when Spark
+ * retries a task or recomputes a lost partition.
+ */
+public final class DistributedTrainer {
+  private final JavaSparkContext jsc;
+  private final TrainConfig cfg;
+  private final PrintStream log;
+
+  public DistributedTrainer(JavaSparkContext jsc, TrainConfig cfg, PrintStream log) {
+    this.jsc = jsc;
+    this.cfg = cfg;
+    this.log = log;
+  }
+
+  /** Number of partitions to use: the config's, or Spark's default parallelism. */
+  public int partitions() {
+    return cfg.partitions() > 0 ? cfg.partitions() : jsc.defaultParallelism();
+  }
+
+  /**
+   * Trains from the configured initial weights.
+   *
+   * @param run where to write metrics (may be null)
+   */
+  public TrainResult fit(DataSpec train, DataSpec test, RunDirectory run) throws IOException {
+    NetworkSpec spec = cfg.spec();
+    int trainRows = used(train.count, cfg.trainLimit());
+    int testRows = used(test.count, cfg.testLimit());
+    int parts = partitions();
+    BatchLayout layout = new BatchLayout(trainRows, cfg.batchSize(), parts);
+    log.printf("network %s, %d parameters; %d training rows in %d partitions, batch %d (%d steps an epoch); "
+        + "%d test rows%n", spec, spec.numParams(), trainRows, parts, cfg.batchSize(), layout.numBatches(), testRows);
+    JavaRDD<Shard> trainShards = TrainingData.batches(jsc, train, trainRows, layout, cfg.classes(), "training", log);
+    JavaRDD<Shard> testShards = TrainingData.ranges(jsc, test, testRows, parts, cfg.classes(), "test", log);
+    try {
+      return loop(spec, layout, trainShards, testShards, run);
+    } finally {
+      trainShards.unpersist(false);
+      testShards.unpersist(false);
+    }
+  }
+
+  private static int used(int count, int limit) {
+    return limit > 0 ? Math.min(limit, count) : count;
+  }
+
+  private TrainResult loop(NetworkSpec spec, BatchLayout layout, JavaRDD<Shard> trainShards,
+      JavaRDD<Shard> testShards, RunDirectory run) throws IOException {
+    float[] params = cfg.initializer().initialize(spec, cfg.seed());
+    Optimizer optimizer = cfg.optimizer();
+    LearningRate schedule = cfg.learningRate();
+    log.printf("optimizer %s, learning rate %s, init %s, shuffle %s, seed %d%n", optimizer.describe(),
+        schedule, cfg.initializer(), cfg.shuffle(), cfg.seed());
+    int steps = layout.numBatches();
+    long totalSteps = (long) steps * cfg.epochs();
+    float[] grad = new float[spec.numParams()];
+    List<EpochMetrics> history = new ArrayList<>();
+    EvalSum lastEval = null;
+    for (int epoch = 0; epoch < cfg.epochs(); epoch++) {
+      log.printf("Epoch %d%n", epoch + 1);
+      long t0 = System.nanoTime();
+      double lossSum = 0;
+      long rowsSeen = 0;
+      double lr = 0;
+      for (int k = 0; k < steps; k++) {
+        long globalStep = (long) epoch * steps + k;
+        jsc.setJobDescription("epoch " + (epoch + 1) + " step " + (k + 1) + "/" + steps);
+        Broadcast<float[]> bc = jsc.broadcast(params.clone());
+        List<GradientSum> sums;
+        try {
+          sums = trainShards.mapPartitions(new StepFunction(bc, spec, layout, cfg.shuffle(), cfg.seed(), epoch, k)).collect();
+        } finally {
+          destroy(bc);
+        }
+        int n = addInOrder(sums, grad);
+        if (n != layout.batchRows(k)) {
+          throw new IllegalStateException("step " + k + " of epoch " + (epoch + 1) + " saw " + n
+              + " rows, the batch has " + layout.batchRows(k) + "; a shard is missing rows");
+        }
+        double stepLoss = 0;
+        for (GradientSum s : sums) stepLoss += s.lossSum;
+        checkFinite(stepLoss, grad, epoch, k);
+        float inv = 1f / n;
+        for (int i = 0; i < grad.length; i++) grad[i] *= inv;
+        lr = schedule.at(globalStep, steps, totalSteps);
+        optimizer.step(params, grad, lr);
+        lossSum += stepLoss;
+        rowsSeen += n;
+        if (k % cfg.logEvery() == 0) log.printf("loss at batch %d: %.2f%n", k, stepLoss / n);
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      double testLoss = Double.NaN;
+      double testAcc = Double.NaN;
+      double evalSeconds = 0;
+      boolean last = epoch == cfg.epochs() - 1;
+      if (last || (epoch + 1) % cfg.evalEvery() == 0) {
+        long e0 = System.nanoTime();
+        jsc.setJobDescription("evaluate epoch " + (epoch + 1));
+        lastEval = evaluate(testShards, params, spec);
+        evalSeconds = (System.nanoTime() - e0) / 1e9;
+        testLoss = lastEval.meanLoss();
+        testAcc = lastEval.accuracy();
+      }
+      EpochMetrics m = new EpochMetrics(epoch + 1, lossSum / rowsSeen, testLoss, testAcc, seconds,
+          rowsSeen / seconds, evalSeconds, lr);
+      history.add(m);
+      log.printf("epoch %d: train loss %.4f, test loss %.4f, test accuracy %.4f, %.1f s, %.0f samples/s (eval %.1f s)%n",
+          m.epoch(), m.trainLoss(), m.testLoss(), m.testAccuracy(), m.epochSeconds(), m.samplesPerSecond(), evalSeconds);
+      if (run != null) run.writeMetrics(history);
+    }
+    jsc.setJobDescription(null);
+    return new TrainResult(params, history, lastEval);
+  }
+
+  /** Sums the partitions' gradients into {@code grad} in partition order; returns the row count. */
+  static int addInOrder(List<GradientSum> sums, float[] grad) {
+    java.util.Arrays.fill(grad, 0f);
+    int n = 0;
+    for (GradientSum s : sums) {
+      if (s.rows == 0) continue;
+      float[] g = s.grad;
+      for (int i = 0; i < grad.length; i++) grad[i] += g[i];
+      n += s.rows;
+    }
+    return n;
+  }
+
+  private static void checkFinite(double loss, float[] grad, int epoch, int step) {
+    boolean ok = Double.isFinite(loss);
+    for (int i = 0; ok && i < grad.length; i++) ok = Float.isFinite(grad[i]);
+    if (!ok) {
+      throw new DivergenceException("training diverged at epoch " + (epoch + 1) + " batch " + step
+          + ": the " + (Double.isFinite(loss) ? "gradient" : "loss") + " is NaN or infinite; "
+          + "lower lr, or use a schedule with warm-up (lr.warmup.steps)");
+    }
+  }
+
+  /** Forward pass of the test shards on the executors; counts merged in partition order. */
+  public EvalSum evaluate(JavaRDD<Shard> shards, float[] params, NetworkSpec spec) {
+    Broadcast<float[]> bc = jsc.broadcast(params.clone());
+    try {
+      EvalSum total = new EvalSum(spec.outputSize());
+      for (EvalSum s : shards.mapPartitions(new EvalFunction(bc, spec)).collect()) total.merge(s);
+      return total;
+    } finally {
+      destroy(bc);
+    }
+  }
+
+  /**
+   * Removes the broadcast from every executor before returning. The non-blocking {@code destroy()}
+   * races with Spark's ContextCleaner, which removes the same blocks once the Broadcast object is
+   * garbage (seen here: "Error cleaning broadcast" every few hundred steps).
+   */
+  private static void destroy(Broadcast<?> bc) {
+    bc.destroy(true);
+  }
+}

@@ -1,0 +1,81 @@
+package dev.sparkprop.train;
+
+import dev.sparkprop.data.BatchLayout;
+import dev.sparkprop.data.Shard;
+import dev.sparkprop.nn.Network;
+import dev.sparkprop.nn.NetworkSpec;
+import java.util.Collections;
+import java.util.Iterator;
+import org.apache.spark.api.java.function.FlatMapFunction;
+import org.apache.spark.broadcast.Broadcast;
+
+/**
+ * The executor side of one training step: the gradient sum of this partition's rows of global
+ * batch {@code step} of epoch {@code epoch}. It depends only on the broadcast parameters, the
+ * cached shard and the step, so a retried or recomputed task returns the same bits.
+ */
+final class StepFunction implements FlatMapFunction<Iterator<Shard>, GradientSum> {
+  private static final long serialVersionUID = 1L;
+
+  private final Broadcast<float[]> params;
+  private final NetworkSpec spec;
+  private final BatchLayout layout;
+  private final boolean shuffle;
+  private final long seed;
+  private final int epoch;
+  private final int step;
+
+  StepFunction(Broadcast<float[]> params, NetworkSpec spec, BatchLayout layout, boolean shuffle,
+      long seed, int epoch, int step) {
+    this.params = params;
+    this.spec = spec;
+    this.layout = layout;
+    this.shuffle = shuffle;
+    this.seed = seed;
+    this.epoch = epoch;
+    this.step = step;
+  }
+
+  @Override
+  public Iterator<GradientSum> call(Iterator<Shard> shards) {
+    if (!shards.hasNext()) return Collections.emptyIterator();
+    Shard shard = shards.next();
+    return Collections.singletonList(compute(shard, params.value(), spec, layout, shuffle, seed, epoch, step)).iterator();
+  }
+
+  /** The step's gradient sum for one shard; also used directly by tests and single-process runs. */
+  static GradientSum compute(Shard shard, float[] params, NetworkSpec spec, BatchLayout layout,
+      boolean shuffle, long seed, int epoch, int step) {
+    Workspace ws = Workspace.get(spec);
+    Network net = ws.network;
+    int p = shard.partition();
+    int rows;
+    int[] labels;
+    int labelOffset;
+    if (!shuffle) {
+      // Every full batch gives partition p the same chunk size, and only the last batch can be
+      // short, so chunk k starts at k * (full chunk size).
+      int full = layout.batchRows(0) == layout.batchSize()
+          ? (int) ((long) (p + 1) * layout.batchSize() / layout.partitions() - (long) p * layout.batchSize() / layout.partitions())
+          : 0;
+      int start = step * full;
+      rows = layout.chunkRows(step, p);
+      if (rows == 0) return GradientSum.empty();
+      shard.copyRows(start, rows, net.input(rows).data);
+      labels = shard.labels();
+      labelOffset = start;
+    } else {
+      Shard.ShuffledBatches sb = shard.shuffled(layout, seed, epoch);
+      int from = sb.starts[step];
+      rows = sb.starts[step + 1] - from;
+      if (rows == 0) return GradientSum.empty();
+      labels = ws.labels(rows);
+      shard.gatherRows(sb.order, from, rows, net.input(rows).data, labels);
+      labelOffset = 0;
+    }
+    net.setParameters(params);
+    float[] grad = new float[spec.numParams()]; // the task's result: sent to the driver
+    double loss = net.forwardBackward(rows, labels, labelOffset, grad);
+    return new GradientSum(grad, loss, rows);
+  }
+}

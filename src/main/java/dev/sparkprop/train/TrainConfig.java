@@ -1,0 +1,313 @@
+package dev.sparkprop.train;
+
+import dev.sparkprop.nn.Activation;
+import dev.sparkprop.nn.Initializer;
+import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.optim.Adam;
+import dev.sparkprop.optim.LearningRate;
+import dev.sparkprop.optim.Momentum;
+import dev.sparkprop.optim.Optimizer;
+import dev.sparkprop.optim.RmsProp;
+import dev.sparkprop.optim.Sgd;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Properties;
+
+/**
+ * The training job's configuration: every key, its default and its meaning in {@link #KEYS};
+ * parsed and checked before Spark starts. Unknown keys, wrong types and impossible values are
+ * refused with the key's name.
+ */
+public final class TrainConfig {
+  /** A documented key with its default ("" means unset). */
+  public record Key(String name, String defaultValue, String doc) {}
+
+  public static final List<Key> KEYS = List.of(
+      new Key("train.path", "data/mnist", "folder with the training IDX pair train-images-idx3-ubyte, train-labels-idx1-ubyte (plain or .gz); any Hadoop FileSystem URI"),
+      new Key("test.path", "data/mnist", "folder with the test IDX pair t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte"),
+      new Key("train.limit", "0", "use only the first N training rows (0 = all)"),
+      new Key("test.limit", "0", "use only the first N test rows (0 = all)"),
+      new Key("classes", "10", "number of classes; labels must lie in [0, classes)"),
+      new Key("layers", "784,512,10", "layer sizes, input first; the first must equal the pixels per image, the last the class count"),
+      new Key("activation", "relu", "hidden-layer activation: relu, sigmoid, tanh, identity, softmax (the output layer is softmax)"),
+      new Key("init", "he", "weight initialiser: he, he_uniform, glorot, glorot_normal, uniform (biases start at 0)"),
+      new Key("init.low", "0", "lower bound of init=uniform"),
+      new Key("init.high", "0.1", "upper bound of init=uniform"),
+      new Key("seed", "42", "seed of the initialiser and of the shuffle"),
+      new Key("epochs", "10", "passes over the training set"),
+      new Key("batch.size", "128", "rows in one global mini-batch (split across the partitions)"),
+      new Key("shuffle", "true", "draw a new permutation of the training rows every epoch from (seed, epoch); false = file order, like the notebook"),
+      new Key("optimizer", "nesterov", "sgd, momentum, nesterov, rmsprop or adam"),
+      new Key("lr", "0.05", "base learning rate"),
+      new Key("momentum", "0.9", "momentum of optimizer=momentum and nesterov"),
+      new Key("rmsprop.rho", "0.9", "decay of the squared-gradient average of rmsprop"),
+      new Key("adam.beta1", "0.9", "Adam's first-moment decay"),
+      new Key("adam.beta2", "0.999", "Adam's second-moment decay"),
+      new Key("eps", "1e-8", "epsilon of rmsprop and adam"),
+      new Key("lr.schedule", "cosine", "constant, step (lr * lr.gamma every lr.step.epochs) or cosine (down to lr.min over the run)"),
+      new Key("lr.gamma", "0.1", "factor of the step schedule"),
+      new Key("lr.step.epochs", "5", "epochs between decays of the step schedule"),
+      new Key("lr.min", "0", "final rate of the cosine schedule"),
+      new Key("lr.warmup.steps", "0", "steps of linear warm-up at the start"),
+      new Key("partitions", "0", "partitions of the cached training set (0 = Spark's default parallelism)"),
+      new Key("eval.every", "1", "evaluate on the test set every N epochs (the last epoch always)"),
+      new Key("log.every", "100", "print the loss every N batches"),
+      new Key("out", "", "run directory for metrics.csv, config.properties and the model (default runs/<timestamp>)"));
+
+  private static final Map<String, Key> BY_NAME = new LinkedHashMap<>();
+
+  static {
+    for (Key k : KEYS) BY_NAME.put(k.name(), k);
+  }
+
+  private final Map<String, String> values;
+
+  private TrainConfig(Map<String, String> values) {
+    this.values = values;
+  }
+
+  /** Defaults, then {@code props} on top; refuses unknown keys and checks every value. */
+  public static TrainConfig of(Properties props) {
+    Map<String, String> v = new LinkedHashMap<>();
+    for (Key k : KEYS) v.put(k.name(), k.defaultValue());
+    for (String name : props.stringPropertyNames()) {
+      if (!BY_NAME.containsKey(name)) {
+        throw new ConfigException("unknown config key '" + name + "'" + suggestion(name)
+            + "; the keys are listed in README.md (Configuration)");
+      }
+      v.put(name, props.getProperty(name).trim());
+    }
+    TrainConfig c = new TrainConfig(v);
+    c.validate();
+    return c;
+  }
+
+  private static String suggestion(String name) {
+    String best = null;
+    int bestD = 4;
+    for (String k : BY_NAME.keySet()) {
+      int d = editDistance(name, k);
+      if (d < bestD) {
+        bestD = d;
+        best = k;
+      }
+    }
+    return best == null ? "" : " (did you mean '" + best + "'?)";
+  }
+
+  private static int editDistance(String a, String b) {
+    int[] prev = new int[b.length() + 1];
+    int[] cur = new int[b.length() + 1];
+    for (int j = 0; j <= b.length(); j++) prev[j] = j;
+    for (int i = 1; i <= a.length(); i++) {
+      cur[0] = i;
+      for (int j = 1; j <= b.length(); j++) {
+        int sub = prev[j - 1] + (a.charAt(i - 1) == b.charAt(j - 1) ? 0 : 1);
+        cur[j] = Math.min(sub, Math.min(prev[j] + 1, cur[j - 1] + 1));
+      }
+      int[] t = prev;
+      prev = cur;
+      cur = t;
+    }
+    return prev[b.length()];
+  }
+
+  /** Parses every typed value once, so that a bad one fails now, before Spark starts. */
+  private void validate() {
+    spec();
+    initializer();
+    seed();
+    positive("epochs");
+    positive("batch.size");
+    bool("shuffle");
+    optimizer();
+    learningRate();
+    nonNegative("partitions");
+    nonNegative("train.limit");
+    nonNegative("test.limit");
+    positive("eval.every");
+    positive("log.every");
+    if (positive("classes") < 2) throw new ConfigException("classes: need at least 2, got " + get("classes"));
+    int[] sizes = spec().sizes();
+    if (sizes[sizes.length - 1] != classes()) {
+      throw new ConfigException("layers: the last size is " + sizes[sizes.length - 1]
+          + " but classes is " + classes() + "; the output layer needs one unit per class");
+    }
+  }
+
+  public String get(String key) {
+    if (!BY_NAME.containsKey(key)) throw new IllegalArgumentException("no config key " + key);
+    return values.get(key);
+  }
+
+  /** The resolved configuration, every key, in {@link #KEYS} order. */
+  public Map<String, String> resolved() {
+    return new LinkedHashMap<>(values);
+  }
+
+  private long integer(String key) {
+    try {
+      return Long.parseLong(get(key));
+    } catch (NumberFormatException e) {
+      throw new ConfigException(key + ": expected an integer, got '" + get(key) + "'");
+    }
+  }
+
+  private int positive(String key) {
+    long v = integer(key);
+    if (v <= 0 || v > Integer.MAX_VALUE) throw new ConfigException(key + ": must be a positive integer, got " + get(key));
+    return (int) v;
+  }
+
+  private int nonNegative(String key) {
+    long v = integer(key);
+    if (v < 0 || v > Integer.MAX_VALUE) throw new ConfigException(key + ": must be 0 or a positive integer, got " + get(key));
+    return (int) v;
+  }
+
+  private double number(String key) {
+    double d;
+    try {
+      d = Double.parseDouble(get(key));
+    } catch (NumberFormatException e) {
+      throw new ConfigException(key + ": expected a number, got '" + get(key) + "'");
+    }
+    if (!Double.isFinite(d)) throw new ConfigException(key + ": must be finite, got " + get(key));
+    return d;
+  }
+
+  private boolean bool(String key) {
+    String s = get(key).toLowerCase(Locale.ROOT);
+    if (s.equals("true")) return true;
+    if (s.equals("false")) return false;
+    throw new ConfigException(key + ": expected true or false, got '" + get(key) + "'");
+  }
+
+  private <T> T wrap(String key, java.util.function.Supplier<T> f) {
+    try {
+      return f.get();
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(key + ": " + e.getMessage());
+    }
+  }
+
+  public NetworkSpec spec() {
+    String[] parts = get("layers").split(",");
+    int[] sizes = new int[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      try {
+        sizes[i] = Integer.parseInt(parts[i].trim());
+      } catch (NumberFormatException e) {
+        throw new ConfigException("layers: expected comma-separated integers like 784,512,10, got '" + get("layers") + "'");
+      }
+    }
+    Activation hidden = wrap("activation", () -> Activation.parse(get("activation")));
+    return wrap("layers", () -> NetworkSpec.of(sizes, hidden));
+  }
+
+  public Initializer initializer() {
+    Initializer.Kind kind = wrap("init", () -> Initializer.parseKind(get("init")));
+    double low = number("init.low");
+    double high = number("init.high");
+    return wrap("init.low", () -> new Initializer(kind, low, high));
+  }
+
+  public long seed() {
+    return integer("seed");
+  }
+
+  public int epochs() {
+    return positive("epochs");
+  }
+
+  public int batchSize() {
+    return positive("batch.size");
+  }
+
+  public boolean shuffle() {
+    return bool("shuffle");
+  }
+
+  public int partitions() {
+    return nonNegative("partitions");
+  }
+
+  public int trainLimit() {
+    return nonNegative("train.limit");
+  }
+
+  public int testLimit() {
+    return nonNegative("test.limit");
+  }
+
+  public int classes() {
+    return positive("classes");
+  }
+
+  public int evalEvery() {
+    return positive("eval.every");
+  }
+
+  public int logEvery() {
+    return positive("log.every");
+  }
+
+  /** A new optimizer with fresh state. */
+  public Optimizer optimizer() {
+    String name = get("optimizer").toLowerCase(Locale.ROOT);
+    switch (name) {
+      case "sgd":
+        return new Sgd();
+      case "momentum":
+        return wrap("momentum", () -> new Momentum(number("momentum"), false));
+      case "nesterov":
+        return wrap("momentum", () -> new Momentum(number("momentum"), true));
+      case "rmsprop":
+        return wrap("rmsprop.rho", () -> new RmsProp(number("rmsprop.rho"), number("eps")));
+      case "adam":
+        return wrap("adam.beta1", () -> new Adam(number("adam.beta1"), number("adam.beta2"), number("eps")));
+      default:
+        throw new ConfigException("optimizer: unknown '" + get("optimizer")
+            + "'; expected one of sgd, momentum, nesterov, rmsprop, adam");
+    }
+  }
+
+  public LearningRate learningRate() {
+    double lr = number("lr");
+    if (!(lr > 0)) throw new ConfigException("lr: the learning rate must be positive, got " + get("lr"));
+    LearningRate.Kind kind;
+    try {
+      kind = LearningRate.Kind.valueOf(get("lr.schedule").toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("lr.schedule: unknown '" + get("lr.schedule") + "'; expected constant, step or cosine");
+    }
+    long warmup = integer("lr.warmup.steps");
+    int every = positive("lr.step.epochs");
+    return wrap("lr.schedule", () -> new LearningRate(kind, lr, number("lr.gamma"), every, number("lr.min"), warmup));
+  }
+
+  /** The run directory: {@code out}, or {@code runs/<timestamp>} when unset. */
+  public String outDir() {
+    String out = get("out");
+    if (!out.isEmpty()) return out;
+    return "runs/" + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+  }
+
+  /** Returns a copy with some keys replaced (checked like any other value). */
+  public TrainConfig with(String... keyValues) {
+    Properties p = new Properties();
+    for (Map.Entry<String, String> e : values.entrySet()) p.setProperty(e.getKey(), e.getValue());
+    for (int i = 0; i < keyValues.length; i += 2) p.setProperty(keyValues[i], keyValues[i + 1]);
+    return of(p);
+  }
+
+  /** Human-readable resolved configuration, one {@code key=value} per line. */
+  public List<String> lines() {
+    List<String> out = new ArrayList<>();
+    for (Map.Entry<String, String> e : values.entrySet()) out.add(e.getKey() + "=" + e.getValue());
+    return out;
+  }
+}

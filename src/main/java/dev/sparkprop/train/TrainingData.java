@@ -1,0 +1,70 @@
+package dev.sparkprop.train;
+
+import dev.sparkprop.data.DataSpec;
+import dev.sparkprop.data.Shard;
+import dev.sparkprop.data.ShardReader;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.storage.RDDInfo;
+import org.apache.spark.storage.StorageLevel;
+
+/**
+ * Builds the cached RDD of {@link Shard}s, one per partition, read by the executors themselves
+ * from the files (so no data travels inside tasks, and a lost block is rebuilt from the files),
+ * then checks that every partition really is in storage memory.
+ */
+public final class TrainingData {
+  private TrainingData() {}
+
+  /** Training shards: partition p holds its chunk of every global batch. */
+  public static JavaRDD<Shard> batches(JavaSparkContext jsc, DataSpec data, int rows,
+      dev.sparkprop.data.BatchLayout layout, int classes, String name, PrintStream log) {
+    return load(jsc, data, rows, layout.partitions(), ShardReader.batches(layout), classes, name, log);
+  }
+
+  /** Evaluation shards: contiguous ranges of rows. */
+  public static JavaRDD<Shard> ranges(JavaSparkContext jsc, DataSpec data, int rows, int partitions,
+      int classes, String name, PrintStream log) {
+    return load(jsc, data, rows, partitions, ShardReader.ranges(rows, partitions), classes, name, log);
+  }
+
+  private static JavaRDD<Shard> load(JavaSparkContext jsc, DataSpec data, int rows, int partitions,
+      ShardReader.Assignment assignment, int classes, String name, PrintStream log) {
+    List<Integer> ids = new ArrayList<>();
+    for (int p = 0; p < partitions; p++) ids.add(p);
+    String images = data.imagesPath;
+    String labels = data.labelsPath;
+    int features = data.features;
+    JavaRDD<Shard> shards = jsc.parallelize(ids, partitions)
+        .mapPartitionsWithIndex((p, it) -> Collections.singletonList(
+            ShardReader.read(images, labels, classes, rows, features, p, assignment)).iterator(), true)
+        .setName(name + " shards (" + rows + " rows, " + partitions + " partitions)")
+        .persist(StorageLevel.MEMORY_ONLY());
+    long count = shards.count();
+    if (count != partitions) throw new IllegalStateException(name + ": expected " + partitions + " shards, got " + count);
+    checkCached(jsc, shards, name, log);
+    return shards;
+  }
+
+  /** A block that does not fit in storage memory would be re-read from the files at every step: say so loudly. */
+  private static void checkCached(JavaSparkContext jsc, JavaRDD<Shard> rdd, String name, PrintStream log) {
+    for (RDDInfo info : jsc.sc().getRDDStorageInfo()) {
+      if (info.id() != rdd.id()) continue;
+      if (info.numCachedPartitions() < info.numPartitions()) {
+        log.printf("WARNING: only %d of %d partitions of the %s set fit in storage memory (%.1f MB cached); "
+            + "the others are re-read from the files at EVERY step. Give the executors more memory "
+            + "(spark.executor.memory / spark.driver.memory in local mode) or use more executors.%n",
+            info.numCachedPartitions(), info.numPartitions(), name, info.memSize() / 1e6);
+      } else {
+        log.printf("cached %s set: %d partitions, %.1f MB in executor memory%n",
+            name, info.numPartitions(), info.memSize() / 1e6);
+      }
+      return;
+    }
+    log.printf("WARNING: the %s set is not in Spark's storage at all; every step will re-read the files%n", name);
+  }
+}

@@ -1,0 +1,82 @@
+package dev.sparkprop.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkprop.train.TestData;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.spark.SparkContext$;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** Bad configuration is refused with the key's name, exit code 2, before Spark starts. */
+class TrainArgumentsTest {
+  @TempDir Path dir;
+
+  private String[] errOf(String... args) {
+    PrintStream savedErr = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    int code;
+    try {
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      code = Train.run(args, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    } finally {
+      System.setErr(savedErr);
+    }
+    return new String[] {String.valueOf(code), err.toString(StandardCharsets.UTF_8)};
+  }
+
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "lerning.rate=0.1 | unknown config key 'lerning.rate'",
+      "lr=-0.1 | lr: the learning rate must be positive",
+      "lr=fast | lr: expected a number, got 'fast'",
+      "batch.size=0 | batch.size: must be a positive integer, got 0",
+      "epochs=ten | epochs: expected an integer, got 'ten'",
+      "shuffle=yes | shuffle: expected true or false",
+      "optimizer=lbfgs | optimizer: unknown 'lbfgs'",
+      "activation=gelu | activation: unknown activation 'gelu'",
+      "layers=784,512,7 | layers: the last size is 7 but classes is 10",
+      "layers=784 | layers: need at least an input and an output size",
+      "momentum=1.5 | momentum: momentum must be in [0, 1)",
+      "lr.schedule=linear | lr.schedule: unknown 'linear'"})
+  void impossibleValuesAreRefusedWithTheKeyBeforeSparkStarts(String arg, String message) {
+    String[] r = errOf(arg, "train.path=" + dir, "test.path=" + dir);
+    assertEquals("2", r[0], r[1]);
+    assertTrue(r[1].contains(message), "expected '" + message + "' in: " + r[1]);
+    assertTrue(SparkContext$.MODULE$.getActive().isEmpty(), "no SparkContext was started");
+  }
+
+  @Test
+  void layerSizesThatDoNotMatchTheDataAreRefused() {
+    String mnist = TestData.mnistDir().toString();
+    String[] r = errOf("layers=700,512,10", "train.path=" + mnist, "test.path=" + mnist);
+    assertEquals("2", r[0], r[1]);
+    assertTrue(r[1].contains("layers: the first size is 700 but the images have 784"), r[1]);
+    assertTrue(SparkContext$.MODULE$.getActive().isEmpty());
+  }
+
+  @Test
+  void missingDataFolderNamesThePathAndTheFix() {
+    String[] r = errOf("train.path=" + dir.resolve("nope"));
+    assertEquals("1", r[0], r[1]);
+    assertTrue(r[1].contains(dir.resolve("nope").toString()) && r[1].contains("fetch-mnist"), r[1]);
+  }
+
+  @Test
+  void configFileIsReadAndArgumentsOverrideIt() throws Exception {
+    Path conf = dir.resolve("job.properties");
+    Files.writeString(conf, "epochs=3\nbogus.key=1\n");
+    String[] r = errOf("--config", conf.toString());
+    assertEquals("2", r[0]);
+    assertTrue(r[1].contains("unknown config key 'bogus.key'"), r[1]);
+    String[] missing = errOf("--config", dir.resolve("absent.properties").toString());
+    assertTrue(missing[1].contains("no such file"), missing[1]);
+  }
+}

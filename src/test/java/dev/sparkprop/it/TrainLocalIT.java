@@ -1,0 +1,70 @@
+package dev.sparkprop.it;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkprop.train.TestData;
+import java.io.File;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * End to end through the real entry point: submit/spark-submit (the launcher and SparkSubmit from
+ * the packaged Spark runtime) with the packaged application jar, on local[2], real MNIST.
+ */
+class TrainLocalIT {
+  @TempDir Path out;
+
+  @Test
+  void oneEpochOfTheDefaultConfigReaches95PercentAndWritesMetrics() throws Exception {
+    Path root = TestData.projectDir();
+    TestData.mnistDir();
+    List<String> cmd = new ArrayList<>(List.of(root.resolve("submit/spark-submit").toString(),
+        "--master", "local[2]", "--class", "dev.sparkprop.cli.Train", "--jars", libJars(root),
+        root.resolve("target/sparkprop.jar").toString(),
+        "--config", root.resolve("conf/mnist-mlp.properties").toString(),
+        "epochs=1", "out=" + out.resolve("run"),
+        "train.path=" + root.resolve("data/mnist"), "test.path=" + root.resolve("data/mnist")));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().remove("SPARK_HOME"); // the packaged runtime, whatever the developer's shell has
+    pb.environment().remove("SPARK_CONF_DIR");
+    Path log = out.resolve("log.txt");
+    pb.redirectOutput(log.toFile());
+    Process p = pb.start();
+    try {
+      assertTrue(p.waitFor(15, TimeUnit.MINUTES), "training did not finish in 15 minutes");
+    } finally {
+      p.destroyForcibly();
+    }
+    String text = Files.readString(log, StandardCharsets.UTF_8);
+    System.out.println(text);
+    assertEquals(0, p.exitValue(), text);
+    Matcher m = Pattern.compile("epoch 1: train loss [0-9.]+, test loss [0-9.]+, test accuracy ([0-9.]+)").matcher(text);
+    assertTrue(m.find(), "no epoch line in:\n" + text);
+    double acc = Double.parseDouble(m.group(1));
+    assertTrue(acc >= 0.95, "test accuracy after one epoch " + acc);
+    assertTrue(text.contains("loss at batch 0:") && text.contains("loss at batch 400:"), text);
+    List<String> metrics = Files.readAllLines(out.resolve("run/metrics.csv"));
+    assertEquals("epoch,train_loss,test_loss,test_accuracy,epoch_seconds,samples_per_second,eval_seconds,lr", metrics.get(0));
+    assertEquals(2, metrics.size(), metrics.toString());
+    assertTrue(metrics.get(1).startsWith("1,"), metrics.get(1));
+    assertTrue(Files.isRegularFile(out.resolve("run/config.properties")));
+    assertTrue(Files.size(out.resolve("run/model/dense_0_W.npy")) > 784 * 512 * 4);
+  }
+
+  private static String libJars(Path root) throws Exception {
+    StringBuilder sb = new StringBuilder();
+    File[] jars = root.resolve("target/lib").toFile().listFiles((d, n) -> n.endsWith(".jar"));
+    assertTrue(jars != null && jars.length > 0, "target/lib is empty: run mvn package");
+    for (File f : jars) sb.append(sb.length() == 0 ? "" : ",").append(f.getAbsolutePath());
+    return sb.toString();
+  }
+}

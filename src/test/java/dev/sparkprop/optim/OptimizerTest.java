@@ -1,0 +1,116 @@
+package dev.sparkprop.optim;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import org.junit.jupiter.api.Test;
+
+/** Each optimizer against its textbook formula, written out independently in double. */
+class OptimizerTest {
+  private static final float[] G1 = {0.5f, -1.0f, 2.0f};
+  private static final float[] G2 = {-0.25f, 0.5f, 1.0f};
+
+  @Test
+  void sgdSubtractsLearningRateTimesGradient() {
+    float[] p = {1f, 2f, 3f};
+    new Sgd().step(p, G1, 0.1);
+    assertArray(new double[] {0.95, 2.1, 2.8}, p);
+  }
+
+  @Test
+  void momentumAccumulatesVelocity() {
+    float[] p = {0f, 0f, 0f};
+    Momentum opt = new Momentum(0.9, false);
+    opt.step(p, G1, 0.1);
+    opt.step(p, G2, 0.1);
+    double[] expected = new double[3];
+    for (int i = 0; i < 3; i++) {
+      double v1 = G1[i];
+      double v2 = 0.9 * v1 + G2[i];
+      expected[i] = -0.1 * v1 - 0.1 * v2;
+    }
+    assertArray(expected, p);
+  }
+
+  @Test
+  void nesterovLooksAhead() {
+    float[] p = {0f, 0f, 0f};
+    Momentum opt = new Momentum(0.9, true);
+    opt.step(p, G1, 0.1);
+    opt.step(p, G2, 0.1);
+    double[] expected = new double[3];
+    for (int i = 0; i < 3; i++) {
+      double v1 = G1[i];
+      double v2 = 0.9 * v1 + G2[i];
+      expected[i] = -0.1 * (G1[i] + 0.9 * v1) - 0.1 * (G2[i] + 0.9 * v2);
+    }
+    assertArray(expected, p);
+  }
+
+  @Test
+  void rmsPropScalesByRootMeanSquare() {
+    float[] p = {0f, 0f, 0f};
+    RmsProp opt = new RmsProp(0.9, 1e-8);
+    opt.step(p, G1, 0.01);
+    opt.step(p, G2, 0.01);
+    double[] expected = new double[3];
+    for (int i = 0; i < 3; i++) {
+      double s1 = 0.1 * G1[i] * G1[i];
+      double s2 = 0.9 * s1 + 0.1 * G2[i] * G2[i];
+      expected[i] = -0.01 * G1[i] / (Math.sqrt(s1) + 1e-8) - 0.01 * G2[i] / (Math.sqrt(s2) + 1e-8);
+    }
+    assertArray(expected, p);
+  }
+
+  @Test
+  void adamWithBiasCorrection() {
+    float[] p = {0f, 0f, 0f};
+    Adam opt = new Adam(0.9, 0.999, 1e-8);
+    opt.step(p, G1, 0.001);
+    opt.step(p, G2, 0.001);
+    double[] expected = new double[3];
+    for (int i = 0; i < 3; i++) {
+      double m = 0;
+      double v = 0;
+      double x = 0;
+      float[][] gs = {G1, G2};
+      for (int t = 1; t <= 2; t++) {
+        double g = gs[t - 1][i];
+        m = 0.9 * m + 0.1 * g;
+        v = 0.999 * v + 0.001 * g * g;
+        double mhat = m / (1 - Math.pow(0.9, t));
+        double vhat = v / (1 - Math.pow(0.999, t));
+        x -= 0.001 * mhat / (Math.sqrt(vhat) + 1e-8);
+      }
+      expected[i] = x;
+    }
+    assertArray(expected, p);
+    // The first Adam step moves every parameter by about lr, whatever the gradient's scale.
+    float[] q = {0f};
+    new Adam(0.9, 0.999, 1e-8).step(q, new float[] {1234f}, 0.001);
+    assertEquals(-0.001, q[0], 1e-6);
+  }
+
+  @Test
+  void schedules() {
+    assertEquals(0.1, LearningRate.constant(0.1).at(500, 100, 1000), 0);
+    LearningRate step = new LearningRate(LearningRate.Kind.STEP, 0.1, 0.5, 2, 0, 0);
+    assertEquals(0.1, step.at(199, 100, 1000), 1e-12);
+    assertEquals(0.05, step.at(200, 100, 1000), 1e-12);
+    assertEquals(0.025, step.at(450, 100, 1000), 1e-12);
+    LearningRate cos = new LearningRate(LearningRate.Kind.COSINE, 0.1, 1, 1, 0.01, 0);
+    assertEquals(0.1, cos.at(0, 100, 1000), 1e-12);
+    assertEquals(0.055, cos.at(500, 100, 1000), 1e-12);
+    assertEquals(0.01, cos.at(1000, 100, 1000), 1e-12);
+    LearningRate warm = new LearningRate(LearningRate.Kind.CONSTANT, 0.1, 1, 1, 0, 10);
+    assertEquals(0.01, warm.at(0, 100, 1000), 1e-12);
+    assertEquals(0.1, warm.at(9, 100, 1000), 1e-12);
+    assertThrows(IllegalArgumentException.class, () -> LearningRate.constant(-0.1));
+  }
+
+  private static void assertArray(double[] expected, float[] actual) {
+    for (int i = 0; i < expected.length; i++) {
+      assertEquals(expected[i], actual[i], 1e-6 * Math.max(1, Math.abs(expected[i])), "index " + i);
+    }
+  }
+}

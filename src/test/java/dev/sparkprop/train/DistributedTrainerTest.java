@@ -1,0 +1,112 @@
+package dev.sparkprop.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkprop.data.DataSpec;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The distributed step on local[2] against the single-process loop, on real MNIST rows. */
+class DistributedTrainerTest {
+  private static final int ROWS = 3000;
+  private static SparkSession spark;
+  private static JavaSparkContext jsc;
+  private static DataSpec train;
+  private static DataSpec test;
+
+  @BeforeAll
+  static void start() throws Exception {
+    train = TestData.mnist("train");
+    test = TestData.mnist("t10k");
+    spark = TestData.spark("local[2]");
+    jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (spark != null) spark.stop();
+  }
+
+  private static TrainConfig config(String... kv) {
+    TrainConfig base = TrainConfig.of(new java.util.Properties());
+    String[] common = {"train.limit", String.valueOf(ROWS), "test.limit", "1000", "epochs", "1", "log.every", "1000"};
+    String[] all = new String[common.length + kv.length];
+    System.arraycopy(common, 0, all, 0, common.length);
+    System.arraycopy(kv, 0, all, common.length, kv.length);
+    return base.with(all);
+  }
+
+  private static TrainResult distributed(TrainConfig cfg) throws Exception {
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    TrainResult r = new DistributedTrainer(jsc, cfg, new PrintStream(log, true, StandardCharsets.UTF_8)).fit(train, test, null);
+    assertTrue(log.toString(StandardCharsets.UTF_8).contains("cached training set"), log.toString(StandardCharsets.UTF_8));
+    return r;
+  }
+
+  /** max over parameters of |a - b| / (|b| + 1e-3): relative, with a floor for values near zero. */
+  static double maxRelativeDifference(float[] a, float[] b) {
+    double worst = 0;
+    for (int i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (Math.abs(b[i]) + 1e-3));
+    return worst;
+  }
+
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2, 3, 4})
+  void partitionCountDoesNotChangeParameters(int partitions) throws Exception {
+    TrainConfig cfg = config("shuffle", "false", "partitions", String.valueOf(partitions));
+    float[] reference = ReferenceLoop.train(cfg, train, ROWS);
+    float[] got = distributed(cfg).params();
+    double diff = maxRelativeDifference(got, reference);
+    System.out.printf("P=%d in-order: max relative difference %.3g%n", partitions, diff);
+    assertTrue(diff <= 1e-4, "P=" + partitions + ": max relative difference " + diff);
+  }
+
+  @Test
+  void shuffledTrainingEqualsReferenceWithTheSamePermutation() throws Exception {
+    TrainConfig cfg = config("shuffle", "true", "partitions", "3", "epochs", "2");
+    float[] reference = ReferenceLoop.train(cfg, train, ROWS);
+    double diff = maxRelativeDifference(distributed(cfg).params(), reference);
+    System.out.printf("P=3 shuffled: max relative difference %.3g%n", diff);
+    assertTrue(diff <= 1e-4, "max relative difference " + diff);
+  }
+
+  @Test
+  void notebookRecipeEqualsReferenceToo() throws Exception {
+    TrainConfig cfg = config("shuffle", "false", "partitions", "3", "init", "uniform", "optimizer", "sgd",
+        "lr", "0.001", "lr.schedule", "constant");
+    float[] reference = ReferenceLoop.train(cfg, train, ROWS);
+    double diff = maxRelativeDifference(distributed(cfg).params(), reference);
+    assertTrue(diff <= 1e-4, "max relative difference " + diff);
+  }
+
+  @Test
+  void sameSeedGivesBitIdenticalParameters() throws Exception {
+    TrainConfig cfg = config("shuffle", "true", "partitions", "3", "optimizer", "adam", "lr", "0.001");
+    TrainResult a = distributed(cfg);
+    TrainResult b = distributed(cfg);
+    assertArrayEquals(a.params(), b.params(), "same seed, same bits");
+    assertEquals(a.finalEval().correct, b.finalEval().correct);
+    TrainResult c = distributed(cfg.with("seed", "43"));
+    assertTrue(maxRelativeDifference(a.params(), c.params()) > 1e-2, "another seed gives other parameters");
+  }
+
+  @Test
+  void evaluationCountsEveryTestRowOnce() throws Exception {
+    TrainResult r = distributed(config("partitions", "3"));
+    assertEquals(1000, r.finalEval().rows);
+    long sum = 0;
+    for (long c : r.finalEval().confusion) sum += c;
+    assertEquals(1000, sum);
+    assertTrue(r.finalEval().accuracy() > 0.7, "3000 rows, one epoch: accuracy " + r.finalEval().accuracy());
+  }
+}
