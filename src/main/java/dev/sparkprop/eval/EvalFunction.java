@@ -3,6 +3,7 @@ package dev.sparkprop.eval;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.nn.Network;
 import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.nn.Workspace;
 import java.util.Collections;
 import java.util.Iterator;
 import org.apache.spark.api.java.function.FlatMapFunction;
@@ -14,7 +15,6 @@ public final class EvalFunction implements FlatMapFunction<Iterator<Shard>, Eval
   private static final long serialVersionUID = 1L;
   /** Rows per forward pass: large enough for efficient products, small enough for cache. */
   static final int CHUNK = 500;
-  private static final ThreadLocal<Network> NETWORK = new ThreadLocal<>();
 
   private final Broadcast<float[]> params;
   private final NetworkSpec spec;
@@ -27,17 +27,8 @@ public final class EvalFunction implements FlatMapFunction<Iterator<Shard>, Eval
   @Override
   public Iterator<EvalSum> call(Iterator<Shard> shards) {
     EvalSum sum = new EvalSum(spec.outputSize());
-    while (shards.hasNext()) evaluate(shards.next(), params.value(), network(spec), sum);
+    while (shards.hasNext()) evaluate(shards.next(), params.value(), Workspace.get(spec).network, sum);
     return Collections.singletonList(sum).iterator();
-  }
-
-  private static Network network(NetworkSpec spec) {
-    Network net = NETWORK.get();
-    if (net == null || !net.spec().equals(spec)) {
-      net = new Network(spec);
-      NETWORK.set(net);
-    }
-    return net;
   }
 
   /** Adds the outcome of every row of {@code shard} into {@code sum}. */

@@ -4,6 +4,7 @@ import dev.sparkprop.data.BatchLayout;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.nn.Network;
 import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.nn.Workspace;
 import java.util.Collections;
 import java.util.Iterator;
 import org.apache.spark.api.java.function.FlatMapFunction;
