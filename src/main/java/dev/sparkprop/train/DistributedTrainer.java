@@ -30,11 +30,28 @@ public final class DistributedTrainer {
   private final JavaSparkContext jsc;
   private final TrainConfig cfg;
   private final PrintStream log;
+  private StepListener listener = (epoch, step, nanos) -> { };
+
+  /** Called on the driver after every step; for progress displays, benchmarks and tests. */
+  @FunctionalInterface
+  public interface StepListener {
+    /**
+     * @param epoch from 0
+     * @param step within the epoch, from 0
+     * @param nanos wall time of the step on the driver
+     */
+    void afterStep(int epoch, int step, long nanos);
+  }
 
   public DistributedTrainer(JavaSparkContext jsc, TrainConfig cfg, PrintStream log) {
     this.jsc = jsc;
     this.cfg = cfg;
     this.log = log;
+  }
+
+  public DistributedTrainer onStep(StepListener l) {
+    this.listener = l;
+    return this;
   }
 
   /** Number of partitions to use: the config's, or Spark's default parallelism. */
@@ -88,6 +105,7 @@ public final class DistributedTrainer {
       long rowsSeen = 0;
       double lr = 0;
       for (int k = 0; k < steps; k++) {
+        long s0 = System.nanoTime();
         long globalStep = (long) epoch * steps + k;
         jsc.setJobDescription("epoch " + (epoch + 1) + " step " + (k + 1) + "/" + steps);
         Broadcast<float[]> bc = jsc.broadcast(params.clone());
@@ -112,6 +130,7 @@ public final class DistributedTrainer {
         lossSum += stepLoss;
         rowsSeen += n;
         if (k % cfg.logEvery() == 0) log.printf("loss at batch %d: %.2f%n", k, stepLoss / n);
+        listener.afterStep(epoch, k, System.nanoTime() - s0);
       }
       double seconds = (System.nanoTime() - t0) / 1e9;
       double testLoss = Double.NaN;

@@ -41,7 +41,7 @@ public final class TrainConfig {
       new Key("batch.size", "128", "rows in one global mini-batch (split across the partitions)"),
       new Key("shuffle", "true", "draw a new permutation of the training rows every epoch from (seed, epoch); false = file order, like the notebook"),
       new Key("optimizer", "nesterov", "sgd, momentum, nesterov, rmsprop or adam"),
-      new Key("lr", "0.05", "base learning rate"),
+      new Key("lr", "0.1", "base learning rate"),
       new Key("momentum", "0.9", "momentum of optimizer=momentum and nesterov"),
       new Key("rmsprop.rho", "0.9", "decay of the squared-gradient average of rmsprop"),
       new Key("adam.beta1", "0.9", "Adam's first-moment decay"),

@@ -1,0 +1,196 @@
+package dev.sparkprop.it;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkprop.data.DataSpec;
+import dev.sparkprop.train.DistributedTrainer;
+import dev.sparkprop.train.TestData;
+import dev.sparkprop.train.TrainConfig;
+import dev.sparkprop.train.TrainResult;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Training on separate executor JVMs of a standalone cluster (two workers, one core each, on
+ * loopback, with authentication) against local[2]; an executor killed mid-training; an
+ * application without the secret refused.
+ */
+class ClusterIT {
+  private static Cluster cluster;
+  private static DataSpec train;
+  private static DataSpec test;
+
+  @BeforeAll
+  static void up() throws Exception {
+    train = TestData.mnist("train");
+    test = TestData.mnist("t10k");
+    cluster = new Cluster("cluster", 2, 17077);
+  }
+
+  @AfterAll
+  static void down() throws Exception {
+    if (cluster != null) cluster.close();
+  }
+
+  private static TrainConfig config(int rows) {
+    Properties p = new Properties();
+    p.setProperty("train.limit", String.valueOf(rows));
+    p.setProperty("test.limit", "2000");
+    p.setProperty("epochs", "1");
+    p.setProperty("partitions", "2");
+    p.setProperty("shuffle", "true");
+    p.setProperty("log.every", "1000");
+    return TrainConfig.of(p);
+  }
+
+  private static SparkSession session(String master) throws Exception {
+    SparkSession.Builder b = SparkSession.builder().master(master).appName("sparkprop-cluster-it")
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.host", "127.0.0.1")
+        .config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.task.maxDirectResultSize", "64m")
+        .config("spark.log.structuredLogging.enabled", "false");
+    if (master.startsWith("spark://")) {
+      b.config("spark.jars", cluster.jars())
+          .config("spark.executor.memory", "768m")
+          .config("spark.executor.cores", "1")
+          .config("spark.cores.max", "2");
+      for (String k : cluster.auth().stringPropertyNames()) b.config(k, cluster.auth().getProperty(k));
+    }
+    return b.getOrCreate();
+  }
+
+  /** Trains on {@code master}, waiting for both executors first on a cluster. */
+  private static TrainResult train(String master, TrainConfig cfg, DistributedTrainer.StepListener l,
+      int[] executorsSeen) throws Exception {
+    SparkSession spark = session(master);
+    try {
+      JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      if (master.startsWith("spark://")) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        while (jsc.sc().statusTracker().getExecutorInfos().length < 3) { // driver + 2 executors
+          assertTrue(System.nanoTime() < deadline, "the two executors did not register in 90 s");
+          Thread.sleep(200);
+        }
+      }
+      ByteArrayOutputStream log = new ByteArrayOutputStream();
+      TrainResult r = new DistributedTrainer(jsc, cfg, new PrintStream(log, true, StandardCharsets.UTF_8))
+          .onStep(l).fit(train, test, null);
+      if (executorsSeen != null) executorsSeen[0] = jsc.sc().statusTracker().getExecutorInfos().length - 1;
+      System.out.println(log.toString(StandardCharsets.UTF_8));
+      return r;
+    } finally {
+      spark.stop();
+    }
+  }
+
+  @Test
+  void separateExecutorJvmsGiveBitIdenticalParametersToLocal() throws Exception {
+    TrainConfig cfg = config(6400);
+    TrainResult local = train("local[2]", cfg, (e, s, n) -> { }, null);
+    int[] executors = new int[1];
+    long t0 = System.nanoTime();
+    TrainResult remote = train(cluster.url, cfg, (e, s, n) -> { }, executors);
+    System.out.printf("cluster run: %d executors, %.1f s%n", executors[0], (System.nanoTime() - t0) / 1e9);
+    assertEquals(2, executors[0], "two executor JVMs");
+    assertArrayEquals(local.params(), remote.params(), "cluster and local[2] parameters, bit for bit");
+    assertEquals(local.finalEval().correct, remote.finalEval().correct);
+    assertEquals(local.finalEval().lossSum, remote.finalEval().lossSum, 0.0);
+    assertArrayEquals(local.finalEval().confusion, remote.finalEval().confusion);
+  }
+
+  @Test
+  void killedExecutorIsRecoveredAndParametersStayBitIdentical() throws Exception {
+    TrainConfig cfg = config(12800); // 100 steps
+    long[] undisturbedSteps = new long[100];
+    TrainResult undisturbed = train(cluster.url, cfg, (e, s, n) -> undisturbedSteps[s] = n, null);
+
+    long[] steps = new long[100];
+    long[] killedPid = {-1};
+    Thread[] killer = new Thread[1];
+    boolean[] killed = {false};
+    TrainResult disturbed = train(cluster.url, cfg, (e, s, n) -> {
+      steps[s] = n;
+      if (s == 30) {
+        List<ProcessHandle> execs = cluster.executors();
+        assertEquals(2, execs.size(), "two executor JVMs before the kill");
+        killedPid[0] = execs.get(0).pid();
+        // Kill while step 31's tasks run, not between steps.
+        killer[0] = new Thread(() -> {
+          try {
+            Thread.sleep(5);
+            killed[0] = new ProcessBuilder("kill", "-9", String.valueOf(killedPid[0])).start().waitFor() == 0
+                && execs.get(0).onExit().get(10, TimeUnit.SECONDS) != null;
+          } catch (Exception ex) {
+            killed[0] = false;
+          }
+        });
+        killer[0].start();
+      }
+    }, null);
+    killer[0].join();
+    assertTrue(killed[0], "executor " + killedPid[0] + " was killed");
+    double[] after = new double[69];
+    for (int s = 31; s < 100; s++) after[s - 31] = steps[s] / 1e6;
+    double recoveryMs = Arrays.stream(after).max().orElse(0);
+    long[] sorted = undisturbedSteps.clone();
+    Arrays.sort(sorted);
+    System.out.printf("executor %d killed with SIGKILL after step 30: slowest later step %.0f ms "
+        + "(the one that waited for recovery), undisturbed median step %.1f ms, whole disturbed run %.1f s%n",
+        killedPid[0], recoveryMs, sorted[50] / 1e6, Arrays.stream(steps).sum() / 1e9);
+    assertArrayEquals(undisturbed.params(), disturbed.params(), "parameters after recovery, bit for bit");
+    assertEquals(undisturbed.finalEval().correct, disturbed.finalEval().correct);
+  }
+
+  @Test
+  void applicationWithoutTheSecretIsRefused() throws Exception {
+    Path root = cluster.root;
+    List<String> cmd = new ArrayList<>(List.of(root.resolve("submit/spark-submit").toString(),
+        "--master", cluster.url, "--name", "sparkprop-noauth", "--class", "dev.sparkprop.cli.Train",
+        "--conf", "spark.driver.host=127.0.0.1", "--jars", cluster.jars().substring(cluster.jars().indexOf(',') + 1),
+        root.resolve("target/sparkprop.jar").toString(), "epochs=1", "train.limit=1280",
+        "train.path=" + TestData.mnistDir(), "test.path=" + TestData.mnistDir(),
+        "out=" + root.resolve("target/it-noauth-run")));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+    pb.environment().remove("SPARK_HOME");
+    pb.environment().put("SPARK_CONF_DIR", root.resolve("conf").toString()); // no secret there
+    Path log = Files.createTempFile("noauth", ".log");
+    pb.redirectOutput(log.toFile());
+    Process p = pb.start();
+    String text = "";
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      while (System.nanoTime() < deadline && p.isAlive()) {
+        text = Files.readString(log, StandardCharsets.UTF_8);
+        if (text.contains("Failed to connect to master") || text.contains("All masters are unresponsive")) break;
+        Thread.sleep(500);
+      }
+      text = Files.readString(log, StandardCharsets.UTF_8);
+    } finally {
+      p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+    System.out.println(text);
+    assertTrue(text.contains("Failed to connect to master") || text.contains("All masters are unresponsive"),
+        "the application should be refused by the master:\n" + text);
+    assertFalse(text.contains("Epoch 1"), "no training may happen without the secret");
+    String master = Files.readString(cluster.run.resolve("logs/master.log"), StandardCharsets.UTF_8);
+    assertFalse(master.contains("Registering app sparkprop-noauth"), "the master registered the application:\n" + master);
+    assertTrue(master.contains("Expected SaslMessage"), "the master refused the connection for want of authentication");
+  }
+}
