@@ -31,6 +31,9 @@ public final class DistributedTrainer {
   private final TrainConfig cfg;
   private final PrintStream log;
   private StepListener listener = (epoch, step, nanos) -> { };
+  /** See {@link #destroy}. */
+  private final Broadcast<?>[] recentlyDestroyed = new Broadcast<?>[8];
+  private long destroyed;
 
   /** Called on the driver after every step; for progress displays, benchmarks and tests. */
   @FunctionalInterface
@@ -192,11 +195,15 @@ public final class DistributedTrainer {
   }
 
   /**
-   * Removes the broadcast from every executor before returning. The non-blocking {@code destroy()}
-   * races with Spark's ContextCleaner, which removes the same blocks once the Broadcast object is
-   * garbage (seen here: "Error cleaning broadcast" every few hundred steps).
+   * Destroys a step's broadcast without waiting (a blocking destroy costs a round trip to every
+   * executor: measured 125 against 86 ms a step on a two-worker standalone cluster), and keeps
+   * the last few Broadcast objects reachable. Spark's ContextCleaner removes a broadcast's blocks
+   * again once its object is garbage; if that happens while the asynchronous destroy is still
+   * removing them, the two race and Spark logs "Error cleaning broadcast" (seen every few hundred
+   * steps in local mode when the object was dropped at once).
    */
-  private static void destroy(Broadcast<?> bc) {
-    bc.destroy(true);
+  private void destroy(Broadcast<?> bc) {
+    bc.destroy();
+    recentlyDestroyed[(int) (destroyed++ % recentlyDestroyed.length)] = bc;
   }
 }

@@ -159,6 +159,17 @@ class ClusterIT {
   }
 
   @Test
+  void dryRunForThisClusterKeepsTheSecretOffTheCommandLine() throws Exception {
+    String out = cluster.script("train-cluster", "--master", cluster.url, "--dry-run", "epochs=1");
+    String secret = cluster.auth().getProperty("spark.authenticate.secret");
+    assertTrue(secret != null && secret.length() >= 32, "a generated secret");
+    assertTrue(out.contains("--properties-file"), out);
+    assertFalse(out.contains(secret), "the secret must not appear on a command line: " + out);
+    assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+        Files.getPosixFilePermissions(cluster.run.resolve("conf/auth.conf"))), "the secret file is the owner's only");
+  }
+
+  @Test
   void applicationWithoutTheSecretIsRefused() throws Exception {
     Path root = cluster.root;
     List<String> cmd = new ArrayList<>(List.of(root.resolve("submit/spark-submit").toString(),
