@@ -1,0 +1,45 @@
+package dev.sparkprop.data;
+
+import java.io.IOException;
+
+/**
+ * A checked images/labels pair: the file paths, the row count and image size, validated on the
+ * driver before Spark starts (headers and lengths, every label in range), so bad files are
+ * refused with their name before any task runs.
+ */
+public final class DataSpec implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+
+  public final String imagesPath;
+  public final String labelsPath;
+  /** Rows in the files. */
+  public final int count;
+  /** Bytes per image (rows x cols). */
+  public final int features;
+
+  private DataSpec(String imagesPath, String labelsPath, int count, int features) {
+    this.imagesPath = imagesPath;
+    this.labelsPath = labelsPath;
+    this.count = count;
+    this.features = features;
+  }
+
+  /** Reads both headers and the labels, and checks the pair against each other. */
+  public static DataSpec check(String imagesPath, String labelsPath, int numClasses) throws IOException {
+    IdxHeader images = IdxFiles.header(imagesPath, IdxHeader.IMAGES_MAGIC);
+    int[] labels = IdxFiles.readLabels(labelsPath, numClasses);
+    checkPair(images, labelsPath, labels.length, images.itemSize());
+    return new DataSpec(imagesPath, labelsPath, images.count(), images.itemSize());
+  }
+
+  static void checkPair(IdxHeader images, String labelsPath, int labelCount, int features) {
+    if (images.count() != labelCount) {
+      throw new BadInputException(images.file() + " holds " + images.count() + " images but "
+          + labelsPath + " holds " + labelCount + " labels; expected the same count");
+    }
+    if (images.itemSize() != features) {
+      throw new BadInputException(images.file() + ": images are " + images.dim(1) + "x" + images.dim(2)
+          + " = " + images.itemSize() + " pixels, expected " + features);
+    }
+  }
+}

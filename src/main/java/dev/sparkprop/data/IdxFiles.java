@@ -1,0 +1,125 @@
+package dev.sparkprop.data;
+
+import java.io.BufferedInputStream;
+import java.io.DataInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.zip.GZIPInputStream;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Opens IDX files through Hadoop's FileSystem API (local paths, {@code file://}, {@code hdfs://},
+ * {@code s3a://}), plain or gzip-compressed (recognised by its magic bytes, whatever the name).
+ */
+public final class IdxFiles {
+  private IdxFiles() {}
+
+  /** An open IDX file positioned after its checked header. */
+  public static final class Opened implements AutoCloseable {
+    public final IdxHeader header;
+    public final DataInputStream in;
+    /** True when the file's length was checked against the header (not compressed). */
+    public final boolean lengthChecked;
+
+    Opened(IdxHeader header, DataInputStream in, boolean lengthChecked) {
+      this.header = header;
+      this.in = in;
+      this.lengthChecked = lengthChecked;
+    }
+
+    @Override
+    public void close() throws IOException {
+      in.close();
+    }
+  }
+
+  public static Opened open(String path, int expectedMagic) throws IOException {
+    Path p = new Path(path);
+    FileSystem fs = p.getFileSystem(new Configuration());
+    FileStatus st;
+    try {
+      st = fs.getFileStatus(p);
+    } catch (java.io.FileNotFoundException e) {
+      throw new BadInputException(path + ": no such file");
+    }
+    if (st.isDirectory()) throw new BadInputException(path + ": is a directory, expected an IDX file");
+    InputStream raw = new BufferedInputStream(fs.open(p), 1 << 16);
+    raw.mark(2);
+    int b0 = raw.read();
+    int b1 = raw.read();
+    raw.reset();
+    boolean gz = b0 == 0x1f && b1 == 0x8b;
+    InputStream in = gz ? new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16) : raw;
+    DataInputStream din = new DataInputStream(in);
+    try {
+      IdxHeader h = IdxHeader.read(path, din, expectedMagic, gz ? -1 : st.getLen());
+      return new Opened(h, din, !gz);
+    } catch (RuntimeException | IOException e) {
+      din.close();
+      throw e;
+    }
+  }
+
+  /** The header alone (and the length check), for validation before Spark starts. */
+  public static IdxHeader header(String path, int expectedMagic) throws IOException {
+    try (Opened o = open(path, expectedMagic)) {
+      return o.header;
+    }
+  }
+
+  /** Reads {@code n} bytes of data, failing with a message naming the file if it ends early. */
+  static void readFully(Opened o, byte[] dst, int off, int n, long itemIndex) throws IOException {
+    int done = 0;
+    while (done < n) {
+      int r = o.in.read(dst, off + done, n - done);
+      if (r < 0) {
+        throw new BadInputException(o.header.file() + ": truncated: the data ends at item " + itemIndex
+            + " of the " + o.header.count() + " the header declares");
+      }
+      done += r;
+    }
+  }
+
+  /** Checks that nothing follows the declared items (needed for compressed files, whose length is unknown). */
+  static void expectEnd(Opened o) throws IOException {
+    if (o.in.read() >= 0) {
+      throw new BadInputException(o.header.file() + ": trailing data after the " + o.header.count()
+          + " items the header declares");
+    }
+  }
+
+  /**
+   * Reads a whole label file, checking every label is in [0, numClasses).
+   *
+   * @return one label per item, as ints
+   */
+  public static int[] readLabels(String path, int numClasses) throws IOException {
+    try (Opened o = open(path, IdxHeader.LABELS_MAGIC)) {
+      int n = o.header.count();
+      byte[] buf = new byte[Math.min(n, 1 << 16)];
+      // A compressed file's header is not checked against its length: grow with the data read,
+      // so a header that lies about the count cannot make us allocate for it.
+      int[] labels = new int[o.lengthChecked ? n : Math.min(n, 1 << 20)];
+      int done = 0;
+      while (done < n) {
+        int k = Math.min(buf.length, n - done);
+        if (done + k > labels.length) labels = java.util.Arrays.copyOf(labels, (int) Math.min(n, 2L * labels.length));
+        readFully(o, buf, 0, k, done);
+        for (int i = 0; i < k; i++) {
+          int y = buf[i] & 0xff;
+          if (y >= numClasses) {
+            throw new BadInputException(path + ": label " + y + " at item " + (done + i)
+                + " is outside the class range [0, " + numClasses + ")");
+          }
+          labels[done + i] = y;
+        }
+        done += k;
+      }
+      expectEnd(o);
+      return labels;
+    }
+  }
+}
