@@ -42,6 +42,23 @@ public final class Adam implements Optimizer {
   }
 
   @Override
+  public OptimizerState state() {
+    java.util.Map<String, float[]> arrays = new java.util.LinkedHashMap<>();
+    if (m != null) {
+      arrays.put("m", m.clone());
+      arrays.put("v", v.clone());
+    }
+    return new OptimizerState(t, arrays);
+  }
+
+  @Override
+  public void restore(OptimizerState state, int numParams) {
+    m = Optimizer.restored(state, "m", numParams);
+    v = Optimizer.restored(state, "v", numParams);
+    t = state.steps();
+  }
+
+  @Override
   public String describe() {
     return "adam(beta1=" + beta1 + ", beta2=" + beta2 + ", eps=" + eps + ")";
   }

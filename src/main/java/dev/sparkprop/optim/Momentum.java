@@ -8,6 +8,7 @@ public final class Momentum implements Optimizer {
   private final float mu;
   private final boolean nesterov;
   private float[] velocity;
+  private long steps;
 
   public Momentum(double mu, boolean nesterov) {
     if (!(mu >= 0 && mu < 1)) throw new IllegalArgumentException("momentum must be in [0, 1), got " + mu);
@@ -18,6 +19,7 @@ public final class Momentum implements Optimizer {
   @Override
   public void step(float[] params, float[] grad, double lr) {
     if (velocity == null) velocity = new float[params.length];
+    steps++;
     float a = (float) lr;
     float[] v = velocity;
     if (nesterov) {
@@ -31,6 +33,17 @@ public final class Momentum implements Optimizer {
         params[i] -= a * v[i];
       }
     }
+  }
+
+  @Override
+  public OptimizerState state() {
+    return new OptimizerState(steps, velocity == null ? java.util.Map.of() : java.util.Map.of("velocity", velocity.clone()));
+  }
+
+  @Override
+  public void restore(OptimizerState state, int numParams) {
+    velocity = Optimizer.restored(state, "velocity", numParams);
+    steps = state.steps();
   }
 
   @Override

@@ -16,4 +16,29 @@ public interface Optimizer {
 
   /** Short description for logs, e.g. {@code momentum(0.9, nesterov)}. */
   String describe();
+
+  /** A copy of the state, for a checkpoint. */
+  OptimizerState state();
+
+  /**
+   * Continues from a checkpointed state.
+   *
+   * @throws IllegalArgumentException if the state is not this optimizer's, or its arrays have
+   *     the wrong length
+   */
+  void restore(OptimizerState state, int numParams);
+
+  /** Checks a restored array: present (or absent before the first step) and of the right length. */
+  static float[] restored(OptimizerState s, String name, int numParams) {
+    float[] a = s.array(name);
+    if (a == null) {
+      if (s.steps() == 0) return null;
+      throw new IllegalArgumentException("optimizer state lacks '" + name + "' after " + s.steps() + " steps");
+    }
+    if (a.length != numParams) {
+      throw new IllegalArgumentException("optimizer state '" + name + "' has " + a.length
+          + " values, the network has " + numParams + " parameters");
+    }
+    return a.clone();
+  }
 }

@@ -5,6 +5,7 @@ public final class RmsProp implements Optimizer {
   private final float rho;
   private final float eps;
   private float[] meanSquare;
+  private long steps;
 
   public RmsProp(double rho, double eps) {
     if (!(rho >= 0 && rho < 1)) throw new IllegalArgumentException("rmsprop.rho must be in [0, 1), got " + rho);
@@ -16,6 +17,7 @@ public final class RmsProp implements Optimizer {
   @Override
   public void step(float[] params, float[] grad, double lr) {
     if (meanSquare == null) meanSquare = new float[params.length];
+    steps++;
     float a = (float) lr;
     float[] s = meanSquare;
     for (int i = 0; i < params.length; i++) {
@@ -23,6 +25,17 @@ public final class RmsProp implements Optimizer {
       s[i] = rho * s[i] + (1f - rho) * g * g;
       params[i] -= a * g / ((float) Math.sqrt(s[i]) + eps);
     }
+  }
+
+  @Override
+  public OptimizerState state() {
+    return new OptimizerState(steps, meanSquare == null ? java.util.Map.of() : java.util.Map.of("mean_square", meanSquare.clone()));
+  }
+
+  @Override
+  public void restore(OptimizerState state, int numParams) {
+    meanSquare = Optimizer.restored(state, "mean_square", numParams);
+    steps = state.steps();
   }
 
   @Override

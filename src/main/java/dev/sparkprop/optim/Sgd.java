@@ -6,6 +6,20 @@ public final class Sgd implements Optimizer {
   public void step(float[] params, float[] grad, double lr) {
     float a = (float) lr;
     for (int i = 0; i < params.length; i++) params[i] -= a * grad[i];
+    steps++;
+  }
+
+  private long steps;
+
+  @Override
+  public OptimizerState state() {
+    return new OptimizerState(steps, java.util.Map.of());
+  }
+
+  @Override
+  public void restore(OptimizerState state, int numParams) {
+    if (!state.arrays().isEmpty()) throw new IllegalArgumentException("sgd has no state arrays, got " + state.arrays().keySet());
+    steps = state.steps();
   }
 
   @Override

@@ -62,12 +62,20 @@ public final class DistributedTrainer {
     return cfg.partitions() > 0 ? cfg.partitions() : jsc.defaultParallelism();
   }
 
+  /** Trains from the configured initial weights, without checkpoints. */
+  public TrainResult fit(DataSpec train, DataSpec test, RunDirectory run) throws IOException {
+    return fit(train, test, run, TrainState.fresh(cfg, cfg.initializer().initialize(cfg.spec(), cfg.seed())), null);
+  }
+
   /**
-   * Trains from the configured initial weights.
+   * Trains from {@code state} (a fresh start or a resumed checkpoint) to the configured number
+   * of epochs.
    *
    * @param run where to write metrics (may be null)
+   * @param checkpoints where to write checkpoints (null: none)
    */
-  public TrainResult fit(DataSpec train, DataSpec test, RunDirectory run) throws IOException {
+  public TrainResult fit(DataSpec train, DataSpec test, RunDirectory run, TrainState state, Checkpoints checkpoints)
+      throws IOException {
     NetworkSpec spec = cfg.spec();
     int trainRows = used(train.count, cfg.trainLimit());
     int testRows = used(test.count, cfg.testLimit());
@@ -78,7 +86,7 @@ public final class DistributedTrainer {
     JavaRDD<Shard> trainShards = TrainingData.batches(jsc, train, trainRows, layout, cfg.classes(), "training", log);
     JavaRDD<Shard> testShards = TrainingData.ranges(jsc, test, testRows, parts, cfg.classes(), "test", log);
     try {
-      return loop(spec, layout, trainShards, testShards, run);
+      return loop(spec, layout, trainShards, testShards, run, state, checkpoints);
     } finally {
       trainShards.unpersist(false);
       testShards.unpersist(false);
@@ -90,24 +98,25 @@ public final class DistributedTrainer {
   }
 
   private TrainResult loop(NetworkSpec spec, BatchLayout layout, JavaRDD<Shard> trainShards,
-      JavaRDD<Shard> testShards, RunDirectory run) throws IOException {
-    float[] params = cfg.initializer().initialize(spec, cfg.seed());
-    Optimizer optimizer = cfg.optimizer();
+      JavaRDD<Shard> testShards, RunDirectory run, TrainState s, Checkpoints checkpoints) throws IOException {
+    float[] params = s.params;
+    Optimizer optimizer = s.optimizer;
     LearningRate schedule = cfg.learningRate();
     log.printf("optimizer %s, learning rate %s, init %s, shuffle %s, seed %d%n", optimizer.describe(),
-        schedule, cfg.initializer(), cfg.shuffle(), cfg.seed());
+        schedule, cfg.get("init.from").isEmpty() ? cfg.initializer() : "from " + cfg.get("init.from"),
+        cfg.shuffle(), cfg.seed());
     int steps = layout.numBatches();
     long totalSteps = (long) steps * cfg.epochs();
+    int every = cfg.checkpointEvery();
+    boolean perStep = cfg.checkpointPerStep();
     float[] grad = new float[spec.numParams()];
-    List<EpochMetrics> history = new ArrayList<>();
     EvalSum lastEval = null;
-    for (int epoch = 0; epoch < cfg.epochs(); epoch++) {
+    while (s.epoch < cfg.epochs()) {
+      int epoch = s.epoch;
       log.printf("Epoch %d%n", epoch + 1);
       long t0 = System.nanoTime();
-      double lossSum = 0;
-      long rowsSeen = 0;
-      double lr = 0;
-      for (int k = 0; k < steps; k++) {
+      for (; s.step < steps; ) {
+        int k = s.step;
         long s0 = System.nanoTime();
         long globalStep = (long) epoch * steps + k;
         jsc.setJobDescription("epoch " + (epoch + 1) + " step " + (k + 1) + "/" + steps);
@@ -124,18 +133,24 @@ public final class DistributedTrainer {
               + " rows, the batch has " + layout.batchRows(k) + "; a shard is missing rows");
         }
         double stepLoss = 0;
-        for (GradientSum s : sums) stepLoss += s.lossSum;
+        for (GradientSum g : sums) stepLoss += g.lossSum;
         checkFinite(stepLoss, grad, epoch, k);
         float inv = 1f / n;
         for (int i = 0; i < grad.length; i++) grad[i] *= inv;
-        lr = schedule.at(globalStep, steps, totalSteps);
-        optimizer.step(params, grad, lr);
-        lossSum += stepLoss;
-        rowsSeen += n;
+        s.lastLr = schedule.at(globalStep, steps, totalSteps);
+        optimizer.step(params, grad, s.lastLr);
+        s.lossSum += stepLoss;
+        s.rowsSeen += n;
+        s.step++;
         if (k % cfg.logEvery() == 0) log.printf("loss at batch %d: %.2f%n", k, stepLoss / n);
+        if (checkpoints != null && perStep && (globalStep + 1) % every == 0 && s.step < steps) {
+          s.secondsBefore += (System.nanoTime() - t0) / 1e9;
+          t0 = System.nanoTime();
+          checkpoints.save(s, cfg, globalStep + 1);
+        }
         listener.afterStep(epoch, k, System.nanoTime() - s0);
       }
-      double seconds = (System.nanoTime() - t0) / 1e9;
+      double seconds = s.secondsBefore + (System.nanoTime() - t0) / 1e9;
       double testLoss = Double.NaN;
       double testAcc = Double.NaN;
       double evalSeconds = 0;
@@ -148,15 +163,27 @@ public final class DistributedTrainer {
         testLoss = lastEval.meanLoss();
         testAcc = lastEval.accuracy();
       }
-      EpochMetrics m = new EpochMetrics(epoch + 1, lossSum / rowsSeen, testLoss, testAcc, seconds,
-          rowsSeen / seconds, evalSeconds, lr);
-      history.add(m);
+      EpochMetrics m = new EpochMetrics(epoch + 1, s.lossSum / s.rowsSeen, testLoss, testAcc, seconds,
+          s.rowsSeen / seconds, evalSeconds, s.lastLr);
+      s.history.add(m);
       log.printf("epoch %d: train loss %.4f, test loss %.4f, test accuracy %.4f, %.1f s, %.0f samples/s (eval %.1f s)%n",
           m.epoch(), m.trainLoss(), m.testLoss(), m.testAccuracy(), m.epochSeconds(), m.samplesPerSecond(), evalSeconds);
-      if (run != null) run.writeMetrics(history);
+      if (run != null) run.writeMetrics(s.history);
+      s.epoch++;
+      s.step = 0;
+      s.lossSum = 0;
+      s.rowsSeen = 0;
+      s.secondsBefore = 0;
+      long nextStep = (long) s.epoch * steps;
+      boolean due = every > 0 && (perStep ? nextStep % every == 0 : s.epoch % every == 0);
+      if (checkpoints != null && due && s.epoch < cfg.epochs()) checkpoints.save(s, cfg, nextStep);
     }
     jsc.setJobDescription(null);
-    return new TrainResult(params, history, lastEval);
+    if (lastEval == null) {
+      // resumed after the last epoch's evaluation: evaluate the final parameters once more
+      lastEval = evaluate(testShards, params, spec);
+    }
+    return new TrainResult(params, s.history, lastEval);
   }
 
   /** Sums the partitions' gradients into {@code grad} in partition order; returns the row count. */

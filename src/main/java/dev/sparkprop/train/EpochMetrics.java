@@ -11,6 +11,30 @@ public record EpochMetrics(int epoch, double trainLoss, double testLoss, double 
         num(testLoss), num(testAccuracy), epochSeconds, samplesPerSecond, evalSeconds, lastLr);
   }
 
+  /** For checkpoints (JSON): NaN is stored as null. */
+  public java.util.Map<String, Object> toMap() {
+    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("epoch", epoch);
+    m.put("train_loss", trainLoss);
+    m.put("test_loss", Double.isNaN(testLoss) ? null : testLoss);
+    m.put("test_accuracy", Double.isNaN(testAccuracy) ? null : testAccuracy);
+    m.put("epoch_seconds", epochSeconds);
+    m.put("samples_per_second", samplesPerSecond);
+    m.put("eval_seconds", evalSeconds);
+    m.put("lr", lastLr);
+    return m;
+  }
+
+  public static EpochMetrics fromMap(java.util.Map<String, Object> m) {
+    return new EpochMetrics(((Number) m.get("epoch")).intValue(), d(m.get("train_loss")), d(m.get("test_loss")),
+        d(m.get("test_accuracy")), d(m.get("epoch_seconds")), d(m.get("samples_per_second")), d(m.get("eval_seconds")),
+        d(m.get("lr")));
+  }
+
+  private static double d(Object o) {
+    return o == null ? Double.NaN : ((Number) o).doubleValue();
+  }
+
   private static String num(double d) {
     return Double.isNaN(d) ? "" : String.format(java.util.Locale.ROOT, "%.6f", d);
   }

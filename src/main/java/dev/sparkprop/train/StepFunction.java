@@ -7,6 +7,7 @@ import dev.sparkprop.nn.NetworkSpec;
 import dev.sparkprop.nn.Workspace;
 import java.util.Collections;
 import java.util.Iterator;
+import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 
@@ -15,7 +16,7 @@ import org.apache.spark.broadcast.Broadcast;
  * batch {@code step} of epoch {@code epoch}. It depends only on the broadcast parameters, the
  * cached shard and the step, so a retried or recomputed task returns the same bits.
  */
-final class StepFunction implements FlatMapFunction<Iterator<Shard>, GradientSum> {
+public final class StepFunction implements FlatMapFunction<Iterator<Shard>, GradientSum> {
   private static final long serialVersionUID = 1L;
 
   private final Broadcast<float[]> params;
@@ -37,11 +38,31 @@ final class StepFunction implements FlatMapFunction<Iterator<Shard>, GradientSum
     this.step = step;
   }
 
+  /**
+   * Fault injection for tests: a JVM system property listing {@code epoch:step:partition}
+   * triples (from 0, comma-separated) whose first attempt fails, so that Spark retries it.
+   */
+  public static final String FAIL_TASKS_PROPERTY = "sparkprop.test.fail.tasks";
+
   @Override
   public Iterator<GradientSum> call(Iterator<Shard> shards) {
     if (!shards.hasNext()) return Collections.emptyIterator();
     Shard shard = shards.next();
+    injectFailure(shard.partition());
     return Collections.singletonList(compute(shard, params.value(), spec, layout, shuffle, seed, epoch, step)).iterator();
+  }
+
+  private void injectFailure(int partition) {
+    String faults = System.getProperty(FAIL_TASKS_PROPERTY);
+    TaskContext ctx = TaskContext.get();
+    if (faults == null || ctx == null || ctx.attemptNumber() > 0) return;
+    String me = epoch + ":" + step + ":" + partition;
+    for (String f : faults.split(",")) {
+      if (f.trim().equals(me)) {
+        throw new IllegalStateException("injected failure of the first attempt of epoch:step:partition " + me
+            + " (" + FAIL_TASKS_PROPERTY + ")");
+      }
+    }
   }
 
   /** The step's gradient sum for one shard; also used directly by tests and single-process runs. */

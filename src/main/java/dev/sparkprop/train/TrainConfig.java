@@ -55,7 +55,13 @@ public final class TrainConfig {
       new Key("partitions", "0", "partitions of the cached training set (0 = Spark's default parallelism)"),
       new Key("eval.every", "1", "evaluate on the test set every N epochs (the last epoch always)"),
       new Key("log.every", "100", "print the loss every N batches"),
-      new Key("out", "", "run directory for metrics.csv, config.properties and the model (default runs/<timestamp>)"));
+      new Key("out", "", "run directory for metrics.csv, config.properties, checkpoints/ and model/ (default runs/<timestamp>)"),
+      new Key("overwrite", "false", "replace a model already in out/model (otherwise the run is refused before it starts)"),
+      new Key("init.from", "", "start from the weights of a saved model directory (its network must equal layers/activation)"),
+      new Key("checkpoint.every", "0", "write a checkpoint every N units (0 = never)"),
+      new Key("checkpoint.unit", "epoch", "unit of checkpoint.every: epoch or step"),
+      new Key("checkpoint.keep", "3", "keep the newest K checkpoints"),
+      new Key("resume", "auto", "auto: continue from the newest valid checkpoint in out/ if there is one; true: require one; false: refuse to start over a run that has checkpoints"));
 
   private static final Map<String, Key> BY_NAME = new LinkedHashMap<>();
 
@@ -130,6 +136,11 @@ public final class TrainConfig {
     nonNegative("test.limit");
     positive("eval.every");
     positive("log.every");
+    nonNegative("checkpoint.every");
+    checkpointPerStep();
+    positive("checkpoint.keep");
+    resume();
+    bool("overwrite");
     if (positive("classes") < 2) throw new ConfigException("classes: need at least 2, got " + get("classes"));
     int[] sizes = spec().sizes();
     if (sizes[sizes.length - 1] != classes()) {
@@ -253,6 +264,33 @@ public final class TrainConfig {
 
   public int logEvery() {
     return positive("log.every");
+  }
+
+  public int checkpointEvery() {
+    return nonNegative("checkpoint.every");
+  }
+
+  /** True if checkpoint.every counts steps, false for epochs. */
+  public boolean checkpointPerStep() {
+    String u = get("checkpoint.unit").toLowerCase(Locale.ROOT);
+    if (u.equals("step") || u.equals("steps")) return true;
+    if (u.equals("epoch") || u.equals("epochs")) return false;
+    throw new ConfigException("checkpoint.unit: expected epoch or step, got '" + get("checkpoint.unit") + "'");
+  }
+
+  public int checkpointKeep() {
+    return positive("checkpoint.keep");
+  }
+
+  /** auto, true or false. */
+  public String resume() {
+    String r = get("resume").toLowerCase(Locale.ROOT);
+    if (r.equals("auto") || r.equals("true") || r.equals("false")) return r;
+    throw new ConfigException("resume: expected auto, true or false, got '" + get("resume") + "'");
+  }
+
+  public boolean overwrite() {
+    return bool("overwrite");
   }
 
   /** A new optimizer with fresh state. */

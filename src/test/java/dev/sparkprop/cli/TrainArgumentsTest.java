@@ -65,7 +65,7 @@ class TrainArgumentsTest {
   @Test
   void missingDataFolderNamesThePathAndTheFix() {
     String[] r = errOf("train.path=" + dir.resolve("nope"));
-    assertEquals("1", r[0], r[1]);
+    assertEquals("3", r[0], r[1]);
     assertTrue(r[1].contains(dir.resolve("nope").toString()) && r[1].contains("fetch-mnist"), r[1]);
   }
 

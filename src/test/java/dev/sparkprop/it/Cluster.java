@@ -69,11 +69,30 @@ final class Cluster implements AutoCloseable {
     return daemons.subList(1, daemons.size());
   }
 
-  /** The executor JVMs: children of the workers. */
+  /** The executor JVMs: children of the workers (of any application, also exiting ones). */
   List<ProcessHandle> executors() {
     List<ProcessHandle> out = new ArrayList<>();
     for (long w : workerPids()) ProcessHandle.of(w).ifPresent(h -> h.children().forEach(out::add));
     return out;
+  }
+
+  /** The executor JVMs of one application (their command line names its id). */
+  List<ProcessHandle> executors(String appId) throws IOException {
+    List<ProcessHandle> out = new ArrayList<>();
+    for (ProcessHandle h : executors()) {
+      Path cmdline = Path.of("/proc/" + h.pid() + "/cmdline");
+      if (Files.exists(cmdline) && Files.readString(cmdline, StandardCharsets.ISO_8859_1).contains(appId)) out.add(h);
+    }
+    return out;
+  }
+
+  /** Waits until the executors of earlier applications have exited. */
+  void awaitNoExecutors() throws InterruptedException {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+    while (!executors().isEmpty()) {
+      assertTrue(System.nanoTime() < deadline, "executors of an earlier application still run after 60 s: " + executors());
+      Thread.sleep(200);
+    }
   }
 
   /** spark.authenticate and the cluster's secret, as cluster-up wrote them. */

@@ -59,7 +59,11 @@ class ClusterIT {
     return TrainConfig.of(p);
   }
 
+  /** The id of the application {@link #train} runs, for finding its executor JVMs. */
+  private static volatile String appId;
+
   private static SparkSession session(String master) throws Exception {
+    if (master.startsWith("spark://")) cluster.awaitNoExecutors();
     SparkSession.Builder b = SparkSession.builder().master(master).appName("sparkprop-cluster-it")
         .config("spark.ui.enabled", "false")
         .config("spark.driver.host", "127.0.0.1")
@@ -82,6 +86,7 @@ class ClusterIT {
     SparkSession spark = session(master);
     try {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      appId = jsc.sc().applicationId();
       if (master.startsWith("spark://")) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (jsc.sc().statusTracker().getExecutorInfos().length < 3) { // driver + 2 executors
@@ -128,8 +133,13 @@ class ClusterIT {
     TrainResult disturbed = train(cluster.url, cfg, (e, s, n) -> {
       steps[s] = n;
       if (s == 30) {
-        List<ProcessHandle> execs = cluster.executors();
-        assertEquals(2, execs.size(), "two executor JVMs before the kill");
+        List<ProcessHandle> execs;
+        try {
+          execs = cluster.executors(appId);
+        } catch (java.io.IOException ex) {
+          throw new AssertionError(ex);
+        }
+        assertEquals(2, execs.size(), "two executor JVMs of " + appId + " before the kill");
         killedPid[0] = execs.get(0).pid();
         // Kill while step 31's tasks run, not between steps.
         killer[0] = new Thread(() -> {

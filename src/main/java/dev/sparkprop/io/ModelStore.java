@@ -1,0 +1,240 @@
+package dev.sparkprop.io;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sparkprop.nn.Activation;
+import dev.sparkprop.nn.NetworkSpec;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * Saves and loads {@link SavedModel}s as a directory through Hadoop's FileSystem API (local
+ * paths, {@code hdfs://}, {@code s3a://}): {@code model.json} and one NumPy file per tensor. See
+ * docs/MODEL_FORMAT.md.
+ *
+ * <p>Saving is atomic: everything is written into a hidden sibling directory which is then
+ * renamed into place, so a crash mid-save leaves the previous model (or nothing) as it was. An
+ * existing model is replaced only with {@code overwrite}. Loading checks everything (format and
+ * version, architecture, each file's sha256, length and .npy header) and never deserialises Java
+ * objects.
+ */
+public final class ModelStore {
+  public static final String FORMAT = "sparkprop-model";
+  public static final int FORMAT_VERSION = 1;
+  public static final String MANIFEST = "model.json";
+  private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+  private ModelStore() {}
+
+  /** The file system of {@code path}; local files without Hadoop's .crc side files. */
+  static FileSystem fs(Path path) throws IOException {
+    FileSystem fs = path.getFileSystem(new Configuration());
+    return fs instanceof LocalFileSystem local ? local.getRaw() : fs;
+  }
+
+  /** True if {@code dir} holds a model (its manifest). */
+  public static boolean exists(String dir) throws IOException {
+    Path p = new Path(dir);
+    return fs(p).exists(new Path(p, MANIFEST));
+  }
+
+  public static void save(String dir, SavedModel model, boolean overwrite) throws IOException {
+    Path target = new Path(dir);
+    FileSystem fs = fs(target);
+    target = fs.makeQualified(target);
+    if (fs.exists(target) && !overwrite) {
+      throw new BadModelException(dir + ": already exists; refusing to overwrite it (set overwrite=true, or choose another out=)");
+    }
+    Path parent = target.getParent();
+    fs.mkdirs(parent);
+    String stamp = Long.toHexString(System.nanoTime());
+    Path tmp = new Path(parent, "." + target.getName() + ".tmp-" + stamp);
+    try {
+      fs.mkdirs(tmp);
+      NetworkSpec spec = model.spec();
+      ObjectNode root = JSON.createObjectNode();
+      root.put("format", FORMAT);
+      root.put("format_version", FORMAT_VERSION);
+      root.put("library_version", Version.get());
+      ObjectNode net = root.putObject("network");
+      ArrayNode layers = net.putArray("layers");
+      for (int s : spec.sizes()) layers.add(s);
+      ArrayNode acts = net.putArray("activations");
+      for (int l = 0; l < spec.numLayers(); l++) acts.add(spec.activation(l).configName());
+      ArrayNode tensors = root.putArray("tensors");
+      for (int l = 0; l < spec.numLayers(); l++) {
+        writeTensor(fs, tmp, tensors, "dense_" + l + "_W", Npy.encode(model.params(), spec.weightOffset(l),
+            new int[] {spec.in(l), spec.out(l)}), new int[] {spec.in(l), spec.out(l)}, "network");
+        writeTensor(fs, tmp, tensors, "dense_" + l + "_b", Npy.encode(model.params(), spec.biasOffset(l),
+            new int[] {spec.out(l)}), new int[] {spec.out(l)}, "network");
+      }
+      for (Map.Entry<String, float[]> e : model.extraTensors().entrySet()) {
+        float[] a = e.getValue();
+        writeTensor(fs, tmp, tensors, e.getKey(), Npy.encode(a, 0, new int[] {a.length}), new int[] {a.length}, "extra");
+      }
+      root.set("info", JSON.valueToTree(model.info()));
+      try (OutputStream out = fs.create(new Path(tmp, MANIFEST), true)) {
+        JSON.writeValue(out, root);
+      }
+      if (fs.exists(target)) {
+        Path old = new Path(parent, "." + target.getName() + ".old-" + stamp);
+        if (!fs.rename(target, old)) throw new IOException("could not move the old " + target + " aside");
+        if (!fs.rename(tmp, target)) {
+          fs.rename(old, target);
+          throw new IOException("could not rename " + tmp + " to " + target);
+        }
+        fs.delete(old, true);
+      } else if (!fs.rename(tmp, target)) {
+        throw new IOException("could not rename " + tmp + " to " + target);
+      }
+    } finally {
+      if (fs.exists(tmp)) fs.delete(tmp, true);
+    }
+  }
+
+  private static void writeTensor(FileSystem fs, Path dir, ArrayNode index, String name, byte[] bytes, int[] shape,
+      String role) throws IOException {
+    String file = name + ".npy";
+    try (OutputStream out = fs.create(new Path(dir, file), true)) {
+      out.write(bytes);
+    }
+    ObjectNode t = index.addObject();
+    t.put("name", name);
+    t.put("file", file);
+    t.put("role", role);
+    t.put("dtype", "<f4");
+    ArrayNode s = t.putArray("shape");
+    for (int d : shape) s.add(d);
+    t.put("bytes", bytes.length);
+    t.put("sha256", sha256(bytes));
+  }
+
+  /** Loads and checks a model directory. */
+  public static SavedModel load(String dir) throws IOException {
+    Path root = new Path(dir);
+    FileSystem fs = fs(root);
+    Path manifestPath = new Path(root, MANIFEST);
+    if (!fs.exists(root)) throw new BadModelException(dir + ": no such model directory");
+    if (!fs.exists(manifestPath)) throw new BadModelException(dir + ": no " + MANIFEST + "; is this a sparkprop model directory?");
+    String where = manifestPath.toString();
+    JsonNode m;
+    try (InputStream in = fs.open(manifestPath)) {
+      m = JSON.readTree(in);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new BadModelException(where + ": not valid JSON: " + e.getOriginalMessage());
+    }
+    if (m == null || !m.isObject()) throw new BadModelException(where + ": expected a JSON object");
+    if (!FORMAT.equals(m.path("format").asText())) {
+      throw new BadModelException(where + ": format '" + m.path("format").asText() + "', expected '" + FORMAT + "'");
+    }
+    int version = m.path("format_version").asInt(-1);
+    if (version != FORMAT_VERSION) {
+      throw new BadModelException(where + ": format_version " + m.path("format_version") + ", this sparkprop reads version "
+          + FORMAT_VERSION + " only");
+    }
+    NetworkSpec spec = readSpec(m.path("network"), where);
+    float[] params = new float[spec.numParams()];
+    Map<String, float[]> extra = new LinkedHashMap<>();
+    Map<String, JsonNode> byName = new LinkedHashMap<>();
+    for (JsonNode t : m.path("tensors")) byName.put(t.path("name").asText(), t);
+    for (int l = 0; l < spec.numLayers(); l++) {
+      readTensor(fs, root, byName.remove("dense_" + l + "_W"), "dense_" + l + "_W", new int[] {spec.in(l), spec.out(l)},
+          params, spec.weightOffset(l), where);
+      readTensor(fs, root, byName.remove("dense_" + l + "_b"), "dense_" + l + "_b", new int[] {spec.out(l)},
+          params, spec.biasOffset(l), where);
+    }
+    for (Map.Entry<String, JsonNode> e : byName.entrySet()) {
+      if (!"extra".equals(e.getValue().path("role").asText())) {
+        throw new BadModelException(where + ": tensor '" + e.getKey() + "' does not belong to network " + spec);
+      }
+      JsonNode shape = e.getValue().path("shape");
+      if (shape.size() != 1) throw new BadModelException(where + ": extra tensor '" + e.getKey() + "' must be 1-dimensional");
+      float[] a = new float[shape.get(0).asInt()];
+      readTensor(fs, root, e.getValue(), e.getKey(), new int[] {a.length}, a, 0, where);
+      extra.put(e.getKey(), a);
+    }
+    @SuppressWarnings("unchecked")
+    Map<String, Object> info = m.has("info") ? JSON.convertValue(m.get("info"), Map.class) : Map.of();
+    return new SavedModel(spec, params, extra, info);
+  }
+
+  private static NetworkSpec readSpec(JsonNode net, String where) {
+    List<Integer> sizes = new ArrayList<>();
+    for (JsonNode n : net.path("layers")) {
+      if (!n.canConvertToInt() || n.asInt() <= 0) throw new BadModelException(where + ": network.layers holds " + n + ", expected positive integers");
+      sizes.add(n.asInt());
+    }
+    List<Activation> acts = new ArrayList<>();
+    for (JsonNode n : net.path("activations")) {
+      try {
+        acts.add(Activation.parse(n.asText()));
+      } catch (IllegalArgumentException e) {
+        throw new BadModelException(where + ": network.activations: " + e.getMessage());
+      }
+    }
+    try {
+      return new NetworkSpec(sizes.stream().mapToInt(Integer::intValue).toArray(), acts.toArray(new Activation[0]));
+    } catch (IllegalArgumentException e) {
+      throw new BadModelException(where + ": network: " + e.getMessage());
+    }
+  }
+
+  private static void readTensor(FileSystem fs, Path root, JsonNode entry, String name, int[] shape, float[] dst, int off,
+      String where) throws IOException {
+    if (entry == null) throw new BadModelException(where + ": lists no tensor '" + name + "'");
+    String file = entry.path("file").asText();
+    if (file.isEmpty() || file.contains("/") || file.contains("\\") || file.startsWith(".")) {
+      throw new BadModelException(where + ": tensor '" + name + "' has an invalid file name '" + file + "'");
+    }
+    int[] declared = new int[entry.path("shape").size()];
+    Iterator<JsonNode> it = entry.path("shape").elements();
+    for (int i = 0; it.hasNext(); i++) declared[i] = it.next().asInt();
+    if (!java.util.Arrays.equals(declared, shape)) {
+      throw new BadModelException(where + ": tensor '" + name + "' has shape " + java.util.Arrays.toString(declared)
+          + " but the network needs " + java.util.Arrays.toString(shape));
+    }
+    Path p = new Path(root, file);
+    if (!fs.exists(p)) throw new BadModelException(p + ": missing (listed in " + MANIFEST + " as tensor '" + name + "')");
+    long len = fs.getFileStatus(p).getLen();
+    long declaredBytes = entry.path("bytes").asLong(-1);
+    if (len != declaredBytes) {
+      throw new BadModelException(p + ": " + len + " bytes, " + MANIFEST + " says " + declaredBytes
+          + (len < declaredBytes ? " (truncated)" : ""));
+    }
+    byte[] bytes = new byte[(int) len];
+    try (InputStream in = fs.open(p)) {
+      int n = in.readNBytes(bytes, 0, bytes.length);
+      if (n != bytes.length) throw new BadModelException(p + ": truncated while reading (" + n + " of " + len + " bytes)");
+    }
+    String sum = sha256(bytes);
+    if (!sum.equals(entry.path("sha256").asText())) {
+      throw new BadModelException(p + ": sha256 " + sum + " does not match " + MANIFEST + " (" + entry.path("sha256").asText()
+          + "); the file was changed or damaged");
+    }
+    Npy.decode(p.toString(), bytes, shape, dst, off);
+  }
+
+  static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

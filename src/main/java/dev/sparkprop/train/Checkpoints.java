@@ -1,0 +1,138 @@
+package dev.sparkprop.train;
+
+import dev.sparkprop.io.BadModelException;
+import dev.sparkprop.io.ModelStore;
+import dev.sparkprop.io.SavedModel;
+import dev.sparkprop.optim.OptimizerState;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+
+/**
+ * The checkpoints of a run: {@code OUT/checkpoints/ckpt-<global step>}, each a model directory
+ * (see {@link ModelStore}) with the optimizer's arrays as extra tensors and the cursor, running
+ * loss, metrics history and configuration in its {@code info}. Written atomically; only the
+ * newest {@code keep} are kept. Loading takes the newest one that passes every check and skips
+ * a damaged one with a warning.
+ */
+public final class Checkpoints {
+  static final String PREFIX = "ckpt-";
+  private static final String OPT_PREFIX = "optimizer_";
+  private final Path dir;
+  private final int keep;
+  private final PrintStream log;
+
+  public Checkpoints(String outDir, int keep, PrintStream log) {
+    this.dir = new Path(outDir, "checkpoints");
+    this.keep = keep;
+    this.log = log;
+  }
+
+  /** The configuration keys whose values must equal the checkpoint's for a bit-identical resume. */
+  static final List<String> MATH_KEYS = List.of("train.path", "test.path", "train.limit", "test.limit", "classes",
+      "layers", "activation", "init", "init.low", "init.high", "init.from", "seed", "epochs", "batch.size", "shuffle",
+      "optimizer", "lr", "momentum", "rmsprop.rho", "adam.beta1", "adam.beta2", "eps", "lr.schedule", "lr.gamma",
+      "lr.step.epochs", "lr.min", "lr.warmup.steps");
+
+  void save(TrainState s, TrainConfig cfg, long globalStep) throws IOException {
+    Map<String, Object> info = new LinkedHashMap<>();
+    Map<String, Object> cursor = new LinkedHashMap<>();
+    cursor.put("epoch", s.epoch);
+    cursor.put("step", s.step);
+    cursor.put("global_step", globalStep);
+    cursor.put("loss_sum", s.lossSum);
+    cursor.put("rows_seen", s.rowsSeen);
+    cursor.put("seconds_before", s.secondsBefore);
+    cursor.put("last_lr", s.lastLr);
+    OptimizerState opt = s.optimizer.state();
+    cursor.put("optimizer", s.optimizer.describe());
+    cursor.put("optimizer_steps", opt.steps());
+    info.put("checkpoint", cursor);
+    List<Map<String, Object>> hist = new ArrayList<>();
+    for (EpochMetrics m : s.history) hist.add(m.toMap());
+    info.put("history", hist);
+    info.put("config", cfg.resolved());
+    Map<String, float[]> extra = new LinkedHashMap<>();
+    for (Map.Entry<String, float[]> e : opt.arrays().entrySet()) extra.put(OPT_PREFIX + e.getKey(), e.getValue());
+    Path target = new Path(dir, String.format("%s%012d", PREFIX, globalStep));
+    ModelStore.save(target.toString(), new SavedModel(cfg.spec(), s.params, extra, info), true);
+    prune();
+  }
+
+  private List<Path> list() throws IOException {
+    FileSystem fs = dir.getFileSystem(new Configuration());
+    if (!fs.exists(dir)) return List.of();
+    List<Path> out = new ArrayList<>();
+    for (FileStatus st : fs.listStatus(dir)) {
+      if (st.isDirectory() && st.getPath().getName().startsWith(PREFIX)) out.add(st.getPath());
+    }
+    out.sort((a, b) -> a.getName().compareTo(b.getName()));
+    return out;
+  }
+
+  public boolean any() throws IOException {
+    return !list().isEmpty();
+  }
+
+  private void prune() throws IOException {
+    List<Path> all = list();
+    FileSystem fs = dir.getFileSystem(new Configuration());
+    for (int i = 0; i < all.size() - keep; i++) fs.delete(all.get(i), true);
+  }
+
+  /**
+   * The newest checkpoint that loads and matches the configuration, as a state to continue from;
+   * null if there is none. A damaged checkpoint is skipped with a warning; one written with
+   * another configuration is refused.
+   */
+  @SuppressWarnings("unchecked")
+  public TrainState loadNewest(TrainConfig cfg) throws IOException {
+    List<Path> all = list();
+    for (int i = all.size() - 1; i >= 0; i--) {
+      SavedModel m;
+      try {
+        m = ModelStore.load(all.get(i).toString());
+      } catch (BadModelException e) {
+        log.println("WARNING: skipping damaged checkpoint " + all.get(i).getName() + ": " + e.getMessage());
+        continue;
+      }
+      Map<String, Object> saved = (Map<String, Object>) m.info().get("config");
+      List<String> differ = new ArrayList<>();
+      for (String k : MATH_KEYS) {
+        Object v = saved == null ? null : saved.get(k);
+        if (!cfg.get(k).equals(v == null ? "" : v.toString())) differ.add(k + " (checkpoint: " + v + ", now: " + cfg.get(k) + ")");
+      }
+      if (!differ.isEmpty()) {
+        throw new ConfigException("cannot resume from " + all.get(i) + ": it was written with another configuration: "
+            + String.join(", ", differ) + "; use the same settings, or another out= to start afresh");
+      }
+      if (!m.spec().equals(cfg.spec())) throw new ConfigException("cannot resume: checkpoint network " + m.spec() + " differs from " + cfg.spec());
+      Map<String, Object> c = (Map<String, Object>) m.info().get("checkpoint");
+      TrainState s = TrainState.fresh(cfg, m.params());
+      Map<String, float[]> arrays = new LinkedHashMap<>();
+      for (Map.Entry<String, float[]> e : m.extraTensors().entrySet()) {
+        if (e.getKey().startsWith(OPT_PREFIX)) arrays.put(e.getKey().substring(OPT_PREFIX.length()), e.getValue());
+      }
+      s.optimizer.restore(new OptimizerState(((Number) c.get("optimizer_steps")).longValue(), arrays), m.params().length);
+      s.epoch = ((Number) c.get("epoch")).intValue();
+      s.step = ((Number) c.get("step")).intValue();
+      s.lossSum = ((Number) c.get("loss_sum")).doubleValue();
+      s.rowsSeen = ((Number) c.get("rows_seen")).longValue();
+      s.secondsBefore = ((Number) c.get("seconds_before")).doubleValue();
+      s.lastLr = ((Number) c.get("last_lr")).doubleValue();
+      for (Map<String, Object> h : (List<Map<String, Object>>) m.info().get("history")) s.history.add(EpochMetrics.fromMap(h));
+      log.printf("resuming from checkpoint %s: epoch %d, step %d%n", all.get(i), s.epoch + 1, s.step);
+      return s;
+    }
+    if (!all.isEmpty()) log.println("WARNING: no valid checkpoint among " + Arrays.toString(all.toArray()) + "; starting afresh");
+    return null;
+  }
+}

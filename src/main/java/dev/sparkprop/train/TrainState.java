@@ -1,0 +1,52 @@
+package dev.sparkprop.train;
+
+import dev.sparkprop.optim.Optimizer;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Everything the training loop carries from one step to the next: parameters, optimizer (with its
+ * state), the cursor (the next step to run), the current epoch's running loss and time, and the
+ * metrics of finished epochs. A checkpoint saves it; restoring it continues the run bit for bit
+ * (a step's result depends only on the parameters and the cursor; the shuffle is drawn from
+ * (seed, epoch)).
+ */
+public final class TrainState {
+  final float[] params;
+  final Optimizer optimizer;
+  /** The next step to run: epoch (from 0) and step within it (from 0). */
+  int epoch;
+  int step;
+  /** The running epoch's summed loss, rows and seconds before this process took over. */
+  double lossSum;
+  long rowsSeen;
+  double secondsBefore;
+  double lastLr;
+  final List<EpochMetrics> history = new ArrayList<>();
+
+  TrainState(float[] params, Optimizer optimizer) {
+    this.params = params;
+    this.optimizer = optimizer;
+  }
+
+  /** A fresh start from the given initial parameters and a new optimizer from the config. */
+  public static TrainState fresh(TrainConfig cfg, float[] initialParams) {
+    return new TrainState(initialParams, cfg.optimizer());
+  }
+
+  public float[] params() {
+    return params;
+  }
+
+  public int epoch() {
+    return epoch;
+  }
+
+  public int step() {
+    return step;
+  }
+
+  public List<EpochMetrics> history() {
+    return history;
+  }
+}
