@@ -143,7 +143,7 @@ public final class DistributedTrainer {
         s.rowsSeen += n;
         s.step++;
         if (k % cfg.logEvery() == 0) log.printf("loss at batch %d: %.2f%n", k, stepLoss / n);
-        if (checkpoints != null && perStep && (globalStep + 1) % every == 0 && s.step < steps) {
+        if (checkpoints != null && every > 0 && perStep && (globalStep + 1) % every == 0 && s.step < steps) {
           s.secondsBefore += (System.nanoTime() - t0) / 1e9;
           t0 = System.nanoTime();
           checkpoints.save(s, cfg, globalStep + 1);

@@ -1,0 +1,185 @@
+package dev.sparkprop.train;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkprop.data.DataSpec;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Checkpoints and exact resume, and Spark task retries, on local[2] with up to 4 attempts per
+ * task: an interrupted and resumed run, or a run whose tasks fail once, ends with parameters
+ * bit-identical to an undisturbed run.
+ */
+class CheckpointResumeTest {
+  private static SparkSession spark;
+  private static JavaSparkContext jsc;
+  private static DataSpec train;
+  private static DataSpec test;
+  private static final AtomicInteger failedTasks = new AtomicInteger();
+  @TempDir Path dir;
+
+  @BeforeAll
+  static void start() throws Exception {
+    train = TestData.mnist("train");
+    test = TestData.mnist("t10k");
+    spark = TestData.spark("local[2,4]");
+    jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    jsc.sc().addSparkListener(new SparkListener() {
+      @Override
+      public void onTaskEnd(SparkListenerTaskEnd end) {
+        if (!end.taskInfo().successful()) failedTasks.incrementAndGet();
+      }
+    });
+  }
+
+  @AfterAll
+  static void stop() {
+    if (spark != null) spark.stop();
+  }
+
+  /** 2560 rows: 20 steps an epoch; Adam, so the optimizer state matters. */
+  private TrainConfig config(String out, String... kv) {
+    Properties p = new Properties();
+    p.setProperty("train.limit", "2560");
+    p.setProperty("test.limit", "500");
+    p.setProperty("epochs", "3");
+    p.setProperty("partitions", "2");
+    p.setProperty("optimizer", "adam");
+    p.setProperty("lr", "0.001");
+    p.setProperty("log.every", "1000");
+    p.setProperty("checkpoint.every", "7");
+    p.setProperty("checkpoint.unit", "step");
+    p.setProperty("checkpoint.keep", "2");
+    p.setProperty("out", out);
+    for (int i = 0; i < kv.length; i += 2) p.setProperty(kv[i], kv[i + 1]);
+    return TrainConfig.of(p);
+  }
+
+  private static final class Interrupt extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+  }
+
+  private TrainResult run(TrainConfig cfg, int stopEpoch, int stopStep, ByteArrayOutputStream log) throws Exception {
+    PrintStream ps = new PrintStream(log, true, StandardCharsets.UTF_8);
+    Checkpoints ck = new Checkpoints(cfg.get("out"), cfg.checkpointKeep(), ps);
+    TrainState state = ck.any() ? ck.loadNewest(cfg) : null;
+    if (state == null) state = TrainState.fresh(cfg, cfg.initializer().initialize(cfg.spec(), cfg.seed()));
+    return new DistributedTrainer(jsc, cfg, ps).onStep((e, s, n) -> {
+      if (e == stopEpoch && s == stopStep) throw new Interrupt();
+    }).fit(train, test, null, state, ck);
+  }
+
+  private TrainResult interruptedThenResumed(TrainConfig cfg, int stopEpoch, int stopStep, Runnable between,
+      ByteArrayOutputStream log) throws Exception {
+    assertThrows(Interrupt.class, () -> run(cfg, stopEpoch, stopStep, log));
+    between.run();
+    return run(cfg, -1, -1, log);
+  }
+
+  private static List<String> checkpoints(String out) throws Exception {
+    try (Stream<Path> s = Files.list(Path.of(out, "checkpoints"))) {
+      return s.map(p -> p.getFileName().toString()).sorted().toList();
+    }
+  }
+
+  @Test
+  void interruptedAndResumedRunIsBitIdenticalToAnUninterruptedOne() throws Exception {
+    TrainResult whole = run(config(dir.resolve("a").toString()), -1, -1, new ByteArrayOutputStream());
+    String out = dir.resolve("b").toString();
+    TrainConfig cfg = config(out);
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    // stopped after global step 32 (epoch 2, step 12): checkpoints at steps 21 and 28 remain (keep 2)
+    TrainResult resumed = interruptedThenResumed(cfg, 1, 12, () -> {
+      try {
+        assertEquals(List.of("ckpt-000000000021", "ckpt-000000000028"), checkpoints(out));
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    }, log);
+    assertTrue(log.toString(StandardCharsets.UTF_8).contains("resuming from checkpoint"), log.toString(StandardCharsets.UTF_8));
+    assertTrue(log.toString(StandardCharsets.UTF_8).contains("epoch 2, step 8"), log.toString(StandardCharsets.UTF_8));
+    assertArrayEquals(whole.params(), resumed.params(), "resumed parameters, bit for bit");
+    assertEquals(whole.finalEval().correct, resumed.finalEval().correct);
+    assertEquals(3, resumed.epochs().size());
+    for (int e = 0; e < 3; e++) assertEquals(whole.epochs().get(e).testAccuracy(), resumed.epochs().get(e).testAccuracy(), 0.0);
+  }
+
+  @Test
+  void damagedNewestCheckpointIsSkippedWithAWarning() throws Exception {
+    TrainResult whole = run(config(dir.resolve("a").toString()), -1, -1, new ByteArrayOutputStream());
+    String out = dir.resolve("b").toString();
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    TrainResult resumed = interruptedThenResumed(config(out), 1, 12, () -> {
+      try {
+        Path t = Path.of(out, "checkpoints", "ckpt-000000000028", "dense_0_W.npy");
+        byte[] b = Files.readAllBytes(t);
+        b[b.length / 2] ^= 1;
+        Files.write(t, b);
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    }, log);
+    String text = log.toString(StandardCharsets.UTF_8);
+    assertTrue(text.contains("WARNING: skipping damaged checkpoint ckpt-000000000028") && text.contains("sha256"), text);
+    assertTrue(text.contains("epoch 2, step 1"), "resumed from step 21: " + text);
+    assertArrayEquals(whole.params(), resumed.params());
+  }
+
+  @Test
+  void epochCheckpointsResumeAtTheEpochBoundary() throws Exception {
+    TrainResult whole = run(config(dir.resolve("a").toString(), "checkpoint.unit", "epoch", "checkpoint.every", "1"),
+        -1, -1, new ByteArrayOutputStream());
+    TrainConfig cfg = config(dir.resolve("b").toString(), "checkpoint.unit", "epoch", "checkpoint.every", "1");
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    TrainResult resumed = interruptedThenResumed(cfg, 2, 5, () -> { }, log);
+    assertTrue(log.toString(StandardCharsets.UTF_8).contains("epoch 3, step 0"), log.toString(StandardCharsets.UTF_8));
+    assertArrayEquals(whole.params(), resumed.params());
+  }
+
+  @Test
+  void checkpointOfAnotherConfigurationIsRefused() throws Exception {
+    String out = dir.resolve("b").toString();
+    assertThrows(Interrupt.class, () -> run(config(out), 0, 10, new ByteArrayOutputStream()));
+    TrainConfig other = config(out, "lr", "0.002", "seed", "7");
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> new Checkpoints(out, 2, System.out).loadNewest(other));
+    assertTrue(e.getMessage().contains("seed (checkpoint: 42, now: 7)") && e.getMessage().contains("lr (checkpoint: 0.001, now: 0.002)"),
+        e.getMessage());
+  }
+
+  @Test
+  void tasksThatFailOnceAreRetriedAndChangeNothing() throws Exception {
+    TrainConfig cfg = config(dir.resolve("a").toString(), "checkpoint.every", "0");
+    TrainResult clean = run(cfg, -1, -1, new ByteArrayOutputStream());
+    int before = failedTasks.get();
+    System.setProperty(StepFunction.FAIL_TASKS_PROPERTY, "0:3:0,0:3:1,1:7:1,2:19:0");
+    TrainResult retried;
+    try {
+      retried = run(config(dir.resolve("b").toString(), "checkpoint.every", "0"), -1, -1, new ByteArrayOutputStream());
+    } finally {
+      System.clearProperty(StepFunction.FAIL_TASKS_PROPERTY);
+    }
+    Thread.sleep(500); // the listener bus is asynchronous
+    assertEquals(4, failedTasks.get() - before, "four task attempts failed and were retried");
+    assertArrayEquals(clean.params(), retried.params(), "parameters after retries, bit for bit");
+  }
+}
