@@ -22,7 +22,6 @@ import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import org.apache.spark.SparkException;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 
@@ -85,15 +84,8 @@ public final class Train {
       System.err.println("error: " + e.getMessage() + (cfg.checkpointEvery() > 0
           ? "; the last good checkpoint is in " + plan.outDir() + "/checkpoints" : ""));
       return ExitCodes.FAILED;
-    } catch (IOException | RuntimeException e) {
-      Throwable root = rootCause(e);
-      if (root instanceof BadInputException || root instanceof BadModelException) {
-        System.err.println("error: bad input: " + root.getMessage());
-        return ExitCodes.BAD_INPUT;
-      }
-      System.err.println("error: training failed: " + e);
-      e.printStackTrace();
-      return ExitCodes.FAILED;
+    } catch (Exception e) { // also SparkException, which Scala throws unchecked
+      return Failures.report(e);
     } finally {
       spark.stop();
     }
@@ -163,14 +155,4 @@ public final class Train {
     return info;
   }
 
-  private static Throwable rootCause(Throwable t) {
-    Throwable cur = t;
-    while (cur.getCause() != null && cur.getCause() != cur) cur = cur.getCause();
-    if (cur instanceof BadInputException || cur instanceof BadModelException) return cur;
-    // Spark wraps task failures in a SparkException whose message holds the remote cause's text.
-    if (t instanceof SparkException && t.getMessage() != null && t.getMessage().contains("BadInputException")) {
-      return new BadInputException(t.getMessage());
-    }
-    return cur;
-  }
 }

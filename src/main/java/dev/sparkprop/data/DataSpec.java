@@ -32,6 +32,12 @@ public final class DataSpec implements java.io.Serializable {
     return new DataSpec(imagesPath, labelsPath, images.count(), images.itemSize());
   }
 
+  /** Images without labels (for prediction). */
+  public static DataSpec imagesOnly(String imagesPath) throws IOException {
+    IdxHeader images = IdxFiles.header(imagesPath, IdxHeader.IMAGES_MAGIC);
+    return new DataSpec(imagesPath, null, images.count(), images.itemSize());
+  }
+
   static void checkPair(IdxHeader images, String labelsPath, int labelCount, int features) {
     if (images.count() != labelCount) {
       throw new BadInputException(images.file() + " holds " + images.count() + " images but "

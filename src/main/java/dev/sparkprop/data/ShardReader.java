@@ -80,18 +80,20 @@ public final class ShardReader {
   }
 
   /**
+   * @param labelsPath the labels file, or null for unlabelled images (labels read as 0)
    * @param usedRows the first {@code usedRows} rows of the files form the data set
    * @param features expected bytes per image (rows x cols)
    */
   public static Shard read(String imagesPath, String labelsPath, int numClasses, int usedRows,
       int features, int partition, Assignment assignment) throws IOException {
-    int[] allLabels = IdxFiles.readLabels(labelsPath, numClasses);
+    // Without a labels file (prediction) every label is 0.
+    int[] allLabels = labelsPath == null ? null : IdxFiles.readLabels(labelsPath, numClasses);
     int n = assignment.rows(partition);
     byte[] pixels = new byte[n * features];
     int[] labels = new int[n];
     int[] globalRows = new int[n];
     try (IdxFiles.Opened img = IdxFiles.open(imagesPath, IdxHeader.IMAGES_MAGIC)) {
-      DataSpec.checkPair(img.header, labelsPath, allLabels.length, features);
+      DataSpec.checkPair(img.header, labelsPath, allLabels == null ? img.header.count() : allLabels.length, features);
       if (usedRows > img.header.count()) {
         throw new BadInputException(imagesPath + ": " + usedRows + " rows asked for, the file holds "
             + img.header.count());
@@ -103,7 +105,7 @@ public final class ShardReader {
           IdxFiles.readFully(img, skip, 0, features, g);
         } else {
           IdxFiles.readFully(img, pixels, local * features, features, g);
-          labels[local] = allLabels[g];
+          labels[local] = allLabels == null ? 0 : allLabels[g];
           globalRows[local] = g;
         }
       }

@@ -1,0 +1,156 @@
+package dev.sparkprop.cli;
+
+import dev.sparkprop.data.BadInputException;
+import dev.sparkprop.data.PngImage;
+import dev.sparkprop.data.Shard;
+import dev.sparkprop.eval.Predictor;
+import dev.sparkprop.io.BadModelException;
+import dev.sparkprop.io.ModelStore;
+import dev.sparkprop.io.SavedModel;
+import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.train.ConfigException;
+import dev.sparkprop.train.TrainingData;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.input.PortableDataStream;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import scala.Tuple2;
+
+/**
+ * {@code Predict model=DIR data=PATH out=PATH [format=csv|parquet] [split=t10k] [partitions=N]}:
+ * one row per image with its id (row index, or PNG file), predicted class and class
+ * probabilities ({@code prob_0 ..}), computed on the cluster and written with Spark SQL as CSV
+ * (with a header) or Parquet. Accepts IDX images (file or folder) and PNG images (file or
+ * folder; grayscale, the model's input size, e.g. 28x28). Exit codes: {@link ExitCodes}.
+ */
+public final class Predict {
+  private Predict() {}
+
+  static final Map<String, String> KEYS = new LinkedHashMap<>();
+
+  static {
+    KEYS.put("model", null);
+    KEYS.put("data", null);
+    KEYS.put("out", null);
+    KEYS.put("format", "");
+    KEYS.put("split", "t10k");
+    KEYS.put("partitions", "0");
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out));
+  }
+
+  public static int run(String[] args, PrintStream out) {
+    CommandArgs a;
+    SavedModel model;
+    InputImages input;
+    String format;
+    try {
+      a = CommandArgs.parse("predict", args, KEYS);
+      a.nonNegative("partitions");
+      format = a.get("format").isEmpty()
+          ? (a.get("out").toLowerCase(Locale.ROOT).endsWith(".parquet") ? "parquet" : "csv")
+          : a.get("format").toLowerCase(Locale.ROOT);
+      if (!format.equals("csv") && !format.equals("parquet")) {
+        throw new ConfigException("format: expected csv or parquet, got '" + a.get("format") + "'");
+      }
+      Path outPath = new Path(a.get("out"));
+      if (outPath.getFileSystem(new Configuration()).exists(outPath)) {
+        throw new ConfigException("out: " + a.get("out") + " already exists; choose another path (nothing was overwritten)");
+      }
+      model = ModelStore.load(a.get("model"));
+      input = InputImages.resolve(a.get("data"), a.get("split"), "", false, model.spec().outputSize());
+      if (input.idx() != null && input.idx().features != model.spec().inputSize()) {
+        throw new BadInputException(input.idx().imagesPath + ": images have " + input.idx().features
+            + " pixels, the model's input layer takes " + model.spec().inputSize());
+      }
+      if (input.pngPath() != null && square(model.spec().inputSize()) < 0) {
+        throw new BadInputException("the model's input size " + model.spec().inputSize() + " is not a square image");
+      }
+    } catch (ConfigException e) {
+      System.err.println("error: " + e.getMessage());
+      return ExitCodes.USAGE;
+    } catch (BadInputException | BadModelException e) {
+      System.err.println("error: bad input: " + e.getMessage());
+      return ExitCodes.BAD_INPUT;
+    } catch (IOException e) {
+      System.err.println("error: " + e);
+      return ExitCodes.FAILED;
+    }
+    SparkSession spark = SparkSession.builder().appName("sparkprop predict").getOrCreate();
+    try {
+      JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      NetworkSpec spec = model.spec();
+      int parts = a.nonNegative("partitions") > 0 ? a.nonNegative("partitions") : jsc.defaultParallelism();
+      Broadcast<float[]> params = jsc.broadcast(model.params());
+      JavaRDD<Row> rows;
+      if (input.idx() != null) {
+        JavaRDD<Shard> shards = TrainingData.ranges(jsc, input.idx(), input.idx().count, parts, spec.outputSize(), "images", out);
+        rows = shards.mapPartitions(it -> it.hasNext() ? Predictor.predict(it.next(), null, params.value(), spec).iterator()
+            : Collections.<Row>emptyIterator());
+      } else {
+        int side = square(spec.inputSize());
+        rows = jsc.binaryFiles(input.pngPath(), parts)
+            .filter(f -> f._1().toLowerCase(Locale.ROOT).endsWith(".png") || !f._1().contains("."))
+            .mapPartitionsWithIndex((p, it) -> predictPngs(p, it, side, params.value(), spec), false);
+      }
+      Dataset<Row> df = spark.createDataFrame(rows, Predictor.schema(spec.outputSize()));
+      List<Column> cols = new ArrayList<>(List.of(df.col("id"), df.col("prediction")));
+      for (int k = 0; k < spec.outputSize(); k++) cols.add(df.col("prob_" + k));
+      Dataset<Row> result = df.select(cols.toArray(new Column[0]));
+      if (format.equals("csv")) {
+        result.write().option("header", "true").csv(a.get("out"));
+      } else {
+        result.write().parquet(a.get("out"));
+      }
+      long n = spark.read().format(format).option("header", "true").load(a.get("out")).count();
+      out.printf("wrote %d predictions (%s) to %s%n", n, format, a.get("out"));
+      return ExitCodes.OK;
+    } catch (Exception e) { // also SparkException, which Scala throws unchecked
+      return Failures.report(e);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  /** Side of a square image of n pixels, or -1. */
+  static int square(int n) {
+    int s = (int) Math.round(Math.sqrt(n));
+    return s * s == n ? s : -1;
+  }
+
+  private static Iterator<Row> predictPngs(int partition, Iterator<Tuple2<String, PortableDataStream>> files, int side,
+      float[] params, NetworkSpec spec) {
+    List<String> names = new ArrayList<>();
+    List<byte[]> images = new ArrayList<>();
+    while (files.hasNext()) {
+      Tuple2<String, PortableDataStream> f = files.next();
+      names.add(f._1());
+      images.add(PngImage.decode(f._1(), f._2().toArray(), side, side));
+    }
+    if (names.isEmpty()) return Collections.emptyIterator();
+    int features = side * side;
+    byte[] pixels = new byte[names.size() * features];
+    for (int i = 0; i < images.size(); i++) System.arraycopy(images.get(i), 0, pixels, i * features, features);
+    int[] rowsIds = new int[names.size()];
+    for (int i = 0; i < rowsIds.length; i++) rowsIds[i] = i;
+    Shard shard = new Shard(partition, features, pixels, new int[names.size()], rowsIds);
+    return Predictor.predict(shard, names.toArray(new String[0]), params, spec).iterator();
+  }
+}

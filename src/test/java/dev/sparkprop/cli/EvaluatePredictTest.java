@@ -1,0 +1,177 @@
+package dev.sparkprop.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkprop.data.DataSpec;
+import dev.sparkprop.data.Shard;
+import dev.sparkprop.data.ShardReader;
+import dev.sparkprop.io.ModelStore;
+import dev.sparkprop.io.SavedModel;
+import dev.sparkprop.nn.Activation;
+import dev.sparkprop.nn.Initializer;
+import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.train.TestData;
+import java.awt.image.BufferedImage;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.BiFunction;
+import java.util.stream.Stream;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The evaluate and predict commands in-process on local[2], with a saved MNIST-shaped model. */
+class EvaluatePredictTest {
+  @TempDir static Path dir;
+  private static String model;
+  private static final NetworkSpec SPEC = NetworkSpec.of(new int[] {784, 16, 10}, Activation.RELU);
+
+  @BeforeAll
+  static void setUp() throws Exception {
+    System.setProperty("spark.master", "local[2]");
+    System.setProperty("spark.ui.enabled", "false");
+    System.setProperty("spark.driver.host", "127.0.0.1");
+    model = dir.resolve("model").toString();
+    ModelStore.save(model, new SavedModel(SPEC, new Initializer(Initializer.Kind.HE, 0, 0).initialize(SPEC, 5),
+        Map.of(), Map.of()), false);
+  }
+
+  @AfterAll
+  static void clear() {
+    System.clearProperty("spark.master");
+    System.clearProperty("spark.ui.enabled");
+    System.clearProperty("spark.driver.host");
+  }
+
+  private static String[] run(BiFunction<String[], PrintStream, Integer> command, String... args) {
+    PrintStream savedErr = System.err;
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    int code;
+    try {
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      code = command.apply(args, new PrintStream(out, true, StandardCharsets.UTF_8));
+    } finally {
+      System.setErr(savedErr);
+    }
+    return new String[] {String.valueOf(code), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+  }
+
+  private static void assertExit(int code, String[] r, String... parts) {
+    assertEquals(String.valueOf(code), r[0], "stdout:\n" + r[1] + "\nstderr:\n" + r[2]);
+    for (String p : parts) assertTrue((r[1] + r[2]).contains(p), "output lacks '" + p + "':\n" + r[1] + r[2]);
+  }
+
+  @Test
+  void evaluatePrintsAccuracyConfusionAndPerClassTableAndWritesCsv() throws Exception {
+    Path out = dir.resolve("eval");
+    String[] r = run(Evaluate::run, "model=" + model, "data=" + TestData.mnistDir(), "out=" + out);
+    assertExit(0, r, "10000 images", "accuracy", "confusion matrix", "per class (Spark SQL)");
+    List<String> perClass = Files.readAllLines(out.resolve("per_class.csv"));
+    assertEquals("class,support,predicted,true_positives,precision,recall,f1", perClass.get(0));
+    assertEquals(11, perClass.size());
+    long support = 0;
+    long predicted = 0;
+    long tp = 0;
+    for (String line : perClass.subList(1, 11)) {
+      String[] f = line.split(",");
+      support += Long.parseLong(f[1]);
+      predicted += Long.parseLong(f[2]);
+      tp += Long.parseLong(f[3]);
+    }
+    assertEquals(10000, support);
+    assertEquals(10000, predicted);
+    // the SQL table and the aggregated counts agree on the accuracy
+    String acc = r[1].replaceAll("(?s).*accuracy ([0-9.]+),.*", "$1");
+    assertEquals(Double.parseDouble(acc), tp / 10000.0, 1e-4);
+    assertEquals(11, Files.readAllLines(out.resolve("confusion.csv")).size());
+  }
+
+  @Test
+  void predictWritesCsvAndParquetForIdxImages() throws Exception {
+    Path csv = dir.resolve("pred.csv");
+    assertExit(0, run(Predict::run, "model=" + model, "data=" + TestData.mnistDir().resolve("t10k-images-idx3-ubyte"),
+        "out=" + csv), "wrote 10000 predictions (csv)");
+    List<String> lines = readCsvParts(csv);
+    assertTrue(lines.get(0).startsWith("id,prediction,prob_0,prob_1"), lines.get(0));
+    assertEquals(10000, lines.stream().filter(l -> !l.startsWith("id,")).count(), "one row per test image");
+    String[] f = lines.stream().filter(l -> l.startsWith("0,")).findFirst().orElseThrow().split(",");
+    double sum = 0;
+    for (int k = 2; k < 12; k++) sum += Double.parseDouble(f[k]);
+    assertEquals(1.0, sum, 1e-4, "probabilities of row 0 sum to 1");
+    assertExit(0, run(Predict::run, "model=" + model, "data=" + TestData.mnistDir(), "out=" + dir.resolve("pred.parquet")),
+        "wrote 10000 predictions (parquet)");
+    assertExit(2, run(Predict::run, "model=" + model, "data=" + TestData.mnistDir(), "out=" + csv), "already exists");
+  }
+
+  @Test
+  void predictReadsPngImagesLikeTheSameIdxRows() throws Exception {
+    DataSpec test = TestData.mnist("t10k");
+    Shard shard = ShardReader.read(test.imagesPath, test.labelsPath, 10, 3, 784, 0, ShardReader.ranges(3, 1));
+    Path pngs = Files.createDirectories(dir.resolve("pngs"));
+    float[] x = new float[3 * 784];
+    shard.copyRows(0, 3, x);
+    for (int i = 0; i < 3; i++) {
+      BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+      for (int p = 0; p < 784; p++) img.getRaster().setSample(p % 28, p / 28, 0, Math.round(x[i * 784 + p] * 255));
+      ImageIO.write(img, "png", pngs.resolve("digit" + i + ".png").toFile());
+    }
+    Path fromPng = dir.resolve("png.csv");
+    assertExit(0, run(Predict::run, "model=" + model, "data=" + pngs, "out=" + fromPng), "wrote 3 predictions");
+    Path fromIdx = dir.resolve("idx.csv");
+    assertExit(0, run(Predict::run, "model=" + model, "data=" + TestData.mnistDir(), "out=" + fromIdx));
+    Map<String, String> idx = new HashMap<>();
+    for (String l : readCsvParts(fromIdx)) idx.put(l.substring(0, l.indexOf(',')), l.substring(l.indexOf(',') + 1));
+    for (String l : readCsvParts(fromPng)) {
+      if (l.startsWith("id,")) continue;
+      String name = l.substring(0, l.indexOf(','));
+      String row = name.replaceAll(".*digit([0-9]).png", "$1");
+      assertEquals(idx.get(row), l.substring(l.indexOf(',') + 1), "PNG " + name + " and IDX row " + row);
+    }
+  }
+
+  @Test
+  void pngsOfTheWrongSizeOrColourAreRefused() throws Exception {
+    Path small = Files.createDirectories(dir.resolve("small"));
+    ImageIO.write(new BufferedImage(27, 28, BufferedImage.TYPE_BYTE_GRAY), "png", small.resolve("a.png").toFile());
+    assertExit(3, run(Predict::run, "model=" + model, "data=" + small, "out=" + dir.resolve("s.csv")),
+        "a.png", "27x28 pixels, expected 28x28");
+    Path rgb = Files.createDirectories(dir.resolve("rgb")).resolve("b.png");
+    ImageIO.write(new BufferedImage(28, 28, BufferedImage.TYPE_INT_RGB), "png", rgb.toFile());
+    assertExit(3, run(Predict::run, "model=" + model, "data=" + rgb, "out=" + dir.resolve("r.csv")),
+        "b.png", "3 colour components", "grayscale");
+    assertFalse(Files.exists(dir.resolve("r.csv")) && Files.exists(dir.resolve("r.csv/_SUCCESS")), "no output for bad input");
+  }
+
+  @Test
+  void badArgumentsAndModelsAreRefusedBeforeSparkStarts() throws Exception {
+    assertExit(2, run(Evaluate::run, "model=" + model), "data= is required");
+    assertExit(2, run(Evaluate::run, "model=" + model, "data=x", "dta=y"), "unknown key 'dta'");
+    assertExit(3, run(Evaluate::run, "model=" + dir.resolve("nomodel"), "data=" + TestData.mnistDir()), "no such model directory");
+    assertExit(3, run(Evaluate::run, "model=" + model, "data=" + dir.resolve("nodata")), "nodata", "no such file or folder");
+    Path broken = dir.resolve("broken");
+    ModelStore.save(broken.toString(), ModelStore.load(model), false);
+    Files.write(broken.resolve("dense_1_W.npy"), new byte[] {1, 2, 3});
+    assertExit(3, run(Evaluate::run, "model=" + broken, "data=" + TestData.mnistDir()), "dense_1_W.npy");
+    assertExit(2, run(Predict::run, "model=" + model, "data=x", "out=" + dir.resolve("o"), "format=json"), "format: expected csv or parquet");
+  }
+
+  private static List<String> readCsvParts(Path csvDir) throws Exception {
+    try (Stream<Path> parts = Files.list(csvDir)) {
+      List<Path> files = parts.filter(p -> p.getFileName().toString().startsWith("part-")).sorted().toList();
+      java.util.ArrayList<String> lines = new java.util.ArrayList<>();
+      for (Path p : files) lines.addAll(Files.readAllLines(p));
+      return lines;
+    }
+  }
+}

@@ -1,0 +1,42 @@
+# Shared by the submit/ scripts (sourced, not run).
+# shellcheck shell=bash
+
+# The application's library jars (EJML), comma-separated, for spark-submit --jars.
+sparkprop_jars() {
+  ls "$root"/target/lib/*.jar 2>/dev/null | paste -sd, -
+}
+
+# For the cluster that submit/cluster-up started at this master URL: writes a private properties
+# file (conf/spark-defaults.conf plus its secret) and prints its path; prints nothing otherwise.
+cluster_properties() {
+  local master=$1 run=${SPARKPROP_CLUSTER_DIR:-$root/target/cluster} props
+  if [ -f "$run/master-url" ] && [ "$(cat "$run/master-url")" = "$master" ] && [ -f "$run/conf/auth.conf" ]; then
+    props=$(umask 077; mktemp "${TMPDIR:-/tmp}/sparkprop-submit.XXXXXX")
+    cat "$root/conf/spark-defaults.conf" "$run/conf/auth.conf" > "$props"
+    echo "$props"
+  fi
+}
+
+# Runs a sparkprop command class through spark-submit: local[*] unless --master URL is given.
+#   run_command CLASS [--master URL] [key=value ...]
+run_command() {
+  local class=$1 master='local[*]' props=
+  shift
+  local args=()
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      --master) master=${2:?--master needs a URL}; shift 2 ;;
+      --master=*) master=${1#--master=}; shift ;;
+      *) args+=("$1"); shift ;;
+    esac
+  done
+  "$root/submit/build-if-needed"
+  export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1}
+  local cmd=(--master "$master" --class "$class" --jars "$(sparkprop_jars)")
+  case "$master" in spark://*) props=$(cluster_properties "$master") ;; esac
+  if [ -n "$props" ]; then
+    cmd=(--properties-file "$props" "${cmd[@]}" --conf spark.driver.host="$SPARK_LOCAL_IP")
+    trap 'rm -f "$props"' EXIT
+  fi
+  "$root/submit/spark-submit" "${cmd[@]}" "$root/target/sparkprop.jar" ${args[@]+"${args[@]}"}
+}
