@@ -166,6 +166,34 @@ class EvaluatePredictTest {
     assertExit(2, run(Predict::run, "model=" + model, "data=x", "out=" + dir.resolve("o"), "format=json"), "format: expected csv or parquet");
   }
 
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+      "missing | dense_0_b.npy: missing",
+      "truncated | dense_0_W.npy: 50300 bytes, model.json says 50304 (truncated)",
+      "tampered | dense_0_W.npy: sha256",
+      "shape | tensor 'dense_0_W' has shape [784, 16] but the network needs [784, 32]"})
+  void everyDamagedModelIsRefusedWithExitCode3(String damage, String message) throws Exception {
+    Path m = dir.resolve("damaged-" + damage);
+    NetworkSpec spec = NetworkSpec.of(new int[] {784, 16, 10}, Activation.RELU);
+    ModelStore.save(m.toString(), new SavedModel(spec, new float[spec.numParams()], Map.of(), Map.of()), false);
+    Path w = m.resolve("dense_0_W.npy");
+    switch (damage) {
+      case "missing" -> Files.delete(m.resolve("dense_0_b.npy"));
+      case "truncated" -> Files.write(w, java.util.Arrays.copyOf(Files.readAllBytes(w), 50300));
+      case "tampered" -> {
+        byte[] b = Files.readAllBytes(w);
+        b[200] = 1;
+        Files.write(w, b);
+      }
+      default -> {
+        Path j = m.resolve("model.json");
+        Files.writeString(j, Files.readString(j).replace("\"layers\" : [ 784, 16, 10 ]", "\"layers\" : [ 784, 32, 10 ]"));
+      }
+    }
+    assertExit(3, run(Evaluate::run, "model=" + m, "data=" + TestData.mnistDir()), message);
+    assertExit(3, run(Predict::run, "model=" + m, "data=" + TestData.mnistDir(), "out=" + dir.resolve("o-" + damage)), message);
+  }
+
   private static List<String> readCsvParts(Path csvDir) throws Exception {
     try (Stream<Path> parts = Files.list(csvDir)) {
       List<Path> files = parts.filter(p -> p.getFileName().toString().startsWith("part-")).sorted().toList();
