@@ -14,9 +14,7 @@ import dev.sparkprop.nn.Initializer;
 import dev.sparkprop.nn.NetworkSpec;
 import dev.sparkprop.train.TestData;
 import java.awt.image.BufferedImage;
-import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -54,22 +52,12 @@ class EvaluatePredictTest {
   }
 
   private static String[] run(BiFunction<String[], PrintStream, Integer> command, String... args) {
-    PrintStream savedErr = System.err;
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code;
-    try {
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      code = command.apply(args, new PrintStream(out, true, StandardCharsets.UTF_8));
-    } finally {
-      System.setErr(savedErr);
-    }
-    return new String[] {String.valueOf(code), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+    CliRun r = CliRun.of(command, args);
+    return new String[] {String.valueOf(r.code()), r.out(), r.err()};
   }
 
   private static void assertExit(int code, String[] r, String... parts) {
-    assertEquals(String.valueOf(code), r[0], "stdout:\n" + r[1] + "\nstderr:\n" + r[2]);
-    for (String p : parts) assertTrue((r[1] + r[2]).contains(p), "output lacks '" + p + "':\n" + r[1] + r[2]);
+    new CliRun(Integer.parseInt(r[0]), r[1], r[2]).expect(code, parts);
   }
 
   @Test

@@ -4,9 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkprop.train.TestData;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.spark.SparkContext$;
@@ -20,16 +17,8 @@ class TrainArgumentsTest {
   @TempDir Path dir;
 
   private String[] errOf(String... args) {
-    PrintStream savedErr = System.err;
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    int code;
-    try {
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      code = Train.run(args, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
-    } finally {
-      System.setErr(savedErr);
-    }
-    return new String[] {String.valueOf(code), err.toString(StandardCharsets.UTF_8)};
+    CliRun r = CliRun.of(Train::run, args);
+    return new String[] {String.valueOf(r.code()), r.err()};
   }
 
   @ParameterizedTest

@@ -6,9 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkprop.data.IdxTestFiles;
 import dev.sparkprop.io.ModelStore;
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -56,22 +53,12 @@ class TrainCliTest {
     List<String> args = new ArrayList<>(List.of("layers=4,8,10", "epochs=2", "batch.size=32",
         "train.path=" + data, "test.path=" + data));
     args.addAll(Arrays.asList(kv));
-    PrintStream savedErr = System.err;
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    int code;
-    try {
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      code = Train.run(args.toArray(new String[0]), new PrintStream(out, true, StandardCharsets.UTF_8));
-    } finally {
-      System.setErr(savedErr);
-    }
-    return new String[] {String.valueOf(code), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8)};
+    CliRun r = CliRun.of(Train::run, args.toArray(new String[0]));
+    return new String[] {String.valueOf(r.code()), r.out(), r.err()};
   }
 
   private static void assertExit(int code, String[] r, String... parts) {
-    assertEquals(String.valueOf(code), r[0], "stdout:\n" + r[1] + "\nstderr:\n" + r[2]);
-    for (String p : parts) assertTrue(r[2].contains(p), "stderr lacks '" + p + "':\n" + r[2]);
+    new CliRun(Integer.parseInt(r[0]), r[1], r[2]).expect(code, parts);
   }
 
   @Test
