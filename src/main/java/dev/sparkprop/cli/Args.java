@@ -30,7 +30,7 @@ final class Args {
         int eq = a.indexOf('=');
         overrides.setProperty(a.substring(0, eq).trim(), a.substring(eq + 1).trim());
       } else {
-        throw new ConfigException("unexpected argument '" + a + "'");
+        throw new ConfigException("unexpected argument '" + a + "'; " + USAGE);
       }
     }
     props.putAll(overrides);

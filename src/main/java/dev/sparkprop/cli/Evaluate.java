@@ -6,11 +6,9 @@ import dev.sparkprop.eval.ClassReport;
 import dev.sparkprop.eval.EvalFunction;
 import dev.sparkprop.eval.EvalSum;
 import dev.sparkprop.eval.Predictor;
-import dev.sparkprop.io.BadModelException;
 import dev.sparkprop.io.ModelStore;
 import dev.sparkprop.io.SavedModel;
 import dev.sparkprop.nn.NetworkSpec;
-import dev.sparkprop.train.ConfigException;
 import dev.sparkprop.train.RunDirectory;
 import dev.sparkprop.train.TrainingData;
 import java.io.PrintStream;
@@ -62,15 +60,8 @@ public final class Evaluate {
         throw new BadInputException(input.idx().imagesPath + ": images have " + input.idx().features
             + " pixels, the model's input layer takes " + model.spec().inputSize());
       }
-    } catch (ConfigException e) {
-      System.err.println("error: " + e.getMessage());
-      return ExitCodes.USAGE;
-    } catch (BadInputException | BadModelException e) {
-      System.err.println("error: bad input: " + e.getMessage());
-      return ExitCodes.BAD_INPUT;
-    } catch (java.io.IOException e) {
-      System.err.println("error: " + e);
-      return ExitCodes.FAILED;
+    } catch (Exception e) {
+      return Failures.beforeSpark(e);
     }
     SparkSession spark = SparkSession.builder().appName("sparkprop evaluate").getOrCreate();
     try {

@@ -8,6 +8,21 @@ import org.apache.spark.SparkException;
 final class Failures {
   private Failures() {}
 
+  /** A failure of the checks made before Spark starts: prints it and returns the exit code. */
+  static int beforeSpark(Exception e) {
+    if (e instanceof dev.sparkprop.train.ConfigException || e instanceof IllegalArgumentException) {
+      System.err.println("error: " + e.getMessage());
+      return ExitCodes.USAGE;
+    }
+    if (e instanceof BadInputException || e instanceof BadModelException) {
+      System.err.println("error: bad input: " + e.getMessage());
+      return ExitCodes.BAD_INPUT;
+    }
+    System.err.println("error: " + e);
+    return ExitCodes.FAILED;
+  }
+
+  /** A failure during the Spark run: prints it and returns the exit code. */
   static int report(Exception e) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) root = root.getCause();

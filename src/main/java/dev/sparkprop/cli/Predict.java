@@ -4,13 +4,11 @@ import dev.sparkprop.data.BadInputException;
 import dev.sparkprop.data.PngImage;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.eval.Predictor;
-import dev.sparkprop.io.BadModelException;
 import dev.sparkprop.io.ModelStore;
 import dev.sparkprop.io.SavedModel;
 import dev.sparkprop.nn.NetworkSpec;
 import dev.sparkprop.train.ConfigException;
 import dev.sparkprop.train.TrainingData;
-import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -83,15 +81,8 @@ public final class Predict {
       if (input.pngPath() != null && square(model.spec().inputSize()) < 0) {
         throw new BadInputException("the model's input size " + model.spec().inputSize() + " is not a square image");
       }
-    } catch (ConfigException e) {
-      System.err.println("error: " + e.getMessage());
-      return ExitCodes.USAGE;
-    } catch (BadInputException | BadModelException e) {
-      System.err.println("error: bad input: " + e.getMessage());
-      return ExitCodes.BAD_INPUT;
-    } catch (IOException e) {
-      System.err.println("error: " + e);
-      return ExitCodes.FAILED;
+    } catch (Exception e) {
+      return Failures.beforeSpark(e);
     }
     SparkSession spark = SparkSession.builder().appName("sparkprop predict").getOrCreate();
     try {

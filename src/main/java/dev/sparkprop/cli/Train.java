@@ -1,10 +1,8 @@
 package dev.sparkprop.cli;
 
-import dev.sparkprop.data.BadInputException;
 import dev.sparkprop.data.DataFingerprint;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.MnistFiles;
-import dev.sparkprop.io.BadModelException;
 import dev.sparkprop.io.ModelStore;
 import dev.sparkprop.io.SavedModel;
 import dev.sparkprop.train.Checkpoints;
@@ -47,16 +45,8 @@ public final class Train {
     Plan plan;
     try {
       plan = plan(args, out);
-    } catch (ConfigException | IllegalArgumentException e) {
-      System.err.println("error: " + e.getMessage());
-      if (!(e instanceof ConfigException)) System.err.println(Args.USAGE);
-      return ExitCodes.USAGE;
-    } catch (BadInputException | BadModelException e) {
-      System.err.println("error: bad input: " + e.getMessage());
-      return ExitCodes.BAD_INPUT;
-    } catch (IOException e) {
-      System.err.println("error: " + e);
-      return ExitCodes.FAILED;
+    } catch (Exception e) {
+      return Failures.beforeSpark(e);
     }
     TrainConfig cfg = plan.cfg();
     SparkSession spark = SparkSession.builder().appName("sparkprop train").getOrCreate();
