@@ -17,26 +17,41 @@ cluster_properties() {
   fi
 }
 
-# Runs a sparkprop command class through spark-submit: local[*] unless --master URL is given.
-#   run_command CLASS [--master URL] [key=value ...]
+# A copy of the application jar named by its content, so that a later build does not replace
+# the jar under a job that is still running (its JVM loads classes from it lazily).
+app_jar() {
+  local sum dst
+  sum=$(sha1sum < "$root/target/sparkprop.jar" | cut -c1-12)
+  dst=$root/target/app/sparkprop-$sum.jar
+  if [ ! -f "$dst" ]; then
+    mkdir -p "$root/target/app"
+    cp "$root/target/sparkprop.jar" "$dst.tmp.$$" && mv "$dst.tmp.$$" "$dst"
+  fi
+  echo "$dst"
+}
+
+# Runs a sparkprop command class through spark-submit: local[*] unless --master URL is given;
+# --conf K=V goes to spark-submit, everything else to the command.
+#   run_command CLASS [--master URL] [--conf K=V ...] [key=value ...]
 run_command() {
   local class=$1 master='local[*]' props=
   shift
-  local args=()
+  local args=() sparkconf=()
   while [ $# -gt 0 ]; do
     case "$1" in
       --master) master=${2:?--master needs a URL}; shift 2 ;;
       --master=*) master=${1#--master=}; shift ;;
+      --conf) sparkconf+=(--conf "${2:?--conf needs K=V}"); shift 2 ;;
       *) args+=("$1"); shift ;;
     esac
   done
   "$root/submit/build-if-needed"
   export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1}
-  local cmd=(--master "$master" --class "$class" --jars "$(sparkprop_jars)")
+  local cmd=(--master "$master" --class "$class" --jars "$(sparkprop_jars)" ${sparkconf[@]+"${sparkconf[@]}"})
   case "$master" in spark://*) props=$(cluster_properties "$master") ;; esac
   if [ -n "$props" ]; then
     cmd=(--properties-file "$props" "${cmd[@]}" --conf spark.driver.host="$SPARK_LOCAL_IP")
     trap 'rm -f "$props"' EXIT
   fi
-  "$root/submit/spark-submit" "${cmd[@]}" "$root/target/sparkprop.jar" ${args[@]+"${args[@]}"}
+  "$root/submit/spark-submit" "${cmd[@]}" "$(app_jar)" ${args[@]+"${args[@]}"}
 }

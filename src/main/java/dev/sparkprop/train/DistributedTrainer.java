@@ -57,6 +57,14 @@ public final class DistributedTrainer {
     return this;
   }
 
+  /** Receives every step's timing breakdown (for the benchmark). */
+  public DistributedTrainer onStepStats(java.util.function.Consumer<StepStats> l) {
+    this.statsListener = l;
+    return this;
+  }
+
+  private java.util.function.Consumer<StepStats> statsListener = s -> { };
+
   /** Number of partitions to use: the config's, or Spark's default parallelism. */
   public int partitions() {
     return cfg.partitions() > 0 ? cfg.partitions() : jsc.defaultParallelism();
@@ -121,13 +129,16 @@ public final class DistributedTrainer {
         long globalStep = (long) epoch * steps + k;
         jsc.setJobDescription("epoch " + (epoch + 1) + " step " + (k + 1) + "/" + steps);
         Broadcast<float[]> bc = jsc.broadcast(params.clone());
+        long s1 = System.nanoTime();
         List<GradientSum> sums;
         try {
           sums = trainShards.mapPartitions(new StepFunction(bc, spec, layout, cfg.shuffle(), cfg.seed(), epoch, k)).collect();
         } finally {
           destroy(bc);
         }
+        long s2 = System.nanoTime();
         int n = addInOrder(sums, grad);
+        long s3 = System.nanoTime();
         if (n != layout.batchRows(k)) {
           throw new IllegalStateException("step " + k + " of epoch " + (epoch + 1) + " saw " + n
               + " rows, the batch has " + layout.batchRows(k) + "; a shard is missing rows");
@@ -139,6 +150,14 @@ public final class DistributedTrainer {
         for (int i = 0; i < grad.length; i++) grad[i] *= inv;
         s.lastLr = schedule.at(globalStep, steps, totalSteps);
         optimizer.step(params, grad, s.lastLr);
+        long s4 = System.nanoTime();
+        long slowest = 0;
+        long slowestRead = 0;
+        for (GradientSum g : sums) {
+          slowest = Math.max(slowest, g.computeNanos);
+          slowestRead = Math.max(slowestRead, g.broadcastReadNanos);
+        }
+        statsListener.accept(new StepStats(epoch, k, s4 - s0, s1 - s0, s2 - s1, s3 - s2, s4 - s3, slowest, slowestRead, n));
         s.lossSum += stepLoss;
         s.rowsSeen += n;
         s.step++;

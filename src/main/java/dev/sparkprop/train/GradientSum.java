@@ -14,14 +14,19 @@ public final class GradientSum implements Serializable {
   public final float[] grad;
   public final double lossSum;
   public final int rows;
+  /** Measured in the task: the step's computation (batch copy, forward, backward), nanoseconds. */
+  public final long computeNanos;
+  /** Measured in the task: reading the broadcast parameters (a fetch the first time on an executor). */
+  public long broadcastReadNanos;
 
-  public GradientSum(float[] grad, double lossSum, int rows) {
+  public GradientSum(float[] grad, double lossSum, int rows, long computeNanos) {
     this.grad = grad;
     this.lossSum = lossSum;
     this.rows = rows;
+    this.computeNanos = computeNanos;
   }
 
   public static GradientSum empty() {
-    return new GradientSum(null, 0, 0);
+    return new GradientSum(null, 0, 0, 0);
   }
 }

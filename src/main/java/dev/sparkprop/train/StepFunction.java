@@ -49,7 +49,12 @@ public final class StepFunction implements FlatMapFunction<Iterator<Shard>, Grad
     if (!shards.hasNext()) return Collections.emptyIterator();
     Shard shard = shards.next();
     injectFailure(shard.partition());
-    return Collections.singletonList(compute(shard, params.value(), spec, layout, shuffle, seed, epoch, step)).iterator();
+    long t0 = System.nanoTime();
+    float[] p = params.value();
+    long broadcastNanos = System.nanoTime() - t0;
+    GradientSum g = compute(shard, p, spec, layout, shuffle, seed, epoch, step);
+    g.broadcastReadNanos = broadcastNanos;
+    return Collections.singletonList(g).iterator();
   }
 
   private void injectFailure(int partition) {
@@ -68,6 +73,7 @@ public final class StepFunction implements FlatMapFunction<Iterator<Shard>, Grad
   /** The step's gradient sum for one shard; also used directly by tests and single-process runs. */
   static GradientSum compute(Shard shard, float[] params, NetworkSpec spec, BatchLayout layout,
       boolean shuffle, long seed, int epoch, int step) {
+    long t0 = System.nanoTime();
     Workspace ws = Workspace.get(spec);
     Network net = ws.network;
     int p = shard.partition();
@@ -76,11 +82,8 @@ public final class StepFunction implements FlatMapFunction<Iterator<Shard>, Grad
     int labelOffset;
     if (!shuffle) {
       // Every full batch gives partition p the same chunk size, and only the last batch can be
-      // short, so chunk k starts at k * (full chunk size).
-      int full = layout.batchRows(0) == layout.batchSize()
-          ? (int) ((long) (p + 1) * layout.batchSize() / layout.partitions() - (long) p * layout.batchSize() / layout.partitions())
-          : 0;
-      int start = step * full;
+      // short, so chunk k starts at k * (the chunk size of batch 0).
+      int start = step * layout.chunkRows(0, p);
       rows = layout.chunkRows(step, p);
       if (rows == 0) return GradientSum.empty();
       shard.copyRows(start, rows, net.input(rows).data);
@@ -98,6 +101,6 @@ public final class StepFunction implements FlatMapFunction<Iterator<Shard>, Grad
     net.setParameters(params);
     float[] grad = new float[spec.numParams()]; // the task's result: sent to the driver
     double loss = net.forwardBackward(rows, labels, labelOffset, grad);
-    return new GradientSum(grad, loss, rows);
+    return new GradientSum(grad, loss, rows, System.nanoTime() - t0);
   }
 }

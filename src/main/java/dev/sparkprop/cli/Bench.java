@@ -1,0 +1,216 @@
+package dev.sparkprop.cli;
+
+import dev.sparkprop.data.DataSpec;
+import dev.sparkprop.data.MnistFiles;
+import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.train.DistributedTrainer;
+import dev.sparkprop.train.StepStats;
+import dev.sparkprop.train.TrainConfig;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerTaskEnd;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.storage.RDDInfo;
+
+/**
+ * {@code Bench [--config FILE] [bench.warmup=20] [bench.steps=100] [bench.json=FILE] [key=value ...]}:
+ * runs the training step of the configured recipe, skips the warm-up steps, and reports per step
+ * the median and 95th percentile of: wall time, broadcast creation, the Spark job, the driver's
+ * sum and update, the slowest task's computation and broadcast read (measured in the tasks),
+ * Spark's own task metrics (run time, deserialisation, result serialisation, result size), the
+ * Spark overhead (wall minus slowest task compute), samples per second, the kernel's effective
+ * GFLOP/s and the executors' storage memory. Prints a table and a JSON line.
+ */
+public final class Bench {
+  private Bench() {}
+
+  private static final class Done extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out));
+  }
+
+  public static int run(String[] args, PrintStream out) {
+    int warmup = 20;
+    int measured = 100;
+    String json = "";
+    List<String> rest = new ArrayList<>();
+    TrainConfig cfg;
+    DataSpec train;
+    DataSpec test;
+    try {
+      for (String a : args) {
+        if (a.startsWith("bench.warmup=")) warmup = Integer.parseInt(a.substring(13));
+        else if (a.startsWith("bench.steps=")) measured = Integer.parseInt(a.substring(12));
+        else if (a.startsWith("bench.json=")) json = a.substring(11);
+        else rest.add(a);
+      }
+      if (warmup < 0 || measured < 1) throw new IllegalArgumentException("bench.warmup must be >= 0 and bench.steps >= 1");
+      cfg = Args.parse(rest.toArray(new String[0]));
+      String[] tr = MnistFiles.locate(cfg.get("train.path"), "train");
+      String[] te = MnistFiles.locate(cfg.get("test.path"), "t10k");
+      train = DataSpec.check(tr[0], tr[1], cfg.classes());
+      test = DataSpec.check(te[0], te[1], cfg.classes());
+      long stepsPerEpoch = (train.count + cfg.batchSize() - 1) / cfg.batchSize();
+      int epochs = (int) Math.max(1, (warmup + measured + stepsPerEpoch - 1) / stepsPerEpoch);
+      cfg = cfg.with("epochs", String.valueOf(epochs), "test.limit", "1000", "eval.every", "1000000", "log.every", "1000000");
+    } catch (Exception e) {
+      return Failures.beforeSpark(e);
+    }
+    SparkSession spark = SparkSession.builder().appName("sparkprop bench").getOrCreate();
+    try {
+      JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      ConcurrentLinkedQueue<long[]> tasks = new ConcurrentLinkedQueue<>(); // stage id, run ms, deser ms, result ser ms, result bytes
+      jsc.sc().addSparkListener(new SparkListener() {
+        @Override
+        public void onTaskEnd(SparkListenerTaskEnd e) {
+          if (e.taskMetrics() == null) return;
+          tasks.add(new long[] {e.stageId(), e.taskMetrics().executorRunTime(), e.taskMetrics().executorDeserializeTime(),
+              e.taskMetrics().resultSerializationTime(), e.taskMetrics().resultSize()});
+        }
+      });
+      List<StepStats> stats = new ArrayList<>();
+      long[] cached = {0};
+      int total = warmup + measured;
+      DistributedTrainer trainer = new DistributedTrainer(jsc, cfg, new PrintStream(PrintStream.nullOutputStream()))
+          .onStepStats(s -> {
+            stats.add(s);
+            if (stats.size() == 1) {
+              long c = 0;
+              for (RDDInfo info : jsc.sc().getRDDStorageInfo()) c += info.memSize(); // while the shards are cached
+              cached[0] = c;
+            }
+            if (stats.size() == total) throw new Done();
+          });
+      long t0 = System.nanoTime();
+      try {
+        trainer.fit(train, test, null);
+      } catch (Done d) {
+        // measured enough steps
+      }
+      double seconds = (System.nanoTime() - t0) / 1e9;
+      Thread.sleep(300); // let the listener bus deliver the last task ends
+      List<StepStats> m = stats.subList(Math.min(warmup, stats.size()), stats.size());
+      Map<String, Object> report = report(cfg, m, tasks, warmup, jsc, cached[0]);
+      report.put("run_seconds", seconds);
+      out.print(table(report));
+      String line = toJson(report);
+      out.println("JSON " + line);
+      if (!json.isEmpty()) Files.writeString(Path.of(json), line + "\n", StandardCharsets.UTF_8);
+      return ExitCodes.OK;
+    } catch (Exception e) {
+      return Failures.report(e);
+    } finally {
+      spark.stop();
+    }
+  }
+
+  private static Map<String, Object> report(TrainConfig cfg, List<StepStats> m, ConcurrentLinkedQueue<long[]> tasks,
+      int warmup, JavaSparkContext jsc, long cachedBytes) {
+    NetworkSpec spec = cfg.spec();
+    int parts = cfg.partitions() > 0 ? cfg.partitions() : jsc.defaultParallelism();
+    Map<String, Object> r = new LinkedHashMap<>();
+    r.put("master", jsc.master());
+    r.put("partitions", parts);
+    r.put("network", spec.toString());
+    r.put("batch_size", cfg.batchSize());
+    r.put("warmup_steps", warmup);
+    r.put("measured_steps", m.size());
+    r.put("wall_ms", dist(m, StepStats::wall));
+    r.put("broadcast_ms", dist(m, StepStats::broadcast));
+    r.put("job_ms", dist(m, StepStats::job));
+    r.put("driver_sum_ms", dist(m, StepStats::sum));
+    r.put("driver_update_ms", dist(m, StepStats::update));
+    r.put("slowest_task_compute_ms", dist(m, StepStats::slowestCompute));
+    r.put("slowest_task_broadcast_read_ms", dist(m, StepStats::slowestBroadcastRead));
+    r.put("spark_overhead_ms", dist(m, StepStats::overhead));
+    // Spark's task metrics of the training stages (one task per partition per step), after the warm-up
+    List<long[]> t = new ArrayList<>(tasks);
+    t.sort((a, b) -> Long.compare(a[0], b[0]));
+    int skip = Math.min(t.size(), (warmup + 2) * parts); // warm-up steps and the two loading jobs
+    List<long[]> tm = t.subList(skip, t.size());
+    r.put("task_run_time_ms", distLong(tm, 1));
+    r.put("task_deserialize_ms", distLong(tm, 2));
+    r.put("task_result_serialize_ms", distLong(tm, 3));
+    r.put("task_result_bytes", distLong(tm, 4));
+    double wallMedian = median(m, StepStats::wall);
+    r.put("samples_per_second", cfg.batchSize() / (wallMedian / 1e9));
+    // dense-equivalent flops of one task: forward and dW for every layer, dX for all but the first
+    double rowsPerTask = cfg.batchSize() / (double) parts;
+    double macs = 0;
+    for (int l = 0; l < spec.numLayers(); l++) macs += (l == 0 ? 2 : 3) * (double) spec.in(l) * spec.out(l);
+    double flops = 2 * rowsPerTask * macs;
+    r.put("kernel_gflops_per_core", flops / median(m, StepStats::slowestCompute));
+    r.put("cached_bytes", cachedBytes);
+    long maxMem = 0;
+    for (scala.Tuple2<Object, Object> v : scala.jdk.javaapi.CollectionConverters.asJava(jsc.sc().getExecutorMemoryStatus()).values()) {
+      maxMem += (Long) v._1();
+    }
+    r.put("executor_storage_memory_bytes", maxMem);
+    return r;
+  }
+
+  interface Field {
+    long of(StepStats s);
+  }
+
+  private static double median(List<StepStats> m, Field f) {
+    long[] v = m.stream().mapToLong(f::of).sorted().toArray();
+    return v.length == 0 ? Double.NaN : v[v.length / 2];
+  }
+
+  private static Map<String, Double> dist(List<StepStats> m, Field f) {
+    long[] v = m.stream().mapToLong(f::of).sorted().toArray();
+    return percentiles(v, 1e-6);
+  }
+
+  private static Map<String, Double> distLong(List<long[]> rows, int col) {
+    long[] v = rows.stream().mapToLong(a -> a[col]).sorted().toArray();
+    return percentiles(v, 1);
+  }
+
+  private static Map<String, Double> percentiles(long[] sorted, double scale) {
+    Map<String, Double> d = new LinkedHashMap<>();
+    if (sorted.length == 0) return d;
+    d.put("median", sorted[sorted.length / 2] * scale);
+    d.put("p95", sorted[Math.min(sorted.length - 1, (int) Math.ceil(0.95 * sorted.length) - 1)] * scale);
+    return d;
+  }
+
+  private static String table(Map<String, Object> r) {
+    StringBuilder sb = new StringBuilder();
+    sb.append(String.format(Locale.ROOT, "%s, %s partitions, %s, batch %s: %s measured steps after %s warm-up%n",
+        r.get("master"), r.get("partitions"), r.get("network"), r.get("batch_size"), r.get("measured_steps"), r.get("warmup_steps")));
+    sb.append(String.format(Locale.ROOT, "%-34s %10s %10s%n", "per step", "median", "p95"));
+    for (Map.Entry<String, Object> e : r.entrySet()) {
+      if (e.getValue() instanceof Map<?, ?> d && !d.isEmpty()) {
+        sb.append(String.format(Locale.ROOT, "%-34s %10.2f %10.2f%n", e.getKey(), d.get("median"), d.get("p95")));
+      }
+    }
+    sb.append(String.format(Locale.ROOT, "samples/s %.0f, kernel %.1f GFLOP/s per core (dense-equivalent), cached data %.1f MB, "
+        + "executor storage memory %.0f MB%n", r.get("samples_per_second"), r.get("kernel_gflops_per_core"),
+        ((Long) r.get("cached_bytes")) / 1e6, ((Long) r.get("executor_storage_memory_bytes")) / 1e6));
+    return sb.toString();
+  }
+
+  private static String toJson(Map<String, Object> r) {
+    try {
+      return new com.fasterxml.jackson.databind.ObjectMapper().writeValueAsString(r);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
