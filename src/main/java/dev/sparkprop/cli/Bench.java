@@ -30,7 +30,8 @@ import org.apache.spark.storage.RDDInfo;
  * sum and update, the slowest task's computation and broadcast read (measured in the tasks),
  * Spark's own task metrics (run time, deserialisation, result serialisation, result size), the
  * Spark overhead (wall minus slowest task compute), samples per second, the kernel's effective
- * GFLOP/s and the executors' storage memory. Prints a table and a JSON line.
+ * GFLOP/s and the executors' storage memory; then the floor under the step ({@link BenchFloor};
+ * {@code bench.floor=false} skips it). Prints a table and a JSON line.
  */
 public final class Bench {
   private Bench() {}
@@ -47,6 +48,7 @@ public final class Bench {
     int warmup = 20;
     int measured = 100;
     String json = "";
+    boolean floor = true;
     List<String> rest = new ArrayList<>();
     TrainConfig cfg;
     DataSpec train;
@@ -56,6 +58,7 @@ public final class Bench {
         if (a.startsWith("bench.warmup=")) warmup = Integer.parseInt(a.substring(13));
         else if (a.startsWith("bench.steps=")) measured = Integer.parseInt(a.substring(12));
         else if (a.startsWith("bench.json=")) json = a.substring(11);
+        else if (a.startsWith("bench.floor=")) floor = Boolean.parseBoolean(a.substring(12));
         else rest.add(a);
       }
       if (warmup < 0 || measured < 1) throw new IllegalArgumentException("bench.warmup must be >= 0 and bench.steps >= 1");
@@ -106,6 +109,10 @@ public final class Bench {
       List<StepStats> m = stats.subList(Math.min(warmup, stats.size()), stats.size());
       Map<String, Object> report = report(cfg, m, tasks, warmup, jsc, cached[0]);
       report.put("run_seconds", seconds);
+      if (floor) {
+        Map<String, Double> f = BenchFloor.measure(jsc, cfg, train, warmup, measured, new PrintStream(PrintStream.nullOutputStream()));
+        report.put("floor", f);
+      }
       out.print(table(report));
       String line = toJson(report);
       out.println("JSON " + line);
@@ -196,9 +203,13 @@ public final class Bench {
         r.get("master"), r.get("partitions"), r.get("network"), r.get("batch_size"), r.get("measured_steps"), r.get("warmup_steps")));
     sb.append(String.format(Locale.ROOT, "%-34s %10s %10s%n", "per step", "median", "p95"));
     for (Map.Entry<String, Object> e : r.entrySet()) {
-      if (e.getValue() instanceof Map<?, ?> d && !d.isEmpty()) {
+      if (e.getValue() instanceof Map<?, ?> d && d.containsKey("median")) {
         sb.append(String.format(Locale.ROOT, "%-34s %10.2f %10.2f%n", e.getKey(), d.get("median"), d.get("p95")));
       }
+    }
+    if (r.get("floor") instanceof Map<?, ?> f) {
+      sb.append("floor (median wall of a job over the same cached shards, no computation):\n");
+      for (Map.Entry<?, ?> e : f.entrySet()) sb.append(String.format(Locale.ROOT, "  %-32s %10.2f%n", e.getKey(), e.getValue()));
     }
     sb.append(String.format(Locale.ROOT, "samples/s %.0f, kernel %.1f GFLOP/s per core (dense-equivalent), cached data %.1f MB, "
         + "executor storage memory %.0f MB%n", r.get("samples_per_second"), r.get("kernel_gflops_per_core"),
