@@ -69,11 +69,22 @@ final class Cluster implements AutoCloseable {
     return daemons.subList(1, daemons.size());
   }
 
-  /** The executor JVMs: children of the workers (of any application, also exiting ones). */
+  /** The executor JVMs: children of the workers running CoarseGrainedExecutorBackend (any application). */
   List<ProcessHandle> executors() {
     List<ProcessHandle> out = new ArrayList<>();
-    for (long w : workerPids()) ProcessHandle.of(w).ifPresent(h -> h.children().forEach(out::add));
+    for (long w : workerPids()) {
+      ProcessHandle.of(w).ifPresent(h -> h.children().filter(Cluster::isExecutor).forEach(out::add));
+    }
     return out;
+  }
+
+  private static boolean isExecutor(ProcessHandle h) {
+    try {
+      Path cmdline = Path.of("/proc/" + h.pid() + "/cmdline");
+      return h.isAlive() && Files.readString(cmdline, StandardCharsets.ISO_8859_1).contains("CoarseGrainedExecutorBackend");
+    } catch (IOException e) {
+      return false; // exited meanwhile
+    }
   }
 
   /** The executor JVMs of one application (their command line names its id). */
