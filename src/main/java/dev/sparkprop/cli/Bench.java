@@ -89,7 +89,7 @@ public final class Bench {
       long[] cached = {0};
       int total = warmup + measured;
       DistributedTrainer trainer = new DistributedTrainer(jsc, cfg, new PrintStream(PrintStream.nullOutputStream()))
-          .onStepStats(s -> {
+          .onStep(s -> {
             stats.add(s);
             if (stats.size() == 1) {
               long c = 0;

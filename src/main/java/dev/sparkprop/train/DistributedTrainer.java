@@ -30,21 +30,10 @@ public final class DistributedTrainer {
   private final JavaSparkContext jsc;
   private final TrainConfig cfg;
   private final PrintStream log;
-  private StepListener listener = (epoch, step, nanos) -> { };
+  private java.util.function.Consumer<StepStats> listener = s -> { };
   /** See {@link #destroy}. */
   private final Broadcast<?>[] recentlyDestroyed = new Broadcast<?>[8];
   private long destroyed;
-
-  /** Called on the driver after every step; for progress displays, benchmarks and tests. */
-  @FunctionalInterface
-  public interface StepListener {
-    /**
-     * @param epoch from 0
-     * @param step within the epoch, from 0
-     * @param nanos wall time of the step on the driver
-     */
-    void afterStep(int epoch, int step, long nanos);
-  }
 
   public DistributedTrainer(JavaSparkContext jsc, TrainConfig cfg, PrintStream log) {
     this.jsc = jsc;
@@ -52,18 +41,11 @@ public final class DistributedTrainer {
     this.log = log;
   }
 
-  public DistributedTrainer onStep(StepListener l) {
+  /** Called on the driver after every step with its timing breakdown: for progress, benchmarks, tests. */
+  public DistributedTrainer onStep(java.util.function.Consumer<StepStats> l) {
     this.listener = l;
     return this;
   }
-
-  /** Receives every step's timing breakdown (for the benchmark). */
-  public DistributedTrainer onStepStats(java.util.function.Consumer<StepStats> l) {
-    this.statsListener = l;
-    return this;
-  }
-
-  private java.util.function.Consumer<StepStats> statsListener = s -> { };
 
   /** Number of partitions to use: the config's, or Spark's default parallelism. */
   public int partitions() {
@@ -157,7 +139,7 @@ public final class DistributedTrainer {
           slowest = Math.max(slowest, g.computeNanos);
           slowestRead = Math.max(slowestRead, g.broadcastReadNanos);
         }
-        statsListener.accept(new StepStats(epoch, k, s4 - s0, s1 - s0, s2 - s1, s3 - s2, s4 - s3, slowest, slowestRead, n));
+        StepStats stats = new StepStats(epoch, k, s4 - s0, s1 - s0, s2 - s1, s3 - s2, s4 - s3, slowest, slowestRead, n);
         s.lossSum += stepLoss;
         s.rowsSeen += n;
         s.step++;
@@ -167,7 +149,7 @@ public final class DistributedTrainer {
           t0 = System.nanoTime();
           checkpoints.save(s, cfg, globalStep + 1);
         }
-        listener.afterStep(epoch, k, System.nanoTime() - s0);
+        listener.accept(stats);
       }
       double seconds = s.secondsBefore + (System.nanoTime() - t0) / 1e9;
       double testLoss = Double.NaN;

@@ -81,7 +81,7 @@ class ClusterIT {
   }
 
   /** Trains on {@code master}, waiting for both executors first on a cluster. */
-  private static TrainResult train(String master, TrainConfig cfg, DistributedTrainer.StepListener l,
+  private static TrainResult train(String master, TrainConfig cfg, java.util.function.Consumer<dev.sparkprop.train.StepStats> l,
       int[] executorsSeen) throws Exception {
     SparkSession spark = session(master);
     try {
@@ -108,10 +108,10 @@ class ClusterIT {
   @Test
   void separateExecutorJvmsGiveBitIdenticalParametersToLocal() throws Exception {
     TrainConfig cfg = config(6400);
-    TrainResult local = train("local[2]", cfg, (e, s, n) -> { }, null);
+    TrainResult local = train("local[2]", cfg, st -> { }, null);
     int[] executors = new int[1];
     long t0 = System.nanoTime();
-    TrainResult remote = train(cluster.url, cfg, (e, s, n) -> { }, executors);
+    TrainResult remote = train(cluster.url, cfg, st -> { }, executors);
     System.out.printf("cluster run: %d executors, %.1f s%n", executors[0], (System.nanoTime() - t0) / 1e9);
     assertEquals(2, executors[0], "two executor JVMs");
     assertArrayEquals(local.params(), remote.params(), "cluster and local[2] parameters, bit for bit");
@@ -124,15 +124,15 @@ class ClusterIT {
   void killedExecutorIsRecoveredAndParametersStayBitIdentical() throws Exception {
     TrainConfig cfg = config(12800); // 100 steps
     long[] undisturbedSteps = new long[100];
-    TrainResult undisturbed = train(cluster.url, cfg, (e, s, n) -> undisturbedSteps[s] = n, null);
+    TrainResult undisturbed = train(cluster.url, cfg, st -> undisturbedSteps[st.step()] = st.wall(), null);
 
     long[] steps = new long[100];
     long[] killedPid = {-1};
     Thread[] killer = new Thread[1];
     boolean[] killed = {false};
-    TrainResult disturbed = train(cluster.url, cfg, (e, s, n) -> {
-      steps[s] = n;
-      if (s == 30) {
+    TrainResult disturbed = train(cluster.url, cfg, st -> {
+      steps[st.step()] = st.wall();
+      if (st.step() == 30) {
         List<ProcessHandle> execs;
         try {
           execs = cluster.executors(appId);

@@ -83,8 +83,8 @@ class CheckpointResumeTest {
     Checkpoints ck = new Checkpoints(cfg.get("out"), cfg.checkpointKeep(), ps);
     TrainState state = ck.any() ? ck.loadNewest(cfg) : null;
     if (state == null) state = TrainState.fresh(cfg, cfg.initializer().initialize(cfg.spec(), cfg.seed()));
-    return new DistributedTrainer(jsc, cfg, ps).onStep((e, s, n) -> {
-      if (e == stopEpoch && s == stopStep) throw new Interrupt();
+    return new DistributedTrainer(jsc, cfg, ps).onStep(st -> {
+      if (st.epoch() == stopEpoch && st.step() == stopStep) throw new Interrupt();
     }).fit(train, test, null, state, ck);
   }
 
