@@ -54,6 +54,7 @@ class ClusterIT {
     p.setProperty("test.limit", "2000");
     p.setProperty("epochs", "1");
     p.setProperty("partitions", "2");
+    p.setProperty("batch.size", "128");
     p.setProperty("shuffle", "true");
     p.setProperty("log.every", "1000");
     return TrainConfig.of(p);

@@ -60,6 +60,7 @@ class CheckpointResumeTest {
   private TrainConfig config(String out, String... kv) {
     Properties p = new Properties();
     p.setProperty("train.limit", "2560");
+    p.setProperty("batch.size", "128");
     p.setProperty("test.limit", "500");
     p.setProperty("epochs", "3");
     p.setProperty("partitions", "2");
