@@ -9,7 +9,11 @@ import java.util.Collections;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.storage.RDDInfo;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.storage.BlockManagerMaster;
+import org.apache.spark.storage.BlockStatus;
+import org.apache.spark.storage.RDDBlockId;
+import scala.jdk.javaapi.CollectionConverters;
 import org.apache.spark.storage.StorageLevel;
 
 /**
@@ -50,21 +54,34 @@ public final class TrainingData {
     return shards;
   }
 
-  /** A block that does not fit in storage memory would be re-read from the files at every step: say so loudly. */
+  /**
+   * A block that does not fit in storage memory would be re-read from the files at every step:
+   * say so loudly. Asks the block manager master, which asks every executor, for each partition's
+   * block; Spark's status store ({@code getRDDStorageInfo}) is filled by the listener bus
+   * asynchronously and can lag behind a job that has just cached them.
+   */
   private static void checkCached(JavaSparkContext jsc, JavaRDD<Shard> rdd, String name, PrintStream log) {
-    for (RDDInfo info : jsc.sc().getRDDStorageInfo()) {
-      if (info.id() != rdd.id()) continue;
-      if (info.numCachedPartitions() < info.numPartitions()) {
-        log.printf("WARNING: only %d of %d partitions of the %s set fit in storage memory (%.1f MB cached); "
-            + "the others are re-read from the files at EVERY step. Give the executors more memory "
-            + "(spark.executor.memory / spark.driver.memory in local mode) or use more executors.%n",
-            info.numCachedPartitions(), info.numPartitions(), name, info.memSize() / 1e6);
-      } else {
-        log.printf("cached %s set: %d partitions, %.1f MB in executor memory%n",
-            name, info.numPartitions(), info.memSize() / 1e6);
+    BlockManagerMaster master = SparkEnv.get().blockManager().master();
+    int cached = 0;
+    long bytes = 0;
+    for (int p = 0; p < rdd.getNumPartitions(); p++) {
+      boolean inMemory = false;
+      for (BlockStatus st : CollectionConverters.asJava(master.getBlockStatus(new RDDBlockId(rdd.id(), p), true)).values()) {
+        if (st.memSize() > 0) {
+          inMemory = true;
+          bytes += st.memSize();
+        }
       }
-      return;
+      if (inMemory) cached++;
     }
-    log.printf("WARNING: the %s set is not in Spark's storage at all; every step will re-read the files%n", name);
+    int parts = rdd.getNumPartitions();
+    if (cached < parts) {
+      log.printf("WARNING: only %d of %d partitions of the %s set fit in storage memory (%.1f MB cached); "
+          + "the others are re-read from the files at EVERY step. Give the executors more memory "
+          + "(spark.executor.memory / spark.driver.memory in local mode) or use more executors.%n",
+          cached, parts, name, bytes / 1e6);
+    } else {
+      log.printf("cached %s set: %d partitions, %.1f MB in executor memory%n", name, parts, bytes / 1e6);
+    }
   }
 }
