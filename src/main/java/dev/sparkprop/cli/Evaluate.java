@@ -1,6 +1,5 @@
 package dev.sparkprop.cli;
 
-import dev.sparkprop.data.BadInputException;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.eval.ClassReport;
 import dev.sparkprop.eval.EvalFunction;
@@ -55,11 +54,7 @@ public final class Evaluate {
       a = CommandArgs.parse("evaluate", args, KEYS);
       a.nonNegative("partitions");
       model = ModelStore.load(a.get("model"));
-      input = InputImages.resolve(a.get("data"), a.get("split"), a.get("labels"), true, model.spec().outputSize());
-      if (input.idx().features != model.spec().inputSize()) {
-        throw new BadInputException(input.idx().imagesPath + ": images have " + input.idx().features
-            + " pixels, the model's input layer takes " + model.spec().inputSize());
-      }
+      input = InputImages.resolve(a.get("data"), a.get("split"), a.get("labels"), true, model.spec());
     } catch (Exception e) {
       return Failures.beforeSpark(e);
     }

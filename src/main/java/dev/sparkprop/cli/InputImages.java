@@ -16,7 +16,24 @@ import org.apache.hadoop.fs.Path;
  * prefix, t10k by default), a PNG file, or a folder of PNG files.
  */
 record InputImages(DataSpec idx, String pngPath) {
-  static InputImages resolve(String data, String split, String labels, boolean needLabels, int classes) throws IOException {
+  /**
+   * Finds the images and checks them against the model: IDX images must have its input size;
+   * PNGs need a square input size.
+   */
+  static InputImages resolve(String data, String split, String labels, boolean needLabels,
+      dev.sparkprop.nn.NetworkSpec model) throws IOException {
+    InputImages in = find(data, split, labels, needLabels, model.outputSize());
+    if (in.idx() != null && in.idx().features != model.inputSize()) {
+      throw new BadInputException(in.idx().imagesPath + ": images have " + in.idx().features
+          + " pixels, the model's input layer takes " + model.inputSize());
+    }
+    if (in.pngPath() != null && Predict.square(model.inputSize()) < 0) {
+      throw new BadInputException("the model's input size " + model.inputSize() + " is not a square image");
+    }
+    return in;
+  }
+
+  private static InputImages find(String data, String split, String labels, boolean needLabels, int classes) throws IOException {
     Path p = new Path(data);
     FileSystem fs = p.getFileSystem(new Configuration());
     if (!fs.exists(p)) throw new BadInputException(data + ": no such file or folder");

@@ -1,6 +1,5 @@
 package dev.sparkprop.cli;
 
-import dev.sparkprop.data.BadInputException;
 import dev.sparkprop.data.PngImage;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.eval.Predictor;
@@ -73,14 +72,7 @@ public final class Predict {
         throw new ConfigException("out: " + a.get("out") + " already exists; choose another path (nothing was overwritten)");
       }
       model = ModelStore.load(a.get("model"));
-      input = InputImages.resolve(a.get("data"), a.get("split"), "", false, model.spec().outputSize());
-      if (input.idx() != null && input.idx().features != model.spec().inputSize()) {
-        throw new BadInputException(input.idx().imagesPath + ": images have " + input.idx().features
-            + " pixels, the model's input layer takes " + model.spec().inputSize());
-      }
-      if (input.pngPath() != null && square(model.spec().inputSize()) < 0) {
-        throw new BadInputException("the model's input size " + model.spec().inputSize() + " is not a square image");
-      }
+      input = InputImages.resolve(a.get("data"), a.get("split"), "", false, model.spec());
     } catch (Exception e) {
       return Failures.beforeSpark(e);
     }
