@@ -47,6 +47,8 @@ run_command() {
   done
   "$root/submit/build-if-needed"
   export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1}
+  # local[*] runs the tasks in the driver JVM: one BLAS thread per task there too (see spark-defaults.conf).
+  export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
   local cmd=(--master "$master" --class "$class" --jars "$(sparkprop_jars)" ${sparkconf[@]+"${sparkconf[@]}"})
   case "$master" in spark://*) props=$(cluster_properties "$master") ;; esac
   if [ -n "$props" ]; then

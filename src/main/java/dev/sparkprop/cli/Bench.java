@@ -161,6 +161,12 @@ public final class Bench {
     for (int l = 0; l < spec.numLayers(); l++) macs += (l == 0 ? 2 : 3) * (double) spec.in(l) * spec.out(l);
     double flops = 2 * rowsPerTask * macs;
     r.put("kernel_gflops_per_core", flops / median(m, StepStats::slowestCompute));
+    // What the executors resolved the kernel to (each JVM resolves it itself).
+    dev.sparkprop.nn.Kernel kernel = cfg.kernel();
+    List<Integer> ids = new ArrayList<>();
+    for (int i = 0; i < parts; i++) ids.add(i);
+    r.put("kernel", cfg.get("kernel") + " = " + String.join(", ",
+        jsc.parallelize(ids, parts).map(i -> kernel.gemm().description()).distinct().collect()));
     r.put("cached_bytes", cachedBytes);
     long maxMem = 0;
     for (scala.Tuple2<Object, Object> v : scala.jdk.javaapi.CollectionConverters.asJava(jsc.sc().getExecutorMemoryStatus()).values()) {
@@ -211,6 +217,7 @@ public final class Bench {
       sb.append("floor (median wall of a job over the same cached shards, no computation):\n");
       for (Map.Entry<?, ?> e : f.entrySet()) sb.append(String.format(Locale.ROOT, "  %-32s %10.2f%n", e.getKey(), e.getValue()));
     }
+    sb.append("kernel ").append(r.get("kernel")).append('\n');
     sb.append(String.format(Locale.ROOT, "samples/s %.0f, kernel %.1f GFLOP/s per core (dense-equivalent), cached data %.1f MB, "
         + "executor storage memory %.0f MB%n", r.get("samples_per_second"), r.get("kernel_gflops_per_core"),
         ((Long) r.get("cached_bytes")) / 1e6, ((Long) r.get("executor_storage_memory_bytes")) / 1e6));

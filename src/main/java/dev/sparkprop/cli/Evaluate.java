@@ -66,7 +66,7 @@ public final class Evaluate {
       JavaRDD<Shard> shards = TrainingData.ranges(jsc, input.idx(), input.idx().count, parts, spec.outputSize(), "evaluation", out);
       Broadcast<float[]> params = jsc.broadcast(model.params());
       EvalSum sum = new EvalSum(spec.outputSize());
-      for (EvalSum s : shards.mapPartitions(new EvalFunction(params, spec)).collect()) sum.merge(s);
+      for (EvalSum s : shards.mapPartitions(new EvalFunction(params, spec, dev.sparkprop.nn.Kernel.AUTO)).collect()) sum.merge(s);
       Dataset<Row> predictions = spark.createDataFrame(
           shards.mapPartitions(it -> it.hasNext() ? Predictor.predict(it.next(), null, params.value(), spec).iterator()
               : java.util.Collections.<Row>emptyIterator()), Predictor.schema(spec.outputSize()));

@@ -3,6 +3,7 @@ package dev.sparkprop.eval;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.nn.Network;
 import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.nn.Kernel;
 import dev.sparkprop.nn.Workspace;
 import java.util.Collections;
 import java.util.Iterator;
@@ -18,16 +19,18 @@ public final class EvalFunction implements FlatMapFunction<Iterator<Shard>, Eval
 
   private final Broadcast<float[]> params;
   private final NetworkSpec spec;
+  private final Kernel kernel;
 
-  public EvalFunction(Broadcast<float[]> params, NetworkSpec spec) {
+  public EvalFunction(Broadcast<float[]> params, NetworkSpec spec, Kernel kernel) {
     this.params = params;
     this.spec = spec;
+    this.kernel = kernel;
   }
 
   @Override
   public Iterator<EvalSum> call(Iterator<Shard> shards) {
     EvalSum sum = new EvalSum(spec.outputSize());
-    while (shards.hasNext()) evaluate(shards.next(), params.value(), Workspace.get(spec).network, sum);
+    while (shards.hasNext()) evaluate(shards.next(), params.value(), Workspace.get(spec, kernel).network, sum);
     return Collections.singletonList(sum).iterator();
   }
 

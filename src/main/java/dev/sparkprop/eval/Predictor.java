@@ -3,6 +3,7 @@ package dev.sparkprop.eval;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.nn.Network;
 import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.nn.Kernel;
 import dev.sparkprop.nn.Workspace;
 import java.util.ArrayList;
 import java.util.List;
@@ -34,7 +35,7 @@ public final class Predictor {
    * @param ids one id per local row of the shard, or null to use the row's index in the data set
    */
   public static List<Row> predict(Shard shard, String[] ids, float[] params, NetworkSpec spec) {
-    Network net = Workspace.get(spec).network;
+    Network net = Workspace.get(spec, Kernel.AUTO).network;
     net.setParameters(params);
     int classes = spec.outputSize();
     int[] labels = shard.labels();

@@ -3,7 +3,6 @@ package dev.sparkprop.nn;
 import org.ejml.data.FGrowArray;
 import org.ejml.data.FMatrixRMaj;
 import org.ejml.data.FMatrixSparseCSC;
-import org.ejml.dense.row.CommonOps_FDRM;
 import org.ejml.ops.FConvertMatrixStruct;
 import org.ejml.sparse.csc.CommonOps_FSCC;
 
@@ -15,10 +14,12 @@ import org.ejml.sparse.csc.CommonOps_FSCC;
  * buffers. Buffers grow to the largest batch seen and are then reused, so a training step
  * allocates nothing. Not thread-safe.
  *
- * <p>The input layer's two large products ({@code x W} and {@code x^T dZ}) use EJML's sparse
- * kernels when at most {@link #SPARSE_INPUT_DENSITY} of the batch's inputs are non-zero: MNIST
- * images are about 19% non-zero, which makes those products about 3.5 times faster (measured:
- * 64 rows, 5.6 ms against 20 ms). Denser inputs take the dense path.
+ * <p>The dense products go through a {@link Gemm} (see {@link Kernel}). When the kernel
+ * {@linkplain Gemm#prefersSparseInput prefers it}, the input layer's two large products ({@code x W}
+ * and {@code x^T dZ}) use EJML's sparse kernels when at most {@link #SPARSE_INPUT_DENSITY} of the
+ * batch's inputs are non-zero: MNIST images are about 19% non-zero, which makes those products
+ * about 3.5 times faster than EJML's dense ones (64 rows, 5.6 ms against 20 ms). Denser inputs
+ * take the dense path.
  *
  * <p>Usage: {@code setParameters(p); fill input(rows); lossSum = forwardBackward(rows, y, off, g)}.
  */
@@ -35,9 +36,16 @@ public final class Network {
   private final FMatrixSparseCSC sparseInput = new FMatrixSparseCSC(1, 1, 0);
   private final FGrowArray sparseWork = new FGrowArray();
   private boolean inputIsSparse;
+  private final Gemm gemm;
 
+  /** A network on the reference kernels (EJML). */
   public Network(NetworkSpec spec) {
+    this(spec, EjmlGemm.INSTANCE);
+  }
+
+  public Network(NetworkSpec spec, Gemm gemm) {
     this.spec = spec;
+    this.gemm = gemm;
     int layers = spec.numLayers();
     weights = new FMatrixRMaj[layers];
     weightGrads = new FMatrixRMaj[layers];
@@ -51,6 +59,10 @@ public final class Network {
 
   public NetworkSpec spec() {
     return spec;
+  }
+
+  public Gemm gemm() {
+    return gemm;
   }
 
   /** Copies the weights out of the flat array; biases are read from it in place (kept, not copied). */
@@ -116,7 +128,7 @@ public final class Network {
       if (l == 0 && inputIsSparse) {
         CommonOps_FSCC.multTransA(sparseInput, delta, weightGrads[l], sparseWork);
       } else {
-        CommonOps_FDRM.multTransA(acts[l], delta, weightGrads[l]);
+        gemm.multTransA(acts[l], delta, weightGrads[l]);
       }
       System.arraycopy(weightGrads[l].data, 0, gradOut, spec.weightOffset(l), in * out);
       // db_l = column sums of dZ_l
@@ -130,7 +142,7 @@ public final class Network {
       if (l > 0) {
         // dA_{l-1} = dZ_l W_l^T : (B, out) x (out, in), then through the activation of layer l-1
         below.reshape(rows, in, false);
-        CommonOps_FDRM.multTransB(delta, weights[l], below);
+        gemm.multTransB(delta, weights[l], below);
         spec.activation(l - 1).backward(acts[l].data, below.data, rows, in);
         FMatrixRMaj t = delta;
         delta = below;
@@ -148,7 +160,7 @@ public final class Network {
     if (l == 0 && inputIsSparse) {
       CommonOps_FSCC.mult(sparseInput, weights[l], z);
     } else {
-      CommonOps_FDRM.mult(acts[l], weights[l], z);
+      gemm.mult(acts[l], weights[l], z);
     }
     int bOff = spec.biasOffset(l);
     float[] zd = z.data;
@@ -160,6 +172,10 @@ public final class Network {
 
   /** Chooses the input layer's kernels by the batch's density; builds the sparse copy if sparse. */
   private void prepareInput(int rows) {
+    if (!gemm.prefersSparseInput()) {
+      inputIsSparse = false;
+      return;
+    }
     float[] x = acts[0].data;
     int n = rows * spec.inputSize();
     int nonZero = 0;

@@ -12,15 +12,16 @@ public final class Workspace {
   public final Network network;
   private int[] labels = new int[0];
 
-  private Workspace(NetworkSpec spec) {
-    network = new Network(spec);
+  private Workspace(NetworkSpec spec, Gemm gemm) {
+    network = new Network(spec, gemm);
   }
 
-  /** This thread's workspace for {@code spec} (a new one if the spec changed). */
-  public static Workspace get(NetworkSpec spec) {
+  /** This thread's workspace for {@code spec} on {@code kernel} (a new one if either changed). */
+  public static Workspace get(NetworkSpec spec, Kernel kernel) {
     Workspace ws = CURRENT.get();
-    if (ws == null || !ws.network.spec().equals(spec)) {
-      ws = new Workspace(spec);
+    Gemm gemm = kernel.gemm();
+    if (ws == null || !ws.network.spec().equals(spec) || ws.network.gemm() != gemm) {
+      ws = new Workspace(spec, gemm);
       CURRENT.set(ws);
     }
     return ws;

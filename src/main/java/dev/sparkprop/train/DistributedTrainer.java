@@ -114,7 +114,7 @@ public final class DistributedTrainer {
         long s1 = System.nanoTime();
         List<GradientSum> sums;
         try {
-          sums = trainShards.mapPartitions(new StepFunction(bc, spec, layout, cfg.shuffle(), cfg.seed(), epoch, k)).collect();
+          sums = trainShards.mapPartitions(new StepFunction(bc, spec, cfg.kernel(), layout, cfg.shuffle(), cfg.seed(), epoch, k)).collect();
         } finally {
           destroy(bc);
         }
@@ -215,7 +215,7 @@ public final class DistributedTrainer {
     Broadcast<float[]> bc = jsc.broadcast(params.clone());
     try {
       EvalSum total = new EvalSum(spec.outputSize());
-      for (EvalSum s : shards.mapPartitions(new EvalFunction(bc, spec)).collect()) total.merge(s);
+      for (EvalSum s : shards.mapPartitions(new EvalFunction(bc, spec, cfg.kernel())).collect()) total.merge(s);
       return total;
     } finally {
       destroy(bc);

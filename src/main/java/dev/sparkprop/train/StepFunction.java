@@ -4,6 +4,7 @@ import dev.sparkprop.data.BatchLayout;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.nn.Network;
 import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.nn.Kernel;
 import dev.sparkprop.nn.Workspace;
 import java.util.Collections;
 import java.util.Iterator;
@@ -26,9 +27,11 @@ public final class StepFunction implements FlatMapFunction<Iterator<Shard>, Grad
   private final long seed;
   private final int epoch;
   private final int step;
+  private final Kernel kernel;
 
-  StepFunction(Broadcast<float[]> params, NetworkSpec spec, BatchLayout layout, boolean shuffle,
+  StepFunction(Broadcast<float[]> params, NetworkSpec spec, Kernel kernel, BatchLayout layout, boolean shuffle,
       long seed, int epoch, int step) {
+    this.kernel = kernel;
     this.params = params;
     this.spec = spec;
     this.layout = layout;
@@ -52,7 +55,7 @@ public final class StepFunction implements FlatMapFunction<Iterator<Shard>, Grad
     long t0 = System.nanoTime();
     float[] p = params.value();
     long broadcastNanos = System.nanoTime() - t0;
-    GradientSum g = compute(shard, p, spec, layout, shuffle, seed, epoch, step);
+    GradientSum g = compute(shard, p, spec, kernel, layout, shuffle, seed, epoch, step);
     g.broadcastReadNanos = broadcastNanos;
     return Collections.singletonList(g).iterator();
   }
@@ -71,10 +74,10 @@ public final class StepFunction implements FlatMapFunction<Iterator<Shard>, Grad
   }
 
   /** The step's gradient sum for one shard; also used directly by tests and single-process runs. */
-  static GradientSum compute(Shard shard, float[] params, NetworkSpec spec, BatchLayout layout,
+  static GradientSum compute(Shard shard, float[] params, NetworkSpec spec, Kernel kernel, BatchLayout layout,
       boolean shuffle, long seed, int epoch, int step) {
     long t0 = System.nanoTime();
-    Workspace ws = Workspace.get(spec);
+    Workspace ws = Workspace.get(spec, kernel);
     Network net = ws.network;
     int p = shard.partition();
     int rows;

@@ -52,6 +52,7 @@ public final class TrainConfig {
       new Key("lr.step.epochs", "5", "epochs between decays of the step schedule"),
       new Key("lr.min", "0", "final rate of the cosine schedule"),
       new Key("lr.warmup.steps", "0", "steps of linear warm-up at the start"),
+      new Key("kernel", "auto", "matrix products: auto (native BLAS if the machine has one, else netlib's Java Vector API BLAS), native, java, or ejml (the reference)"),
       new Key("partitions", "0", "partitions of the cached training set (0 = Spark's default parallelism)"),
       new Key("eval.every", "1", "evaluate on the test set every N epochs (the last epoch always)"),
       new Key("log.every", "100", "print the loss every N batches"),
@@ -129,6 +130,7 @@ public final class TrainConfig {
     positive("epochs");
     positive("batch.size");
     bool("shuffle");
+    kernel();
     optimizer();
     learningRate();
     nonNegative("partitions");
@@ -240,6 +242,14 @@ public final class TrainConfig {
 
   public boolean shuffle() {
     return bool("shuffle");
+  }
+
+  public dev.sparkprop.nn.Kernel kernel() {
+    try {
+      return dev.sparkprop.nn.Kernel.parse(get("kernel"));
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException("kernel: " + e.getMessage());
+    }
   }
 
   public int partitions() {

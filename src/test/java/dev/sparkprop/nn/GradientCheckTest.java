@@ -25,6 +25,10 @@ class GradientCheckTest {
 
   /** @param zeros fraction of the inputs set to 0 (above 1 - SPARSE_INPUT_DENSITY: the sparse kernels) */
   private static void check(NetworkSpec spec, long seed, double zeros) {
+    check(spec, seed, zeros, EjmlGemm.INSTANCE);
+  }
+
+  private static void check(NetworkSpec spec, long seed, double zeros, Gemm gemm) {
     SplittableRandom rnd = new SplittableRandom(seed);
     float[] params = new Initializer(Initializer.Kind.GLOROT, 0, 0).initialize(spec, seed);
     for (int i = 0; i < params.length; i++) params[i] += (float) (0.1 * rnd.nextGaussian()); // biases too
@@ -33,7 +37,7 @@ class GradientCheckTest {
     int[] y = new int[ROWS];
     for (int r = 0; r < ROWS; r++) y[r] = rnd.nextInt(spec.outputSize());
 
-    Network net = new Network(spec);
+    Network net = new Network(spec, gemm);
     float[] grad = new float[spec.numParams()];
     net.setParameters(params);
     System.arraycopy(x, 0, net.input(ROWS).data, 0, x.length);
@@ -121,6 +125,17 @@ class GradientCheckTest {
       for (int i = 0; i < sum.length; i++) sum[i] += one[i];
     }
     for (int i = 0; i < sum.length; i++) assertEquals(sum[i], batch[i], 1e-5 * (1 + Math.abs(sum[i])), "parameter " + i);
+  }
+
+  /** The BLAS kernels in the whole pass: dense and mostly-zero inputs, three layers. */
+  @ParameterizedTest
+  @EnumSource(value = Kernel.class, names = {"JAVA", "NATIVE"})
+  void blasKernelsMatchFiniteDifferences(Kernel kernel) {
+    GemmTest.assumeAvailable(kernel);
+    NetworkSpec spec = new NetworkSpec(new int[] {9, 7, 5, 4},
+        new Activation[] {Activation.RELU, Activation.TANH, Activation.SOFTMAX});
+    check(spec, 21, 0.0, kernel.gemm());
+    check(spec, 22, 0.8, kernel.gemm());
   }
 
   @Test

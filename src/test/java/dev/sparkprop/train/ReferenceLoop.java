@@ -24,7 +24,7 @@ final class ReferenceLoop {
     float[] params = cfg.initializer().initialize(spec, cfg.seed());
     Optimizer opt = cfg.optimizer();
     LearningRate lr = cfg.learningRate();
-    Network net = new Network(spec);
+    Network net = new Network(spec, cfg.kernel().gemm());
     int b = cfg.batchSize();
     int steps = (rows + b - 1) / b;
     float[] grad = new float[spec.numParams()];

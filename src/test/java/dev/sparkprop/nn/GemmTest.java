@@ -1,0 +1,136 @@
+package dev.sparkprop.nn;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Random;
+import org.ejml.data.FMatrixRMaj;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+/** Every kernel against a naive product, and the BLAS kernels against EJML on a network. */
+class GemmTest {
+  /**
+   * Native BLAS is optional on a user's machine, but CI installs OpenBLAS and sets
+   * SPARKPROP_REQUIRE_NATIVE_BLAS=1: there a native kernel that does not load fails the build.
+   */
+  static void assumeAvailable(Kernel kernel) {
+    if (kernel != Kernel.NATIVE) return;
+    if ("1".equals(System.getenv("SPARKPROP_REQUIRE_NATIVE_BLAS"))) {
+      assertTrue(Kernel.nativeAvailable(), "native BLAS required (SPARKPROP_REQUIRE_NATIVE_BLAS=1) but it does not load");
+    }
+    Assumptions.assumeTrue(Kernel.nativeAvailable(), "no native BLAS on this machine");
+  }
+
+  @ParameterizedTest
+  @EnumSource(Kernel.class)
+  void everyKernelEqualsTheNaiveProductOnOddShapes(Kernel kernel) {
+    assumeAvailable(kernel);
+    Gemm g = kernel.gemm();
+    Random rnd = new Random(3);
+    int[][] shapes = {{1, 1, 1}, {1, 784, 512}, {7, 1, 9}, {2, 3, 1}, {13, 17, 19}, {129, 33, 257},
+        {64, 784, 10}, {5, 512, 10}, {100, 10, 512}};
+    for (int[] s : shapes) {
+      assertNull(GemmCheck.compare(g, s[0], s[1], s[2], rnd), g.description() + " on " + s[0] + "x" + s[1] + "x" + s[2]);
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Kernel.class, names = {"JAVA", "NATIVE"})
+  void emptyProductsAreZeroOrEmpty(Kernel kernel) {
+    assumeAvailable(kernel);
+    Gemm g = kernel.gemm();
+    FMatrixRMaj c = new FMatrixRMaj(3, 4);
+    java.util.Arrays.fill(c.data, 5f);
+    g.mult(new FMatrixRMaj(3, 0), new FMatrixRMaj(0, 4), c);
+    assertEquals(3, c.numRows);
+    for (float v : c.data) assertEquals(0f, v);
+    g.mult(new FMatrixRMaj(0, 6), new FMatrixRMaj(6, 4), c);
+    assertEquals(0, c.numRows);
+  }
+
+  @ParameterizedTest
+  @EnumSource(value = Kernel.class, names = {"JAVA", "NATIVE"})
+  void mismatchedShapesAreRefusedWithTheShapes(Kernel kernel) {
+    assumeAvailable(kernel);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> kernel.gemm().mult(new FMatrixRMaj(2, 3), new FMatrixRMaj(4, 5), new FMatrixRMaj(1, 1)));
+    assertEquals("mult: shapes do not match: (2, 3) and (4, 5)", e.getMessage());
+  }
+
+  @Test
+  void theSelfCheckRefusesAWrongKernel() {
+    // Adds the product to what c held (beta = 1 instead of 0): a plausible binding bug.
+    Gemm wrong = new Gemm() {
+      @Override public void mult(FMatrixRMaj a, FMatrixRMaj b, FMatrixRMaj c) {
+        c.reshape(a.numRows, b.numCols, false);
+        org.ejml.dense.row.CommonOps_FDRM.multAdd(a, b, c);
+      }
+      @Override public void multTransA(FMatrixRMaj a, FMatrixRMaj b, FMatrixRMaj c) {
+        EjmlGemm.INSTANCE.multTransA(a, b, c);
+      }
+      @Override public void multTransB(FMatrixRMaj a, FMatrixRMaj b, FMatrixRMaj c) {
+        EjmlGemm.INSTANCE.multTransB(a, b, c);
+      }
+      @Override public boolean prefersSparseInput() {
+        return false;
+      }
+      @Override public String description() {
+        return "wrong";
+      }
+    };
+    IllegalStateException e = assertThrows(IllegalStateException.class, () -> Kernel.selfChecked(wrong));
+    assertTrue(e.getMessage().startsWith("wrong failed its self-check: mult (1x1 by 1x1) element 0: "), e.getMessage());
+  }
+
+  @Test
+  void unknownKernelNamesTheChoices() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Kernel.parse("mkl"));
+    assertEquals("unknown kernel 'mkl': use auto, native, java or ejml", e.getMessage());
+    assertEquals(Kernel.NATIVE, Kernel.parse(" Native "));
+  }
+
+  @Test
+  void autoPrefersNativeWhenItLoads() {
+    String d = Kernel.AUTO.gemm().description();
+    assertEquals(Kernel.nativeAvailable() ? Kernel.NATIVE.gemm().description() : Kernel.JAVA.gemm().description(), d);
+  }
+
+  /** A real MNIST-sized pass: BLAS kernels' gradients equal EJML's to float rounding. */
+  @ParameterizedTest
+  @EnumSource(value = Kernel.class, names = {"JAVA", "NATIVE"})
+  void blasGradientsEqualEjmlOnAnMnistSizedBatch(Kernel kernel) {
+    assumeAvailable(kernel);
+    NetworkSpec spec = new NetworkSpec(new int[] {784, 512, 10}, new Activation[] {Activation.RELU, Activation.SOFTMAX});
+    float[] params = new Initializer(Initializer.Kind.HE, 0, 0).initialize(spec, 5);
+    Random rnd = new Random(9);
+    int rows = 67;
+    float[] x = new float[rows * 784];
+    for (int i = 0; i < x.length; i++) x[i] = rnd.nextFloat() < 0.19f ? rnd.nextFloat() : 0f;
+    int[] y = new int[rows];
+    for (int r = 0; r < rows; r++) y[r] = rnd.nextInt(10);
+    float[] want = gradient(new Network(spec), params, x, y, rows);
+    float[] got = gradient(new Network(spec, kernel.gemm()), params, x, y, rows);
+    // Float sums of up to 784 terms in another order: equal to rounding, relative to the tensor's scale.
+    double diff = 0;
+    double scale = 0;
+    for (int i = 0; i < want.length; i++) {
+      diff = Math.max(diff, Math.abs(got[i] - want[i]));
+      scale = Math.max(scale, Math.abs(want[i]));
+    }
+    assertTrue(scale > 0 && diff <= 1e-5 * scale, kernel + ": max difference " + diff + ", max |gradient| " + scale);
+    System.out.println(kernel + ": max difference " + diff + ", max |gradient| " + scale);
+  }
+
+  private static float[] gradient(Network net, float[] params, float[] x, int[] y, int rows) {
+    float[] g = new float[net.spec().numParams()];
+    net.setParameters(params);
+    System.arraycopy(x, 0, net.input(rows).data, 0, x.length);
+    net.forwardBackward(rows, y, 0, g);
+    return g;
+  }
+}
