@@ -76,13 +76,13 @@ public final class Bench {
     SparkSession spark = SparkSession.builder().appName("sparkprop bench").getOrCreate();
     try {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-      ConcurrentLinkedQueue<long[]> tasks = new ConcurrentLinkedQueue<>(); // stage id, run ms, deser ms, result ser ms, result bytes
+      ConcurrentLinkedQueue<long[]> tasks = new ConcurrentLinkedQueue<>(); // stage id, run ms, deser ms, result ser ms, result bytes, GC ms
       jsc.sc().addSparkListener(new SparkListener() {
         @Override
         public void onTaskEnd(SparkListenerTaskEnd e) {
           if (e.taskMetrics() == null) return;
           tasks.add(new long[] {e.stageId(), e.taskMetrics().executorRunTime(), e.taskMetrics().executorDeserializeTime(),
-              e.taskMetrics().resultSerializationTime(), e.taskMetrics().resultSize()});
+              e.taskMetrics().resultSerializationTime(), e.taskMetrics().resultSize(), e.taskMetrics().jvmGCTime()});
         }
       });
       List<StepStats> stats = new ArrayList<>();
@@ -153,6 +153,7 @@ public final class Bench {
     r.put("task_deserialize_ms", distLong(tm, 2));
     r.put("task_result_serialize_ms", distLong(tm, 3));
     r.put("task_result_bytes", distLong(tm, 4));
+    r.put("task_jvm_gc_ms", distLong(tm, 5));
     double wallMedian = median(m, StepStats::wall);
     r.put("samples_per_second", cfg.batchSize() / (wallMedian / 1e9));
     // dense-equivalent flops of one task: forward and dW for every layer, dX for all but the first

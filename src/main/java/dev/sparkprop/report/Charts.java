@@ -1,0 +1,233 @@
+package dev.sparkprop.report;
+
+import java.awt.BasicStroke;
+import java.awt.Color;
+import java.awt.Font;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.List;
+import java.util.Map;
+import org.jfree.chart.ChartUtils;
+import org.jfree.chart.JFreeChart;
+import org.jfree.chart.annotations.XYTextAnnotation;
+import org.jfree.chart.axis.CategoryAxis;
+import org.jfree.chart.axis.NumberAxis;
+import org.jfree.chart.axis.NumberTickUnit;
+import org.jfree.chart.labels.StandardCategoryItemLabelGenerator;
+import org.jfree.chart.plot.CategoryPlot;
+import org.jfree.chart.plot.PlotOrientation;
+import org.jfree.chart.plot.XYPlot;
+import org.jfree.chart.renderer.LookupPaintScale;
+import org.jfree.chart.renderer.category.StackedBarRenderer;
+import org.jfree.chart.renderer.category.StandardBarPainter;
+import org.jfree.chart.renderer.xy.XYBlockRenderer;
+import org.jfree.chart.renderer.xy.XYLineAndShapeRenderer;
+import org.jfree.chart.title.PaintScaleLegend;
+import org.jfree.chart.ui.RectangleEdge;
+import org.jfree.data.category.DefaultCategoryDataset;
+import org.jfree.data.xy.DefaultXYZDataset;
+import org.jfree.data.xy.XYSeries;
+import org.jfree.data.xy.XYSeriesCollection;
+
+/**
+ * PNG charts of training runs, benches and scaling measurements, drawn headless with JFreeChart.
+ * Every chart is written to a temporary file next to its target and moved into place, so a
+ * reader never sees half a picture.
+ */
+public final class Charts {
+  private static final int WIDTH = 900;
+  private static final int HEIGHT = 540;
+  private static final Color[] PALETTE = {new Color(0x1f77b4), new Color(0xff7f0e), new Color(0x2ca02c),
+      new Color(0xd62728), new Color(0x9467bd), new Color(0x8c564b), new Color(0x7f7f7f)};
+
+  private Charts() {}
+
+  static {
+    System.setProperty("java.awt.headless", "true");
+  }
+
+  /** One line series: a name, its x and its y values (same length). */
+  public record Series(String name, double[] x, double[] y, boolean dashed) {
+    public Series(String name, double[] x, double[] y) {
+      this(name, x, y, false);
+    }
+  }
+
+  /**
+   * A line chart of one or more series.
+   *
+   * @param logY a logarithmic y axis (losses); non-positive values are left out
+   */
+  public static void lines(Path png, String title, String xLabel, String yLabel, List<Series> series, boolean logY)
+      throws IOException {
+    XYSeriesCollection data = new XYSeriesCollection();
+    for (Series s : series) {
+      XYSeries xy = new XYSeries(s.name(), false, true);
+      for (int i = 0; i < s.x().length; i++) {
+        if (!logY || s.y()[i] > 0) xy.add(s.x()[i], s.y()[i]);
+      }
+      data.addSeries(xy);
+    }
+    NumberAxis x = new NumberAxis(xLabel);
+    x.setAutoRangeIncludesZero(false);
+    org.jfree.chart.axis.ValueAxis y;
+    if (logY) {
+      y = new org.jfree.chart.axis.LogAxis(yLabel);
+    } else {
+      NumberAxis ny = new NumberAxis(yLabel);
+      ny.setAutoRangeIncludesZero(false);
+      y = ny;
+    }
+    XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, false);
+    for (int i = 0; i < series.size(); i++) {
+      r.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
+      boolean fewPoints = series.get(i).x().length <= 30;
+      r.setSeriesShapesVisible(i, fewPoints);
+      r.setSeriesStroke(i, series.get(i).dashed()
+          ? new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, new float[] {6f, 4f}, 0f)
+          : new BasicStroke(fewPoints ? 2f : 1.2f));
+    }
+    XYPlot plot = new XYPlot(data, x, y, r);
+    style(plot);
+    write(png, new JFreeChart(title, titleFont(), plot, series.size() > 1));
+  }
+
+  /**
+   * Stacked bars: one bar per category, one segment per part (values in the category order);
+   * segment values are printed inside the bars.
+   */
+  public static void stackedBars(Path png, String title, String yLabel, List<String> categories,
+      Map<String, double[]> parts) throws IOException {
+    stackedBars(png, title, yLabel, categories, parts, Map.of());
+  }
+
+  /** As above, with labelled horizontal lines (e.g. the floor of an empty Spark job). */
+  public static void stackedBars(Path png, String title, String yLabel, List<String> categories,
+      Map<String, double[]> parts, Map<String, Double> markers) throws IOException {
+    DefaultCategoryDataset data = new DefaultCategoryDataset();
+    for (Map.Entry<String, double[]> p : parts.entrySet()) {
+      for (int c = 0; c < categories.size(); c++) data.addValue(p.getValue()[c], p.getKey(), categories.get(c));
+    }
+    StackedBarRenderer r = new StackedBarRenderer();
+    r.setBarPainter(new StandardBarPainter());
+    r.setShadowVisible(false);
+    r.setMaximumBarWidth(0.18);
+    r.setDefaultItemLabelGenerator(new StandardCategoryItemLabelGenerator("{2}", new java.text.DecimalFormat("0.0")));
+    r.setDefaultItemLabelsVisible(true);
+    r.setDefaultItemLabelPaint(Color.WHITE);
+    for (int i = 0; i < parts.size(); i++) r.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
+    CategoryAxis categoryAxis = new CategoryAxis();
+    categoryAxis.setMaximumCategoryLabelLines(3);
+    CategoryPlot plot = new CategoryPlot(data, categoryAxis, new NumberAxis(yLabel), r);
+    plot.setOrientation(PlotOrientation.VERTICAL);
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+    for (Map.Entry<String, Double> m : markers.entrySet()) {
+      org.jfree.chart.plot.ValueMarker marker = new org.jfree.chart.plot.ValueMarker(m.getValue(), Color.DARK_GRAY,
+          new BasicStroke(1.5f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, new float[] {6f, 4f}, 0f));
+      marker.setLabel(m.getKey());
+      marker.setLabelFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
+      marker.setLabelAnchor(org.jfree.chart.ui.RectangleAnchor.TOP_RIGHT);
+      marker.setLabelTextAnchor(org.jfree.chart.ui.TextAnchor.BOTTOM_RIGHT);
+      plot.addRangeMarker(marker);
+    }
+    write(png, new JFreeChart(title, titleFont(), plot, true));
+  }
+
+  /**
+   * A heat map of a count matrix (rows: true class, columns: predicted class) with each cell's
+   * count written in it; colour is the share of the row, so small classes show as clearly as big ones.
+   */
+  public static void heatMap(Path png, String title, String rowLabel, String colLabel, long[][] counts)
+      throws IOException {
+    int n = counts.length;
+    int m = counts[0].length;
+    double[] xs = new double[n * m];
+    double[] ys = new double[n * m];
+    double[] zs = new double[n * m];
+    for (int i = 0; i < n; i++) {
+      long rowSum = 0;
+      for (long v : counts[i]) rowSum += v;
+      for (int j = 0; j < m; j++) {
+        int k = i * m + j;
+        xs[k] = j;
+        ys[k] = i;
+        zs[k] = rowSum == 0 ? 0 : counts[i][j] / (double) rowSum;
+      }
+    }
+    DefaultXYZDataset data = new DefaultXYZDataset();
+    data.addSeries("share of the row", new double[][] {xs, ys, zs});
+    LookupPaintScale scale = new LookupPaintScale(0, 1.0001, Color.WHITE);
+    // White for 0, pale for the few-percent confusions, deep blue for the diagonal.
+    double[] stops = {0, 0.001, 0.01, 0.02, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8, 0.9, 0.95};
+    for (int s = 0; s < stops.length; s++) {
+      float t = s / (float) (stops.length - 1);
+      scale.add(stops[s], s == 0 ? Color.WHITE : new Color(1f - 0.85f * t, 1f - 0.6f * t, 1f - 0.2f * t));
+    }
+    XYBlockRenderer r = new XYBlockRenderer();
+    r.setPaintScale(scale);
+    NumberAxis x = new NumberAxis(colLabel);
+    NumberAxis y = new NumberAxis(rowLabel);
+    for (NumberAxis a : new NumberAxis[] {x, y}) {
+      a.setTickUnit(new NumberTickUnit(1));
+      a.setLowerMargin(0);
+      a.setUpperMargin(0);
+    }
+    x.setRange(-0.5, m - 0.5);
+    y.setRange(-0.5, n - 0.5);
+    y.setInverted(true);
+    XYPlot plot = new XYPlot(data, x, y, r);
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setDomainGridlinesVisible(false);
+    plot.setRangeGridlinesVisible(false);
+    Font cell = new Font(Font.SANS_SERIF, Font.PLAIN, n <= 12 ? 12 : 9);
+    for (int i = 0; i < n; i++) {
+      for (int j = 0; j < m; j++) {
+        XYTextAnnotation a = new XYTextAnnotation(String.valueOf(counts[i][j]), j, i);
+        a.setFont(cell);
+        a.setPaint(zs[i * m + j] > 0.5 ? Color.WHITE : Color.BLACK);
+        plot.addAnnotation(a);
+      }
+    }
+    JFreeChart chart = new JFreeChart(title, titleFont(), plot, false);
+    NumberAxis legendAxis = new NumberAxis("share of the true class's rows");
+    legendAxis.setRange(0, 1);
+    PaintScaleLegend legend = new PaintScaleLegend(scale, legendAxis);
+    legend.setPosition(RectangleEdge.RIGHT);
+    legend.setMargin(8, 8, 8, 8);
+    chart.addSubtitle(legend);
+    write(png, chart, 760, 680);
+  }
+
+  private static void style(XYPlot plot) {
+    plot.setBackgroundPaint(Color.WHITE);
+    plot.setDomainGridlinePaint(Color.LIGHT_GRAY);
+    plot.setRangeGridlinePaint(Color.LIGHT_GRAY);
+  }
+
+  private static Font titleFont() {
+    return new Font(Font.SANS_SERIF, Font.BOLD, 16);
+  }
+
+  private static void write(Path png, JFreeChart chart) throws IOException {
+    write(png, chart, WIDTH, HEIGHT);
+  }
+
+  private static void write(Path png, JFreeChart chart, int w, int h) throws IOException {
+    chart.setBackgroundPaint(Color.WHITE);
+    Path dir = png.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    Path tmp = Files.createTempFile(dir, "." + png.getFileName(), ".tmp");
+    try {
+      try (OutputStream out = Files.newOutputStream(tmp)) {
+        ChartUtils.writeChartAsPNG(out, chart, w, h);
+      }
+      Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+}
