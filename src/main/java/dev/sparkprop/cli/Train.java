@@ -2,6 +2,17 @@ package dev.sparkprop.cli;
 
 import dev.sparkprop.data.DataFingerprint;
 import dev.sparkprop.data.DataSpec;
+import dev.sparkprop.eval.Predictor;
+import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.report.RunReport;
+import dev.sparkprop.table.TableFormat;
+import dev.sparkprop.train.StepStats;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import dev.sparkprop.table.TableInput;
 import dev.sparkprop.data.MnistFiles;
 import dev.sparkprop.io.ModelStore;
 import dev.sparkprop.io.SavedModel;
@@ -38,7 +49,7 @@ public final class Train {
 
   /** Everything checked before Spark starts. */
   private record Plan(TrainConfig cfg, DataSpec train, DataSpec test, String outDir, Checkpoints checkpoints,
-      TrainState resumed, float[] initFrom) {}
+      TrainState resumed, float[] initFrom, TableFormat trainFormat, TableFormat testFormat) {}
 
   /** Runs the job; returns the process exit code. */
   public static int run(String[] args, PrintStream out) {
@@ -57,19 +68,49 @@ public final class Train {
       out.println("sparkprop: master " + jsc.master() + ", default parallelism " + jsc.defaultParallelism()
           + ", run directory " + run.path());
       long t0 = System.nanoTime();
+      // Tables are inspected through Spark SQL, so only now; IDX files were checked before Spark started.
+      DataSpec trainData = plan.train() != null ? plan.train()
+          : TableInput.inspect(spark, plan.trainFormat(), cfg.get("train.path"), "train.path");
+      DataSpec testData = plan.test() != null ? plan.test()
+          : TableInput.inspect(spark, plan.testFormat(), cfg.get("test.path"), "test.path");
+      checkInputSize(cfg, trainData, testData);
+      plan = new Plan(cfg, trainData, testData, plan.outDir(), plan.checkpoints(), plan.resumed(), plan.initFrom(),
+          plan.trainFormat(), plan.testFormat());
+      out.println("data: training " + trainData.describe() + " (" + trainData.count + " rows), test "
+          + testData.describe() + " (" + testData.count + " rows)");
       TrainState state = plan.resumed() != null ? plan.resumed()
           : TrainState.fresh(cfg, plan.initFrom() != null ? plan.initFrom() : cfg.initializer().initialize(cfg.spec(), cfg.seed()));
+      List<StepStats> steps = new ArrayList<>();
+      List<Dataset<Row>> predictions = new ArrayList<>();
+      NetworkSpec spec = cfg.spec();
       TrainResult result = new DistributedTrainer(jsc, cfg, out)
+          .onStep(steps::add)
+          .onFinish((testShards, params) -> {
+            // The final model's predictions of the test set, kept for the Spark SQL reports.
+            jsc.setJobDescription("predictions of the final model");
+            Broadcast<float[]> bc = jsc.broadcast(params);
+            Dataset<Row> p = spark.createDataFrame(testShards.mapPartitions(it -> it.hasNext()
+                ? Predictor.predict(it.next(), null, bc.value(), spec).iterator()
+                : java.util.Collections.<Row>emptyIterator()), Predictor.schema(spec.outputSize())).cache();
+            p.count();
+            predictions.add(p);
+          })
           .fit(plan.train(), plan.test(), run, state, cfg.checkpointEvery() > 0 ? plan.checkpoints() : null);
       String modelDir = run.path().resolve("model").toString();
       ModelStore.save(modelDir, new SavedModel(cfg.spec(), result.params(), Map.of(), modelInfo(cfg, plan, result)),
           cfg.overwrite());
       out.println("confusion matrix of the final evaluation (rows: actual, columns: predicted):");
       out.print(result.finalEval().confusionTable());
+      int stepsPerEpoch = (int) ((Math.min(cfg.trainLimit() > 0 ? cfg.trainLimit() : Integer.MAX_VALUE, trainData.count)
+          + cfg.batchSize() - 1) / cfg.batchSize());
+      RunReport.write(spark, run, cfg, result, steps, stepsPerEpoch, predictions.get(0), (System.nanoTime() - t0) / 1e9, out);
       out.printf("final test accuracy %.4f, test loss %.4f; %d epochs in %.1f s; model %s%n",
           result.finalEval().accuracy(), result.finalEval().meanLoss(), result.epochs().size(),
           (System.nanoTime() - t0) / 1e9, modelDir);
       return ExitCodes.OK;
+    } catch (ConfigException e) {
+      System.err.println("error: " + e.getMessage());
+      return ExitCodes.USAGE;
     } catch (DivergenceException e) {
       System.err.println("error: " + e.getMessage() + (cfg.checkpointEvery() > 0
           ? "; the last good checkpoint is in " + plan.outDir() + "/checkpoints" : ""));
@@ -107,18 +148,30 @@ public final class Train {
       }
       initFrom = m.params();
     }
-    String[] tr = MnistFiles.locate(cfg.get("train.path"), "train");
-    String[] te = MnistFiles.locate(cfg.get("test.path"), "t10k");
-    DataSpec train = DataSpec.check(tr[0], tr[1], cfg.classes());
-    DataSpec test = DataSpec.check(te[0], te[1], cfg.classes());
+    TableFormat trainFormat = TableFormat.resolve(cfg.get("train.path"), cfg.get("train.format"), "train.path");
+    TableFormat testFormat = TableFormat.resolve(cfg.get("test.path"), cfg.get("test.format"), "test.path");
+    DataSpec train = null;
+    DataSpec test = null;
+    if (trainFormat == TableFormat.IDX) {
+      String[] tr = MnistFiles.locate(cfg.get("train.path"), "train");
+      train = DataSpec.check(tr[0], tr[1], cfg.classes());
+    }
+    if (testFormat == TableFormat.IDX) {
+      String[] te = MnistFiles.locate(cfg.get("test.path"), "t10k");
+      test = DataSpec.check(te[0], te[1], cfg.classes());
+    }
+    if (train != null && test != null) checkInputSize(cfg, train, test);
+    TrainState resumed = hasCheckpoints ? checkpoints.loadNewest(cfg) : null;
+    return new Plan(cfg, train, test, outDir, checkpoints, resumed, initFrom, trainFormat, testFormat);
+  }
+
+  private static void checkInputSize(TrainConfig cfg, DataSpec train, DataSpec test) {
     int inputs = cfg.spec().inputSize();
     if (train.features != inputs || test.features != inputs) {
-      throw new ConfigException("layers: the first size is " + inputs + " but the images have "
-          + train.features + " (training) and " + test.features + " (test) pixels; set layers="
+      throw new ConfigException("layers: the first size is " + inputs + " but the data have "
+          + train.features + " (training) and " + test.features + " (test) features per row; set layers="
           + train.features + ",...");
     }
-    TrainState resumed = hasCheckpoints ? checkpoints.loadNewest(cfg) : null;
-    return new Plan(cfg, train, test, outDir, checkpoints, resumed, initFrom);
   }
 
   /** What model.json records about where the model came from. */
@@ -136,10 +189,15 @@ public final class Train {
     metrics.put("final_train_loss", r.epochs().get(r.epochs().size() - 1).trainLoss());
     info.put("metrics", metrics);
     Map<String, Object> data = new LinkedHashMap<>();
-    data.put("train_images", plan.train().imagesPath);
-    data.put("train_images_sha256", DataFingerprint.sha256(plan.train().imagesPath));
-    data.put("train_labels", plan.train().labelsPath);
-    data.put("train_labels_sha256", DataFingerprint.sha256(plan.train().labelsPath));
+    if (plan.train().isTable()) {
+      data.put("train_table", plan.train().imagesPath);
+      data.put("train_format", plan.train().format);
+    } else {
+      data.put("train_images", plan.train().imagesPath);
+      data.put("train_images_sha256", DataFingerprint.sha256(plan.train().imagesPath));
+      data.put("train_labels", plan.train().labelsPath);
+      data.put("train_labels_sha256", DataFingerprint.sha256(plan.train().labelsPath));
+    }
     data.put("train_rows_used", cfg.trainLimit() > 0 ? Math.min(cfg.trainLimit(), plan.train().count) : plan.train().count);
     info.put("training_data", data);
     return info;

@@ -3,9 +3,10 @@ package dev.sparkprop.data;
 import java.io.IOException;
 
 /**
- * A checked images/labels pair: the file paths, the row count and image size, validated on the
- * driver before Spark starts (headers and lengths, every label in range), so bad files are
- * refused with their name before any task runs.
+ * A checked data set: an IDX images/labels pair (file paths, row count and image size, validated
+ * on the driver before Spark starts: headers and lengths, every label in range, so bad files are
+ * refused with their name before any task runs), or a Parquet/CSV table ({@link #format} not
+ * {@code idx}; {@link #imagesPath} is the table's path, inspected through Spark SQL).
  */
 public final class DataSpec implements java.io.Serializable {
   private static final long serialVersionUID = 1L;
@@ -14,14 +15,38 @@ public final class DataSpec implements java.io.Serializable {
   public final String labelsPath;
   /** Rows in the files. */
   public final int count;
-  /** Bytes per image (rows x cols). */
+  /** Bytes per image (rows x cols), or features per row of a table. */
   public final int features;
+  /** "idx", "parquet" or "csv". */
+  public final String format;
+  /** For tables: whether a {@code row} column gives each row's place (else Spark's scan order). */
+  public final boolean hasRowColumn;
 
-  private DataSpec(String imagesPath, String labelsPath, int count, int features) {
+  private DataSpec(String imagesPath, String labelsPath, int count, int features, String format, boolean hasRowColumn) {
     this.imagesPath = imagesPath;
     this.labelsPath = labelsPath;
     this.count = count;
     this.features = features;
+    this.format = format;
+    this.hasRowColumn = hasRowColumn;
+  }
+
+  private DataSpec(String imagesPath, String labelsPath, int count, int features) {
+    this(imagesPath, labelsPath, count, features, "idx", true);
+  }
+
+  /** A Parquet or CSV table, inspected by the caller (its schema, row count and feature count). */
+  public static DataSpec table(String format, String path, int count, int features, boolean hasRowColumn) {
+    return new DataSpec(path, null, count, features, format, hasRowColumn);
+  }
+
+  public boolean isTable() {
+    return !format.equals("idx");
+  }
+
+  /** Where the data is, for messages and model info. */
+  public String describe() {
+    return isTable() ? format + " " + imagesPath : imagesPath + (labelsPath == null ? "" : " + " + labelsPath);
   }
 
   /** Reads both headers and the labels, and checks the pair against each other. */

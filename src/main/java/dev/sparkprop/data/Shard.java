@@ -9,14 +9,16 @@ import java.io.Serializable;
  *
  * <p>Bytes, not floats: the cached MNIST training set takes 47 MB instead of 188 MB; a batch is
  * scaled to [0, 1] as it is copied into the network's input buffer, exactly like the notebook's
- * {@code astype("float32") / 255}.
+ * {@code astype("float32") / 255}. Feature tables whose values are not all of the form b / 255
+ * are held as floats instead ({@link #ofFloats}).
  */
 public final class Shard implements Serializable {
   private static final long serialVersionUID = 1L;
 
   private final int partition;
   private final int features;
-  private final byte[] pixels;
+  private final byte[] pixels; // null when the shard holds floats
+  private final float[] values; // null when the shard holds bytes
   private final int[] labels;
   private final int[] globalRows;
   private transient ShuffledBatches shuffled;
@@ -30,8 +32,28 @@ public final class Shard implements Serializable {
     this.partition = partition;
     this.features = features;
     this.pixels = pixels;
+    this.values = null;
     this.labels = labels;
     this.globalRows = globalRows;
+  }
+
+  private Shard(int partition, int features, float[] values, int[] labels, int[] globalRows) {
+    if (values.length != (long) labels.length * features || globalRows.length != labels.length) {
+      throw new IllegalArgumentException("shard " + partition + ": " + labels.length + " labels, "
+          + globalRows.length + " row ids and " + values.length + " feature values do not match "
+          + features + " features per row");
+    }
+    this.partition = partition;
+    this.features = features;
+    this.pixels = null;
+    this.values = values;
+    this.labels = labels;
+    this.globalRows = globalRows;
+  }
+
+  /** A shard of float features, used as they are (no scaling). */
+  public static Shard ofFloats(int partition, int features, float[] values, int[] labels, int[] globalRows) {
+    return new Shard(partition, features, values, labels, globalRows);
   }
 
   public int partition() {
@@ -103,9 +125,20 @@ public final class Shard implements Serializable {
     }
   }
 
+  /** Whether the shard holds bytes (0..255 pixels), as read from IDX files or image columns. */
+  public boolean holdsBytes() {
+    return pixels != null;
+  }
+
+  /** Copies local row i's raw bytes into {@code dst} (byte shards only). */
+  public void rawRow(int i, byte[] dst) {
+    if (pixels == null) throw new IllegalStateException("shard " + partition + " holds floats, not bytes");
+    System.arraycopy(pixels, i * features, dst, 0, features);
+  }
+
   /** Bytes held, for storage reports. */
   public long sizeInBytes() {
-    return pixels.length + 8L * labels.length;
+    return (pixels != null ? pixels.length : 4L * values.length) + 8L * labels.length;
   }
 
   /**
@@ -114,6 +147,10 @@ public final class Shard implements Serializable {
   public void copyRows(int from, int n, float[] dst) {
     int len = n * features;
     int src = from * features;
+    if (pixels == null) {
+      System.arraycopy(values, src, dst, 0, len);
+      return;
+    }
     for (int i = 0; i < len; i++) dst[i] = (pixels[src + i] & 0xff) / 255f;
   }
 
@@ -123,7 +160,11 @@ public final class Shard implements Serializable {
       int row = local[off + r];
       int src = row * features;
       int d = r * features;
-      for (int j = 0; j < features; j++) dst[d + j] = (pixels[src + j] & 0xff) / 255f;
+      if (pixels == null) {
+        System.arraycopy(values, src, dst, d, features);
+      } else {
+        for (int j = 0; j < features; j++) dst[d + j] = (pixels[src + j] & 0xff) / 255f;
+      }
       labelsOut[r] = labels[row];
     }
   }

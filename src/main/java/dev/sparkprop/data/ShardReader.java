@@ -17,6 +17,14 @@ public final class ShardReader {
 
     /** Local index of global row g in partition p, or -1 if p does not hold it. */
     int localIndex(int p, int g);
+
+    /** The partition that holds global row g, among {@code partitions}. */
+    default int owner(int g, int partitions) {
+      for (int p = 0; p < partitions; p++) {
+        if (localIndex(p, g) >= 0) return p;
+      }
+      throw new IllegalArgumentException("no partition holds row " + g);
+    }
   }
 
   /** Training rows: each partition holds its chunk of every global batch ({@link BatchLayout}). */

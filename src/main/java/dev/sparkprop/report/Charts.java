@@ -75,7 +75,9 @@ public final class Charts {
     x.setAutoRangeIncludesZero(false);
     org.jfree.chart.axis.ValueAxis y;
     if (logY) {
-      y = new org.jfree.chart.axis.LogAxis(yLabel);
+      org.jfree.chart.axis.LogAxis log = new org.jfree.chart.axis.LogAxis(yLabel);
+      log.setNumberFormatOverride(new java.text.DecimalFormat("0.###"));
+      y = log;
     } else {
       NumberAxis ny = new NumberAxis(yLabel);
       ny.setAutoRangeIncludesZero(false);
@@ -93,6 +95,50 @@ public final class Charts {
     XYPlot plot = new XYPlot(data, x, y, r);
     style(plot);
     write(png, new JFreeChart(title, titleFont(), plot, series.size() > 1));
+  }
+
+  /**
+   * Two panels over the epochs: training and test loss (top), test accuracy (bottom). NaN values
+   * (epochs without evaluation) are left out.
+   */
+  public static void epochs(Path png, String title, double[] epoch, double[] trainLoss, double[] testLoss,
+      double[] testAccuracy) throws IOException {
+    XYSeriesCollection losses = new XYSeriesCollection();
+    losses.addSeries(series("train loss (mean over the epoch)", epoch, trainLoss));
+    losses.addSeries(series("test loss (end of epoch)", epoch, testLoss));
+    XYSeriesCollection acc = new XYSeriesCollection();
+    acc.addSeries(series("test accuracy", epoch, testAccuracy));
+    NumberAxis lossAxis = new NumberAxis("cross-entropy");
+    NumberAxis accAxis = new NumberAxis("test accuracy");
+    accAxis.setAutoRangeIncludesZero(false);
+    accAxis.setNumberFormatOverride(new java.text.DecimalFormat("0.000"));
+    XYLineAndShapeRenderer lr = new XYLineAndShapeRenderer(true, true);
+    lr.setSeriesPaint(0, PALETTE[0]);
+    lr.setSeriesPaint(1, PALETTE[1]);
+    XYLineAndShapeRenderer ar = new XYLineAndShapeRenderer(true, true);
+    ar.setSeriesPaint(0, PALETTE[2]);
+    for (XYLineAndShapeRenderer r : new XYLineAndShapeRenderer[] {lr, ar}) {
+      for (int i = 0; i < 2; i++) r.setSeriesStroke(i, new BasicStroke(2f));
+    }
+    XYPlot top = new XYPlot(losses, null, lossAxis, lr);
+    XYPlot bottom = new XYPlot(acc, null, accAxis, ar);
+    style(top);
+    style(bottom);
+    NumberAxis x = new NumberAxis("epoch");
+    x.setTickUnit(new NumberTickUnit(Math.max(1, Math.ceil(epoch.length / 20.0))));
+    org.jfree.chart.plot.CombinedDomainXYPlot plot = new org.jfree.chart.plot.CombinedDomainXYPlot(x);
+    plot.add(top, 3);
+    plot.add(bottom, 2);
+    plot.setGap(12);
+    write(png, new JFreeChart(title, titleFont(), plot, true), WIDTH, 640);
+  }
+
+  private static XYSeries series(String name, double[] x, double[] y) {
+    XYSeries s = new XYSeries(name, false, true);
+    for (int i = 0; i < x.length; i++) {
+      if (!Double.isNaN(y[i])) s.add(x[i], y[i]);
+    }
+    return s;
   }
 
   /**

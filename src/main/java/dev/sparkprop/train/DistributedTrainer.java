@@ -31,6 +31,7 @@ public final class DistributedTrainer {
   private final TrainConfig cfg;
   private final PrintStream log;
   private java.util.function.Consumer<StepStats> listener = s -> { };
+  private java.util.function.BiConsumer<JavaRDD<Shard>, float[]> finish;
   /** See {@link #destroy}. */
   private final Broadcast<?>[] recentlyDestroyed = new Broadcast<?>[8];
   private long destroyed;
@@ -39,6 +40,15 @@ public final class DistributedTrainer {
     this.jsc = jsc;
     this.cfg = cfg;
     this.log = log;
+  }
+
+  /**
+   * Called once after a successful fit with the cached test shards and the final parameters,
+   * before the shards are released (for reports that need the test set again).
+   */
+  public DistributedTrainer onFinish(java.util.function.BiConsumer<JavaRDD<Shard>, float[]> f) {
+    this.finish = f;
+    return this;
   }
 
   /** Called on the driver after every step with its timing breakdown: for progress, benchmarks, tests. */
@@ -76,7 +86,9 @@ public final class DistributedTrainer {
     JavaRDD<Shard> trainShards = TrainingData.batches(jsc, train, trainRows, layout, cfg.classes(), "training", log);
     JavaRDD<Shard> testShards = TrainingData.ranges(jsc, test, testRows, parts, cfg.classes(), "test", log);
     try {
-      return loop(spec, layout, trainShards, testShards, run, state, checkpoints);
+      TrainResult r = loop(spec, layout, trainShards, testShards, run, state, checkpoints);
+      if (finish != null) finish.accept(testShards, r.params());
+      return r;
     } finally {
       trainShards.unpersist(false);
       testShards.unpersist(false);
@@ -101,6 +113,7 @@ public final class DistributedTrainer {
     boolean perStep = cfg.checkpointPerStep();
     float[] grad = new float[spec.numParams()];
     EvalSum lastEval = null;
+    Progress progress = new Progress(log, Progress.wantsBar(cfg.get("progress")), cfg.logEvery());
     while (s.epoch < cfg.epochs()) {
       int epoch = s.epoch;
       log.printf("Epoch %d%n", epoch + 1);
@@ -139,11 +152,12 @@ public final class DistributedTrainer {
           slowest = Math.max(slowest, g.computeNanos);
           slowestRead = Math.max(slowestRead, g.broadcastReadNanos);
         }
-        StepStats stats = new StepStats(epoch, k, s4 - s0, s1 - s0, s2 - s1, s3 - s2, s4 - s3, slowest, slowestRead, n);
+        StepStats stats = new StepStats(epoch, k, s4 - s0, s1 - s0, s2 - s1, s3 - s2, s4 - s3, slowest, slowestRead, n,
+            stepLoss / n, s.lastLr);
         s.lossSum += stepLoss;
         s.rowsSeen += n;
         s.step++;
-        if (k % cfg.logEvery() == 0) log.printf("loss at batch %d: %.2f%n", k, stepLoss / n);
+        progress.step(epoch, k, steps, stepLoss / n, s.rowsSeen, s.secondsBefore + (System.nanoTime() - t0) / 1e9);
         if (checkpoints != null && every > 0 && perStep && (globalStep + 1) % every == 0 && s.step < steps) {
           s.secondsBefore += (System.nanoTime() - t0) / 1e9;
           t0 = System.nanoTime();
@@ -152,6 +166,7 @@ public final class DistributedTrainer {
         listener.accept(stats);
       }
       double seconds = s.secondsBefore + (System.nanoTime() - t0) / 1e9;
+      progress.endEpoch();
       double testLoss = Double.NaN;
       double testAcc = Double.NaN;
       double evalSeconds = 0;

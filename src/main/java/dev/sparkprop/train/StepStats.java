@@ -12,9 +12,11 @@ package dev.sparkprop.train;
  * @param slowestCompute the slowest task's computation (batch copy, forward, backward)
  * @param slowestBroadcastRead the slowest task's read of the broadcast parameters
  * @param rows rows in the step's batch
+ * @param loss mean cross-entropy of the step's batch (before the update)
+ * @param lr learning rate of the step's update
  */
 public record StepStats(int epoch, int step, long wall, long broadcast, long job, long sum, long update,
-    long slowestCompute, long slowestBroadcastRead, int rows) {
+    long slowestCompute, long slowestBroadcastRead, int rows, double loss, double lr) {
   /** Wall time not spent computing in the slowest task: Spark's per-step overhead plus the driver's work. */
   public long overhead() {
     return wall - slowestCompute;

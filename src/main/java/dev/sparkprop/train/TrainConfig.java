@@ -26,8 +26,10 @@ public final class TrainConfig {
   public record Key(String name, String defaultValue, String doc) {}
 
   public static final List<Key> KEYS = List.of(
-      new Key("train.path", "data/mnist", "folder with the training IDX pair train-images-idx3-ubyte, train-labels-idx1-ubyte (plain or .gz); any Hadoop FileSystem URI"),
-      new Key("test.path", "data/mnist", "folder with the test IDX pair t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte"),
+      new Key("train.path", "data/mnist", "training data: a folder with the IDX pair train-images-idx3-ubyte, train-labels-idx1-ubyte (plain or .gz), a Parquet dataset or CSV files; any Hadoop FileSystem URI"),
+      new Key("test.path", "data/mnist", "test data: a folder with the IDX pair t10k-images-idx3-ubyte, t10k-labels-idx1-ubyte, a Parquet dataset or CSV files"),
+      new Key("train.format", "auto", "format of train.path: auto (from the files), idx, parquet or csv"),
+      new Key("test.format", "auto", "format of test.path: auto, idx, parquet or csv"),
       new Key("train.limit", "0", "use only the first N training rows (0 = all)"),
       new Key("test.limit", "0", "use only the first N test rows (0 = all)"),
       new Key("classes", "10", "number of classes; labels must lie in [0, classes)"),
@@ -55,7 +57,8 @@ public final class TrainConfig {
       new Key("kernel", "auto", "matrix products: auto (native BLAS if the machine has one, else netlib's Java Vector API BLAS), native, java, or ejml (the reference)"),
       new Key("partitions", "0", "partitions of the cached training set (0 = Spark's default parallelism)"),
       new Key("eval.every", "1", "evaluate on the test set every N epochs (the last epoch always)"),
-      new Key("log.every", "100", "print the loss every N batches"),
+      new Key("log.every", "100", "print the loss every N batches (when the console is not a terminal, or progress=plain)"),
+      new Key("progress", "auto", "auto: a progress bar on a terminal, plain loss lines otherwise; bar; plain"),
       new Key("out", "", "run directory for metrics.csv, config.properties, checkpoints/ and model/ (default runs/<timestamp>)"),
       new Key("overwrite", "false", "replace a model already in out/model (otherwise the run is refused before it starts)"),
       new Key("init.from", "", "start from the weights of a saved model directory (its network must equal layers/activation)"),
@@ -131,6 +134,9 @@ public final class TrainConfig {
     positive("batch.size");
     bool("shuffle");
     kernel();
+    if (!List.of("auto", "bar", "plain").contains(get("progress"))) {
+      throw new ConfigException("progress: expected auto, bar or plain, got '" + get("progress") + "'");
+    }
     optimizer();
     learningRate();
     nonNegative("partitions");

@@ -18,8 +18,9 @@ import org.apache.spark.storage.StorageLevel;
 
 /**
  * Builds the cached RDD of {@link Shard}s, one per partition, read by the executors themselves
- * from the files (so no data travels inside tasks, and a lost block is rebuilt from the files),
- * then checks that every partition really is in storage memory.
+ * from the files (so no data travels inside tasks, and a lost block is rebuilt from the files;
+ * tables go through Spark SQL and one shuffle, see {@link dev.sparkprop.table.TableInput}), then
+ * checks that every partition really is in storage memory.
  */
 public final class TrainingData {
   private TrainingData() {}
@@ -38,14 +39,21 @@ public final class TrainingData {
 
   private static JavaRDD<Shard> load(JavaSparkContext jsc, DataSpec data, int rows, int partitions,
       ShardReader.Assignment assignment, int classes, String name, PrintStream log) {
-    List<Integer> ids = new ArrayList<>();
-    for (int p = 0; p < partitions; p++) ids.add(p);
-    String images = data.imagesPath;
-    String labels = data.labelsPath;
-    int features = data.features;
-    JavaRDD<Shard> shards = jsc.parallelize(ids, partitions)
-        .mapPartitionsWithIndex((p, it) -> Collections.singletonList(
-            ShardReader.read(images, labels, classes, rows, features, p, assignment)).iterator(), true)
+    JavaRDD<Shard> source;
+    if (data.isTable()) {
+      source = dev.sparkprop.table.TableInput.shards(org.apache.spark.sql.SparkSession.builder().sparkContext(jsc.sc())
+          .getOrCreate(), data, rows, classes, partitions, assignment);
+    } else {
+      List<Integer> ids = new ArrayList<>();
+      for (int p = 0; p < partitions; p++) ids.add(p);
+      String images = data.imagesPath;
+      String labels = data.labelsPath;
+      int features = data.features;
+      source = jsc.parallelize(ids, partitions)
+          .mapPartitionsWithIndex((p, it) -> Collections.singletonList(
+              ShardReader.read(images, labels, classes, rows, features, p, assignment)).iterator(), true);
+    }
+    JavaRDD<Shard> shards = source
         .setName(name + " shards (" + rows + " rows, " + partitions + " partitions)")
         .persist(StorageLevel.MEMORY_ONLY());
     long count = shards.count();

@@ -47,7 +47,7 @@ class TrainArgumentsTest {
     String mnist = TestData.mnistDir().toString();
     String[] r = errOf("layers=700,512,10", "train.path=" + mnist, "test.path=" + mnist);
     assertEquals("2", r[0], r[1]);
-    assertTrue(r[1].contains("layers: the first size is 700 but the images have 784"), r[1]);
+    assertTrue(r[1].contains("layers: the first size is 700 but the data have 784 (training) and 784 (test) features per row"), r[1]);
     assertTrue(SparkContext$.MODULE$.getActive().isEmpty());
   }
 

@@ -58,6 +58,17 @@ class TrainLocalIT {
     assertTrue(metrics.get(1).startsWith("1,"), metrics.get(1));
     assertTrue(Files.isRegularFile(out.resolve("run/config.properties")));
     assertTrue(Files.size(out.resolve("run/model/dense_0_W.npy")) > 784 * 512 * 4);
+    // The reports: summary, per-class table, step losses and the charts (PNG files that decode).
+    String summary = Files.readString(out.resolve("run/summary.json"));
+    assertTrue(summary.contains("\"final_test_accuracy\" : " + acc) && summary.contains("\"spark_master\" : \"local[2]\""), summary);
+    List<String> perClass = Files.readAllLines(out.resolve("run/per_class.csv"));
+    assertEquals("class,support,predicted,true_positives,precision,recall,f1", perClass.get(0));
+    assertEquals(11, perClass.size());
+    assertEquals(1 + 235, Files.readAllLines(out.resolve("run/steps.csv")).size(), "a row per step");
+    for (String png : List.of("loss_per_step.png", "epochs.png", "confusion.png")) {
+      java.awt.image.BufferedImage img = javax.imageio.ImageIO.read(out.resolve("run/" + png).toFile());
+      assertTrue(img != null && img.getWidth() >= 700 && img.getHeight() >= 500, png);
+    }
   }
 
   private static String libJars(Path root) throws Exception {

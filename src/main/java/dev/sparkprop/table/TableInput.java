@@ -1,0 +1,413 @@
+package dev.sparkprop.table;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.count;
+import static org.apache.spark.sql.functions.countDistinct;
+import static org.apache.spark.sql.functions.max;
+import static org.apache.spark.sql.functions.min;
+
+import dev.sparkprop.data.BadInputException;
+import dev.sparkprop.data.DataSpec;
+import dev.sparkprop.data.Shard;
+import dev.sparkprop.data.ShardReader;
+import java.io.IOException;
+import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.List;
+import java.util.TreeSet;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.Partitioner;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.sql.Column;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.ArrayType;
+import org.apache.spark.sql.types.BinaryType;
+import org.apache.spark.sql.types.ByteType;
+import org.apache.spark.sql.types.DataType;
+import org.apache.spark.sql.types.DoubleType;
+import org.apache.spark.sql.types.FloatType;
+import org.apache.spark.sql.types.IntegerType;
+import org.apache.spark.sql.types.LongType;
+import org.apache.spark.sql.types.ShortType;
+import org.apache.spark.sql.types.StructField;
+import org.apache.spark.sql.types.StructType;
+import scala.Tuple2;
+
+/**
+ * Training and test data from tables, read with Spark's DataFrameReader from any Hadoop
+ * FileSystem URI, checked row by row and packed into the same cached {@link Shard}s as IDX data.
+ *
+ * <p>Layouts (README, "Data formats"):
+ * <ul>
+ *   <li>Parquet: an integer {@code label} column and either {@code image} (binary, one byte 0..255
+ *       per pixel) or {@code features} (array of float or double, values in [0, 1]).
+ *   <li>CSV with a header: {@code label,pixel0,...,pixelN} with integer pixels 0..255 (Kaggle's
+ *       MNIST layout).
+ *   <li>Both: an optional integer {@code row} column numbering the rows 0..N-1 gives the data set
+ *       its order (what {@code shuffle=false}, {@code train.limit} and the batch layout use);
+ *       without it the order is Spark's scan order of the files, the same for the same files.
+ * </ul>
+ * Feature values that are all of the form b / 255 are cached as bytes, so a table made from IDX
+ * files trains to exactly the parameters of the IDX files; other values are cached as floats.
+ */
+public final class TableInput {
+  private TableInput() {}
+
+  private static final Pattern PIXEL = Pattern.compile("pixel(\\d+)");
+  private static final String CORRUPT = "_corrupt_record";
+
+  /** Reads the table's schema and row count; refuses a missing or mistyped column by name. */
+  public static DataSpec inspect(SparkSession spark, TableFormat format, String path, String key) throws IOException {
+    String qualified = qualify(path);
+    Dataset<Row> df = raw(spark, format, qualified);
+    StructType schema = df.schema();
+    List<String> names = new ArrayList<>(Arrays.asList(df.columns()));
+    names.remove(CORRUPT);
+    String layout = format == TableFormat.PARQUET
+        ? "a Parquet table needs an integer 'label' column and 'image' (binary) or 'features' (array<float>)"
+        : "a CSV table needs a header 'label,pixel0,...,pixelN' (optionally a 'row' column)";
+    if (!names.contains("label")) {
+      throw new BadInputException(key + ": " + path + " has no 'label' column (columns: " + preview(names) + "); " + layout);
+    }
+    int features;
+    if (format == TableFormat.PARQUET) {
+      requireInteger(schema, "label", path);
+      if (names.contains("image")) {
+        if (!(type(schema, "image") instanceof BinaryType)) {
+          throw new BadInputException(path + ": column 'image' is " + type(schema, "image").simpleString()
+              + ", expected binary (one byte 0..255 per pixel)");
+        }
+        features = firstLength(df, "length(image)", "image", path);
+      } else if (names.contains("features")) {
+        DataType t = type(schema, "features");
+        if (!(t instanceof ArrayType a) || !(a.elementType() instanceof FloatType || a.elementType() instanceof DoubleType)) {
+          throw new BadInputException(path + ": column 'features' is " + t.simpleString()
+              + ", expected array<float> (or array<double>) with values in [0, 1]");
+        }
+        features = firstLength(df, "size(features)", "features", path);
+      } else {
+        throw new BadInputException(key + ": " + path + " has neither an 'image' nor a 'features' column (columns: "
+            + preview(names) + "); " + layout);
+      }
+      if (names.contains("row")) requireInteger(schema, "row", path);
+    } else {
+      TreeSet<Integer> pixels = new TreeSet<>();
+      for (String n : names) {
+        Matcher m = PIXEL.matcher(n);
+        if (m.matches()) pixels.add(Integer.parseInt(m.group(1)));
+      }
+      if (pixels.isEmpty()) {
+        throw new BadInputException(key + ": " + path + " has no pixel columns (columns: " + preview(names) + "); " + layout);
+      }
+      for (int i = 0; i <= pixels.last(); i++) {
+        if (!pixels.contains(i)) {
+          throw new BadInputException(path + ": no column 'pixel" + i + "' (the header has pixel0..pixel" + pixels.last()
+              + " with gaps); " + layout);
+        }
+      }
+      features = pixels.size();
+    }
+    long rows = df.count();
+    if (rows == 0) throw new BadInputException(key + ": " + path + " holds no rows");
+    if (rows > Integer.MAX_VALUE) throw new BadInputException(path + ": " + rows + " rows; at most " + Integer.MAX_VALUE);
+    boolean hasRow = names.contains("row");
+    if (hasRow) {
+      Row a = df.agg(min(col("row").cast("long")), max(col("row").cast("long")), countDistinct(col("row").cast("long")),
+          count(col("row").cast("long"))).first();
+      boolean ok = !a.isNullAt(0) && a.getLong(0) == 0 && a.getLong(1) == rows - 1 && a.getLong(2) == rows
+          && a.getLong(3) == rows;
+      if (!ok) {
+        throw new BadInputException(path + ": column 'row' must number the " + rows + " rows 0.." + (rows - 1)
+            + " once each; found min " + a.get(0) + ", max " + a.get(1) + ", " + a.get(2) + " distinct values, "
+            + (rows - a.getLong(3)) + " null or non-integer");
+      }
+    }
+    return DataSpec.table(format.key(), qualified, (int) rows, features, hasRow);
+  }
+
+  /**
+   * The table's first {@code usedRows} rows (in its order) as one shard per partition, placed by
+   * {@code assignment}; each row checked on the executors. Not persisted: the caller caches it.
+   */
+  public static JavaRDD<Shard> shards(SparkSession spark, DataSpec spec, int usedRows, int classes, int partitions,
+      ShardReader.Assignment assignment) {
+    TableFormat format = TableFormat.valueOf(spec.format.toUpperCase(java.util.Locale.ROOT));
+    Dataset<Row> df = raw(spark, format, spec.imagesPath);
+    List<Column> cols = new ArrayList<>();
+    cols.add(col("label"));
+    if (format == TableFormat.PARQUET) {
+      cols.add(col(Arrays.asList(df.columns()).contains("image") ? "image" : "features"));
+    } else {
+      for (int i = 0; i < spec.features; i++) cols.add(col("pixel" + i));
+      cols.add(col(CORRUPT));
+    }
+    cols.add(spec.hasRowColumn ? col("row").cast("long") : org.apache.spark.sql.functions.lit(-1L));
+    cols.add(col("_metadata.file_name"));
+    cols.add(col("_metadata.file_block_start"));
+    JavaRDD<Row> rows = df.select(cols.toArray(new Column[0])).javaRDD();
+    RowParser parser = new RowParser(format, spec.features, classes, usedRows, partitions, assignment);
+    JavaPairRDD<Row, Long> indexed = spec.hasRowColumn ? rows.mapToPair(r -> new Tuple2<>(r, -1L)) : rows.zipWithIndex();
+    JavaPairRDD<Integer, TableRow> placed = indexed.mapPartitionsToPair(parser::parse);
+    return placed.partitionBy(new ByPartition(partitions))
+        .mapPartitionsWithIndex((p, it) -> List.of(pack(p, it, spec.features, assignment)).iterator(), true);
+  }
+
+  private static Dataset<Row> raw(SparkSession spark, TableFormat format, String path) {
+    if (format == TableFormat.PARQUET) return spark.read().parquet(path);
+    // Every CSV value is read as text and parsed here, so that a bad one is named exactly; a line
+    // with more or fewer values than the header lands in _corrupt_record instead of being padded
+    // or cut silently.
+    String[] header = spark.read().option("header", "true").option("inferSchema", "false").csv(path).columns();
+    StructType schema = new StructType();
+    for (String h : header) schema = schema.add(h, org.apache.spark.sql.types.DataTypes.StringType);
+    schema = schema.add(CORRUPT, org.apache.spark.sql.types.DataTypes.StringType);
+    return spark.read().option("header", "true").option("mode", "PERMISSIVE")
+        .option("columnNameOfCorruptRecord", CORRUPT).schema(schema).csv(path);
+  }
+
+  private static Shard pack(int p, Iterator<Tuple2<Integer, TableRow>> it, int features,
+      ShardReader.Assignment assignment) {
+    int n = assignment.rows(p);
+    TableRow[] rows = new TableRow[n];
+    boolean bytes = true;
+    while (it.hasNext()) {
+      TableRow r = it.next()._2();
+      int local = assignment.localIndex(p, r.row);
+      if (rows[local] != null) throw new BadInputException("two rows with row " + r.row + " (" + r.where + ")");
+      rows[local] = r;
+      bytes &= r.bytes != null;
+    }
+    int[] labels = new int[n];
+    int[] globalRows = new int[n];
+    byte[] pix = bytes ? new byte[n * features] : null;
+    float[] vals = bytes ? null : new float[n * features];
+    for (int i = 0; i < n; i++) {
+      TableRow r = rows[i];
+      if (r == null) throw new IllegalStateException("partition " + p + ": local row " + i + " was never filled");
+      labels[i] = r.label;
+      globalRows[i] = r.row;
+      if (bytes) {
+        System.arraycopy(r.bytes, 0, pix, i * features, features);
+      } else if (r.bytes != null) {
+        for (int j = 0; j < features; j++) vals[i * features + j] = (r.bytes[j] & 0xff) / 255f;
+      } else {
+        System.arraycopy(r.floats, 0, vals, i * features, features);
+      }
+    }
+    return bytes ? new Shard(p, features, pix, labels, globalRows) : Shard.ofFloats(p, features, vals, labels, globalRows);
+  }
+
+  /** One checked row on its way to its partition: bytes when every value is b / 255, else floats. */
+  static final class TableRow implements Serializable {
+    private static final long serialVersionUID = 1L;
+    final int row;
+    final int label;
+    final byte[] bytes;
+    final float[] floats;
+    final String where;
+
+    TableRow(int row, int label, byte[] bytes, float[] floats, String where) {
+      this.row = row;
+      this.label = label;
+      this.bytes = bytes;
+      this.floats = floats;
+      this.where = where;
+    }
+  }
+
+  /** Key = target partition. */
+  static final class ByPartition extends Partitioner {
+    private static final long serialVersionUID = 1L;
+    private final int partitions;
+
+    ByPartition(int partitions) {
+      this.partitions = partitions;
+    }
+
+    @Override
+    public int numPartitions() {
+      return partitions;
+    }
+
+    @Override
+    public int getPartition(Object key) {
+      return (Integer) key;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+      return o instanceof ByPartition b && b.partitions == partitions;
+    }
+
+    @Override
+    public int hashCode() {
+      return partitions;
+    }
+  }
+
+  /** Checks and converts rows; a bad value stops the job with the file, the row and the column. */
+  static final class RowParser implements Serializable {
+    private static final long serialVersionUID = 1L;
+    private final TableFormat format;
+    private final int features;
+    private final int classes;
+    private final int usedRows;
+    private final int partitions;
+    private final ShardReader.Assignment assignment;
+
+    RowParser(TableFormat format, int features, int classes, int usedRows, int partitions,
+        ShardReader.Assignment assignment) {
+      this.format = format;
+      this.features = features;
+      this.classes = classes;
+      this.usedRows = usedRows;
+      this.partitions = partitions;
+      this.assignment = assignment;
+    }
+
+    Iterator<Tuple2<Integer, TableRow>> parse(Iterator<Tuple2<Row, Long>> it) {
+      List<Tuple2<Integer, TableRow>> out = new ArrayList<>();
+      String file = null;
+      long start = -1;
+      long record = 0;
+      while (it.hasNext()) {
+        Tuple2<Row, Long> t = it.next();
+        Row r = t._1();
+        int n = r.length();
+        String f = r.getString(n - 2);
+        long s = r.getLong(n - 1);
+        if (!f.equals(file) || s != start) {
+          file = f;
+          start = s;
+          record = 0;
+        }
+        record++;
+        long g = t._2() >= 0 ? t._2() : r.getLong(n - 3);
+        if (g >= usedRows) continue;
+        String where = where(file, start, record, t._2() < 0 ? g : -1);
+        if (format == TableFormat.CSV && !r.isNullAt(n - 4)) {
+          throw bad(where, "(the whole line)", "its number of values differs from the header's");
+        }
+        int label = label(r, where);
+        byte[] bytes = null;
+        float[] floats = null;
+        if (format == TableFormat.CSV) {
+          bytes = new byte[features];
+          for (int j = 0; j < features; j++) bytes[j] = (byte) pixel(r.isNullAt(1 + j) ? null : r.getString(1 + j), j, where);
+        } else if (r.schema().fields()[1].dataType() instanceof BinaryType) {
+          if (r.isNullAt(1)) throw bad(where, "image", "null");
+          bytes = (byte[]) r.get(1);
+          if (bytes.length != features) {
+            throw bad(where, "image", bytes.length + " bytes, expected " + features + " (the first row's)");
+          }
+        } else {
+          if (r.isNullAt(1)) throw bad(where, "features", "null");
+          List<Object> v = r.getList(1);
+          if (v.size() != features) throw bad(where, "features", v.size() + " values, expected " + features + " (the first row's)");
+          floats = new float[features];
+          boolean asBytes = true;
+          for (int j = 0; j < features; j++) {
+            Object o = v.get(j);
+            if (o == null) throw bad(where, "features[" + j + "]", "null");
+            float x = ((Number) o).floatValue();
+            if (!Float.isFinite(x)) throw bad(where, "features[" + j + "]", x + " (NaN or infinite)");
+            if (x < 0f || x > 1f) throw bad(where, "features[" + j + "]", x + ", outside [0, 1]");
+            floats[j] = x;
+            asBytes &= Math.round(x * 255f) / 255f == x;
+          }
+          if (asBytes) {
+            bytes = new byte[features];
+            for (int j = 0; j < features; j++) bytes[j] = (byte) Math.round(floats[j] * 255f);
+            floats = null;
+          }
+        }
+        int row = (int) g;
+        out.add(new Tuple2<>(assignment.owner(row, partitions), new TableRow(row, label, bytes, floats, where)));
+      }
+      return out.iterator();
+    }
+
+    private int label(Row r, String where) {
+      if (r.isNullAt(0)) throw bad(where, "label", "null");
+      long v;
+      if (format == TableFormat.CSV) {
+        String s = r.getString(0).trim();
+        try {
+          v = Long.parseLong(s);
+        } catch (NumberFormatException e) {
+          throw bad(where, "label", "'" + s + "' is not an integer");
+        }
+      } else {
+        v = ((Number) r.get(0)).longValue();
+      }
+      if (v < 0 || v >= classes) throw bad(where, "label", v + ", outside [0, " + classes + ") (classes=" + classes + ")");
+      return (int) v;
+    }
+
+    private static int pixel(String s, int j, String where) {
+      if (s == null || s.isBlank()) throw bad(where, "pixel" + j, "empty");
+      int v;
+      try {
+        v = Integer.parseInt(s.trim());
+      } catch (NumberFormatException e) {
+        throw bad(where, "pixel" + j, "'" + s + "' is not an integer 0..255");
+      }
+      if (v < 0 || v > 255) throw bad(where, "pixel" + j, v + ", outside 0..255");
+      return v;
+    }
+
+    private String where(String file, long start, long record, long row) {
+      StringBuilder sb = new StringBuilder(file).append(", ");
+      if (row >= 0) {
+        sb.append("row ").append(row);
+      } else {
+        sb.append("record ").append(record);
+        if (start > 0) sb.append(" after byte ").append(start);
+        else if (format == TableFormat.CSV) sb.append(" (line ").append(record + 1).append(')');
+      }
+      return sb.toString();
+    }
+
+    private static BadInputException bad(String where, String column, String problem) {
+      return new BadInputException(where + ", column " + column + ": " + problem);
+    }
+  }
+
+  private static DataType type(StructType schema, String name) {
+    for (StructField f : schema.fields()) if (f.name().equals(name)) return f.dataType();
+    return null;
+  }
+
+  private static void requireInteger(StructType schema, String name, String path) {
+    DataType t = type(schema, name);
+    if (!(t instanceof IntegerType || t instanceof LongType || t instanceof ShortType || t instanceof ByteType)) {
+      throw new BadInputException(path + ": column '" + name + "' is " + t.simpleString() + ", expected an integer type");
+    }
+  }
+
+  private static int firstLength(Dataset<Row> df, String expr, String column, String path) {
+    List<Row> first = df.where(col(column).isNotNull()).selectExpr(expr).limit(1).collectAsList();
+    if (first.isEmpty()) throw new BadInputException(path + ": every '" + column + "' value is null (or the table is empty)");
+    return first.get(0).getInt(0);
+  }
+
+  private static String preview(List<String> names) {
+    return names.size() <= 8 ? String.join(", ", names)
+        : String.join(", ", names.subList(0, 6)) + ", ... (" + names.size() + " columns)";
+  }
+
+  private static String qualify(String path) throws IOException {
+    Path p = new Path(path);
+    FileSystem fs = p.getFileSystem(new Configuration());
+    return fs.makeQualified(p).toString();
+  }
+}
