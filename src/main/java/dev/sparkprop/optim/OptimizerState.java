@@ -8,7 +8,7 @@ import java.util.Map;
  * length of the parameters, and the number of steps taken. Restoring it continues the run
  * bit for bit.
  */
-public record OptimizerState(long steps, Map<String, float[]> arrays) {
+public record OptimizerState(long steps, Map<String, float[]> arrays) implements java.io.Serializable {
   public OptimizerState {
     arrays = new LinkedHashMap<>(arrays);
   }

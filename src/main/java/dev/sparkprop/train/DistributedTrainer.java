@@ -114,10 +114,14 @@ public final class DistributedTrainer {
     float[] grad = new float[spec.numParams()];
     EvalSum lastEval = null;
     Progress progress = new Progress(log, Progress.wantsBar(cfg.get("progress")), cfg.logEvery());
+    boolean allReduce = cfg.get("sync.mode").equals("allreduce");
     while (s.epoch < cfg.epochs()) {
       int epoch = s.epoch;
       log.printf("Epoch %d%n", epoch + 1);
       long t0 = System.nanoTime();
+      if (allReduce) {
+        allReduceEpoch(spec, layout, trainShards, s, params, optimizer, progress, t0);
+      }
       for (; s.step < steps; ) {
         int k = s.step;
         long s0 = System.nanoTime();
@@ -200,6 +204,47 @@ public final class DistributedTrainer {
       lastEval = evaluate(testShards, params, spec);
     }
     return new TrainResult(params, s.history, lastEval);
+  }
+
+  /**
+   * The rest of the epoch as one barrier stage ({@code sync.mode=allreduce}, {@link AllReduceEpoch}):
+   * leaves the epoch's end state in {@code s}, {@code params} and {@code optimizer}, and reports
+   * every step to the listener and the progress lines afterwards.
+   */
+  private void allReduceEpoch(NetworkSpec spec, BatchLayout layout, JavaRDD<Shard> trainShards, TrainState s,
+      float[] params, Optimizer optimizer, Progress progress, long t0) {
+    int epoch = s.epoch;
+    int steps = layout.numBatches();
+    jsc.setJobDescription("epoch " + (epoch + 1) + ": steps " + (s.step + 1) + "-" + steps + " in one barrier stage (allreduce)");
+    Broadcast<AllReduceEpoch.Start> bc = jsc.broadcast(
+        new AllReduceEpoch.Start(params.clone(), optimizer.state(), epoch, s.step));
+    List<AllReduceEpoch.Result> results;
+    try {
+      results = trainShards.rdd().barrier()
+          .mapPartitions(new AllReduceEpoch(bc, new java.util.HashMap<>(cfg.resolved()), spec, cfg.kernel(), layout), false,
+              scala.reflect.ClassTag$.MODULE$.apply(AllReduceEpoch.Result.class))
+          .toJavaRDD().collect();
+    } finally {
+      destroy(bc);
+    }
+    if (results.size() != 1) throw new IllegalStateException("allreduce: expected one result from the hub, got " + results.size());
+    AllReduceEpoch.Result r = results.get(0);
+    for (double[] st : r.steps()) {
+      int k = (int) st[0];
+      int rows = (int) st[1];
+      s.lossSum += st[2];
+      s.rowsSeen += rows;
+      s.step = k + 1;
+      s.lastLr = st[3];
+      progress.step(epoch, k, steps, st[2] / rows, s.rowsSeen, s.secondsBefore + (System.nanoTime() - t0) / 1e9);
+      listener.accept(new StepStats(epoch, k, (long) st[4], 0, 0, 0, 0, (long) st[5], 0, rows, st[2] / rows, st[3]));
+    }
+    if (r.divergedAt() >= 0) {
+      throw new DivergenceException("training diverged at epoch " + (epoch + 1) + " batch " + r.divergedAt()
+          + ": the " + r.divergence() + " is NaN or infinite; lower lr, or use a schedule with warm-up (lr.warmup.steps)");
+    }
+    System.arraycopy(r.params(), 0, params, 0, params.length);
+    optimizer.restore(r.optimizer(), params.length);
   }
 
   /** Sums the partitions' gradients into {@code grad} in partition order; returns the row count. */

@@ -55,6 +55,7 @@ public final class TrainConfig {
       new Key("lr.min", "0", "final rate of the cosine schedule"),
       new Key("lr.warmup.steps", "0", "steps of linear warm-up at the start"),
       new Key("kernel", "auto", "matrix products: auto (native BLAS if the machine has one, else netlib's Java Vector API BLAS), native, java, or ejml (the reference)"),
+      new Key("sync.mode", "job", "job: a Spark job per step (broadcast, tasks, collect); allreduce: one barrier stage per epoch whose tasks exchange gradient sums over direct connections (same math, bit for bit; needs a free slot per partition; no step checkpoints)"),
       new Key("partitions", "0", "partitions of the cached training set (0 = Spark's default parallelism)"),
       new Key("eval.every", "1", "evaluate on the test set every N epochs (the last epoch always)"),
       new Key("log.every", "100", "print the loss every N batches (when the console is not a terminal, or progress=plain)"),
@@ -137,6 +138,9 @@ public final class TrainConfig {
     if (!List.of("auto", "bar", "plain").contains(get("progress"))) {
       throw new ConfigException("progress: expected auto, bar or plain, got '" + get("progress") + "'");
     }
+    if (!List.of("job", "allreduce").contains(get("sync.mode"))) {
+      throw new ConfigException("sync.mode: expected job or allreduce, got '" + get("sync.mode") + "'");
+    }
     optimizer();
     learningRate();
     nonNegative("partitions");
@@ -145,7 +149,10 @@ public final class TrainConfig {
     positive("eval.every");
     positive("log.every");
     nonNegative("checkpoint.every");
-    checkpointPerStep();
+    if (checkpointPerStep() && nonNegative("checkpoint.every") > 0 && get("sync.mode").equals("allreduce")) {
+      throw new ConfigException("checkpoint.unit=step needs sync.mode=job: with allreduce the driver sees the "
+          + "parameters only at the end of an epoch; use checkpoint.unit=epoch");
+    }
     positive("checkpoint.keep");
     resume();
     bool("overwrite");

@@ -119,6 +119,12 @@ class ClusterIT {
     assertEquals(local.finalEval().correct, remote.finalEval().correct);
     assertEquals(local.finalEval().lossSum, remote.finalEval().lossSum, 0.0);
     assertArrayEquals(local.finalEval().confusion, remote.finalEval().confusion);
+    // sync.mode=allreduce: the two executor JVMs exchange gradients over TCP; the same bits again
+    t0 = System.nanoTime();
+    TrainResult allReduce = train(cluster.url, cfg.with("sync.mode", "allreduce"), st -> { }, null);
+    System.out.printf("cluster run with sync.mode=allreduce: %.1f s%n", (System.nanoTime() - t0) / 1e9);
+    assertArrayEquals(local.params(), allReduce.params(), "allreduce on the cluster and local[2] (job per step), bit for bit");
+    assertEquals(local.finalEval().correct, allReduce.finalEval().correct);
   }
 
   @Test

@@ -8,6 +8,7 @@ import dev.sparkprop.data.DataSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
@@ -108,5 +109,37 @@ class DistributedTrainerTest {
     for (long c : r.finalEval().confusion) sum += c;
     assertEquals(1000, sum);
     assertTrue(r.finalEval().accuracy() > 0.7, "3000 rows, one epoch: accuracy " + r.finalEval().accuracy());
+  }
+
+  /** sync.mode=allreduce: one barrier stage per epoch, gradients over sockets; the same bits as a job per step. */
+  @ParameterizedTest
+  @ValueSource(strings = {"nesterov", "adam"})
+  void allReduceEqualsAJobPerStepBitForBit(String optimizer) throws Exception {
+    TrainConfig cfg = config("shuffle", "true", "partitions", "2", "epochs", "2", "batch.size", "100",
+        "optimizer", optimizer, "lr", optimizer.equals("adam") ? "0.001" : "0.1");
+    List<StepStats> jobSteps = new java.util.ArrayList<>();
+    List<StepStats> allReduceSteps = new java.util.ArrayList<>();
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    TrainResult job = new DistributedTrainer(jsc, cfg, new PrintStream(log, true, StandardCharsets.UTF_8))
+        .onStep(jobSteps::add).fit(train, test, null);
+    TrainResult ar = new DistributedTrainer(jsc, cfg.with("sync.mode", "allreduce"), new PrintStream(log, true, StandardCharsets.UTF_8))
+        .onStep(allReduceSteps::add).fit(train, test, null);
+    assertArrayEquals(job.params(), ar.params(), "same parameters, bit for bit");
+    assertEquals(job.finalEval().correct, ar.finalEval().correct);
+    assertEquals(job.epochs().get(1).trainLoss(), ar.epochs().get(1).trainLoss(), 0.0, "same training loss");
+    assertEquals(60, allReduceSteps.size(), "every step reported");
+    for (int i = 0; i < 60; i++) {
+      assertEquals(jobSteps.get(i).loss(), allReduceSteps.get(i).loss(), 0.0, "step " + i);
+      assertEquals(jobSteps.get(i).lr(), allReduceSteps.get(i).lr(), 0.0, "step " + i);
+    }
+  }
+
+  @Test
+  void allReduceStopsAtADivergingStepWithItsEpochAndBatch() {
+    TrainConfig cfg = config("partitions", "2", "lr", "1e30", "sync.mode", "allreduce");
+    DivergenceException e = org.junit.jupiter.api.Assertions.assertThrows(DivergenceException.class,
+        () -> new DistributedTrainer(jsc, cfg, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+            .fit(train, test, null));
+    assertTrue(e.getMessage().startsWith("training diverged at epoch 1 batch "), e.getMessage());
   }
 }

@@ -1,0 +1,252 @@
+package dev.sparkprop.train;
+
+import dev.sparkprop.data.BatchLayout;
+import dev.sparkprop.data.Shard;
+import dev.sparkprop.nn.Kernel;
+import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.optim.LearningRate;
+import dev.sparkprop.optim.Optimizer;
+import dev.sparkprop.optim.OptimizerState;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.Serializable;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.BarrierTaskInfo;
+import org.apache.spark.TaskKilledException;
+import org.apache.spark.broadcast.Broadcast;
+import scala.collection.Iterator;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.runtime.AbstractFunction1;
+
+/**
+ * One epoch of {@code sync.mode=allreduce}: a barrier stage whose tasks run every step of the
+ * epoch themselves and exchange their gradient sums directly, with no Spark job per step.
+ *
+ * <p>At the start the tasks swap {@code host:port} once with {@code BarrierTaskContext.allGather}
+ * (Spark polls that once a second, so it is used once, not per step). Then partition 0 is the
+ * hub: every step each other task sends it (rows, loss sum, gradient sum); the hub adds them in
+ * partition order (exactly the sums, order and division of the job-per-step mode) and sends the
+ * total back; every task then applies the same optimizer update to its own replica of the
+ * parameters, so all replicas stay equal bit for bit. The hub returns the final parameters, the
+ * optimizer state and every step's figures.
+ *
+ * <p>A task that fails fails the barrier stage; Spark retries all of its tasks, which start again
+ * from the epoch's broadcast start, so the retried epoch gives the same bits.
+ */
+final class AllReduceEpoch extends AbstractFunction1<Iterator<Shard>, Iterator<AllReduceEpoch.Result>>
+    implements Serializable {
+  private static final long serialVersionUID = 1L;
+  private static final int POLL_MILLIS = 500;
+
+  /** The epoch's start, broadcast once: parameters, optimizer state and the step cursor. */
+  record Start(float[] params, OptimizerState optimizer, int epoch, int firstStep) implements Serializable {}
+
+  /** The hub's answer: the epoch's end state and per-step figures (or where it diverged). */
+  record Result(float[] params, OptimizerState optimizer, List<double[]> steps, int divergedAt, String divergence)
+      implements Serializable {}
+
+  private final Broadcast<Start> start;
+  private final Map<String, String> config;
+  private final NetworkSpec spec;
+  private final Kernel kernel;
+  private final BatchLayout layout;
+
+  AllReduceEpoch(Broadcast<Start> start, Map<String, String> config, NetworkSpec spec, Kernel kernel, BatchLayout layout) {
+    this.start = start;
+    this.config = config;
+    this.spec = spec;
+    this.kernel = kernel;
+    this.layout = layout;
+  }
+
+  @Override
+  public Iterator<Result> apply(Iterator<Shard> shards) {
+    BarrierTaskContext ctx = BarrierTaskContext.get();
+    Shard shard = shards.next();
+    Properties props = new Properties();
+    props.putAll(config);
+    TrainConfig cfg = TrainConfig.of(props);
+    try {
+      Result r = run(ctx, shard, cfg);
+      return CollectionConverters.asScala(r == null ? Collections.<Result>emptyIterator()
+          : Collections.singletonList(r).iterator());
+    } catch (IOException e) {
+      throw new IllegalStateException("allreduce: partition " + ctx.partitionId() + " lost its peers: " + e, e);
+    }
+  }
+
+  private Result run(BarrierTaskContext ctx, Shard shard, TrainConfig cfg) throws IOException {
+    Start s = start.value();
+    float[] params = s.params().clone(); // the broadcast value is shared by the tasks of a JVM
+    Optimizer optimizer = cfg.optimizer();
+    optimizer.restore(s.optimizer(), spec.numParams());
+    LearningRate schedule = cfg.learningRate();
+    int p = ctx.partitionId();
+    int parts = ctx.getTaskInfos().length;
+    int steps = layout.numBatches();
+    long totalSteps = (long) steps * cfg.epochs();
+    int n = spec.numParams();
+    try (ServerSocket server = new ServerSocket()) {
+      server.bind(new InetSocketAddress(0));
+      server.setSoTimeout(POLL_MILLIS);
+      String host = host(ctx.getTaskInfos()[p]);
+      String[] addresses = ctx.allGather(host + ":" + server.getLocalPort());
+      Link[] peers = new Link[parts]; // the hub's links, by partition
+      Link hub = null;
+      if (p == 0) {
+        for (int accepted = 1; accepted < parts; ) {
+          Socket sock = accept(server, ctx);
+          Link l = new Link(sock, n);
+          int q = l.in.readInt();
+          peers[q] = l;
+          accepted++;
+        }
+      } else {
+        String[] hp = addresses[0].split(":");
+        Socket sock = new Socket(hp[0], Integer.parseInt(hp[1]));
+        hub = new Link(sock, n);
+        hub.out.writeInt(p);
+        hub.out.flush();
+      }
+      float[] grad = new float[n];
+      float[] buf = new float[n];
+      List<double[]> stats = new ArrayList<>();
+      try {
+        for (int k = s.firstStep(); k < steps; k++) {
+          long t0 = System.nanoTime();
+          GradientSum g = StepFunction.compute(shard, params, spec, kernel, layout, cfg.shuffle(), cfg.seed(), s.epoch(), k);
+          long computed = System.nanoTime() - t0;
+          int rows;
+          double loss;
+          long slowest = computed;
+          if (p == 0) {
+            // partition order: 0, 1, ..., P-1, as DistributedTrainer.addInOrder
+            java.util.Arrays.fill(grad, 0f);
+            rows = 0;
+            loss = 0;
+            for (int q = 0; q < parts; q++) {
+              GradientSum gq = q == 0 ? g : peers[q].receive(buf);
+              if (q > 0) slowest = Math.max(slowest, gq.computeNanos);
+              if (gq.rows > 0) {
+                for (int i = 0; i < n; i++) grad[i] += gq.grad[i];
+                rows += gq.rows;
+              }
+              loss += gq.lossSum;
+            }
+            for (int q = 1; q < parts; q++) peers[q].sendTotal(rows, loss, grad);
+          } else {
+            hub.send(g);
+            rows = hub.in.readInt();
+            loss = hub.in.readDouble();
+            hub.readFloats(grad);
+          }
+          if (rows != layout.batchRows(k)) {
+            throw new IllegalStateException("step " + k + " of epoch " + (s.epoch() + 1) + " saw " + rows
+                + " rows, the batch has " + layout.batchRows(k));
+          }
+          boolean finite = Double.isFinite(loss);
+          for (int i = 0; finite && i < n; i++) finite = Float.isFinite(grad[i]);
+          if (!finite) {
+            return p == 0 ? new Result(params, optimizer.state(), stats, k, Double.isFinite(loss) ? "gradient" : "loss") : null;
+          }
+          float inv = 1f / rows;
+          for (int i = 0; i < n; i++) grad[i] *= inv;
+          double lr = schedule.at((long) s.epoch() * steps + k, steps, totalSteps);
+          optimizer.step(params, grad, lr);
+          if (p == 0) stats.add(new double[] {k, rows, loss, lr, System.nanoTime() - t0, slowest});
+        }
+      } finally {
+        if (hub != null) hub.close();
+        for (Link l : peers) if (l != null) l.close();
+      }
+      return p == 0 ? new Result(params, optimizer.state(), stats, -1, null) : null;
+    }
+  }
+
+  private static String host(BarrierTaskInfo info) {
+    String a = info.address();
+    int colon = a.lastIndexOf(':');
+    return colon > 0 ? a.substring(0, colon) : a;
+  }
+
+  private static Socket accept(ServerSocket server, BarrierTaskContext ctx) throws IOException {
+    while (true) {
+      try {
+        return server.accept();
+      } catch (SocketTimeoutException e) {
+        if (ctx.isInterrupted()) throw new TaskKilledException("barrier stage cancelled");
+      }
+    }
+  }
+
+  /** One TCP connection between a task and the hub; floats travel as little-endian bytes in bulk. */
+  private static final class Link implements AutoCloseable {
+    final Socket socket;
+    final DataInputStream in;
+    final DataOutputStream out;
+    private final ByteBuffer bytes;
+
+    Link(Socket socket, int n) throws IOException {
+      this.socket = socket;
+      socket.setTcpNoDelay(true);
+      socket.setSoTimeout(0);
+      in = new DataInputStream(new BufferedInputStream(socket.getInputStream(), 1 << 16));
+      out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), 1 << 16));
+      bytes = ByteBuffer.allocate(4 * n).order(ByteOrder.LITTLE_ENDIAN);
+    }
+
+    void send(GradientSum g) throws IOException {
+      out.writeInt(g.rows);
+      out.writeDouble(g.lossSum);
+      out.writeLong(g.computeNanos);
+      if (g.rows > 0) writeFloats(g.grad);
+      out.flush();
+    }
+
+    GradientSum receive(float[] into) throws IOException {
+      int rows = in.readInt();
+      double loss = in.readDouble();
+      long nanos = in.readLong();
+      if (rows > 0) readFloats(into);
+      return new GradientSum(rows > 0 ? into : null, loss, rows, nanos);
+    }
+
+    void sendTotal(int rows, double loss, float[] grad) throws IOException {
+      out.writeInt(rows);
+      out.writeDouble(loss);
+      writeFloats(grad);
+      out.flush();
+    }
+
+    private void writeFloats(float[] a) throws IOException {
+      bytes.clear();
+      bytes.asFloatBuffer().put(a);
+      out.write(bytes.array(), 0, 4 * a.length);
+    }
+
+    void readFloats(float[] a) throws IOException {
+      in.readFully(bytes.array(), 0, 4 * a.length);
+      bytes.clear();
+      bytes.asFloatBuffer().get(a);
+    }
+
+    @Override
+    public void close() throws IOException {
+      socket.close();
+    }
+  }
+}
