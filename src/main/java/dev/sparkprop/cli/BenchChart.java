@@ -12,8 +12,9 @@ import java.util.Map;
 
 /**
  * The step-breakdown chart: one stacked bar per {@code submit/bench} JSON (median milliseconds of
- * a step: the slowest task's computation, the rest of the job (scheduling, task launch, result
- * transfer), the broadcast, the driver's sum and update), next to the floor of an empty job.
+ * a step: the slowest task's computation, the rest of the step (with a job per step: scheduling,
+ * task launch, result transfer; with {@code sync.mode=allreduce}: the gradient exchange), the
+ * broadcast, the driver's sum and update), next to the floor of an empty job.
  *
  * <p>Usage: {@code BenchChart OUT.png LABEL=bench.json [LABEL=bench.json ...]}. No Spark needed.
  */
@@ -41,16 +42,18 @@ public final class BenchChart {
       }
       int n = benches.size();
       Map<String, double[]> parts = new LinkedHashMap<>();
-      String[] names = {"task compute (slowest task)", "rest of the job (schedule, launch, results)", "broadcast",
-          "driver sum + update"};
+      String[] names = {"task compute (slowest task)", "rest of the step (job: schedule, launch, results; allreduce: the exchange)",
+          "broadcast", "driver sum + update"};
       for (String name : names) parts.put(name, new double[n]);
       for (int i = 0; i < n; i++) {
         JsonNode b = benches.get(i);
         double compute = median(b, "slowest_task_compute_ms");
         parts.get(names[0])[i] = compute;
-        parts.get(names[1])[i] = Math.max(0, median(b, "job_ms") - compute);
-        parts.get(names[2])[i] = median(b, "broadcast_ms");
-        parts.get(names[3])[i] = median(b, "driver_sum_ms") + median(b, "driver_update_ms");
+        double broadcast = median(b, "broadcast_ms");
+        double driver = median(b, "driver_sum_ms") + median(b, "driver_update_ms");
+        parts.get(names[1])[i] = Math.max(0, median(b, "wall_ms") - compute - broadcast - driver);
+        parts.get(names[2])[i] = broadcast;
+        parts.get(names[3])[i] = driver;
         labels.set(i, labels.get(i) + String.format(java.util.Locale.ROOT, " (wall %.1f)", median(b, "wall_ms")));
       }
       JsonNode first = benches.get(0);

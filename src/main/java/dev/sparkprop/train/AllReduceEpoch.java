@@ -36,8 +36,10 @@ import scala.runtime.AbstractFunction1;
  * One epoch of {@code sync.mode=allreduce}: a barrier stage whose tasks run every step of the
  * epoch themselves and exchange their gradient sums directly, with no Spark job per step.
  *
- * <p>At the start the tasks swap {@code host:port} once with {@code BarrierTaskContext.allGather}
- * (Spark polls that once a second, so it is used once, not per step). Then partition 0 is the
+ * <p>At the start the tasks learn where partition 0 listens, from the driver's {@link Rendezvous}
+ * ({@code sync.rendezvous=driver}) or with {@code BarrierTaskContext.allGather}
+ * ({@code sync.rendezvous=spark}; Spark polls that once a second, so it costs up to a second an
+ * epoch; it is used once per epoch, never per step). Then partition 0 is the
  * hub: every step each other task sends it (rows, loss sum, gradient sum); the hub adds them in
  * partition order (exactly the sums, order and division of the job-per-step mode) and sends the
  * total back; every task then applies the same optimizer update to its own replica of the
@@ -64,8 +66,11 @@ final class AllReduceEpoch extends AbstractFunction1<Iterator<Shard>, Iterator<A
   private final NetworkSpec spec;
   private final Kernel kernel;
   private final BatchLayout layout;
+  private final String rendezvous; // the driver's Rendezvous, or null for BarrierTaskContext.allGather
 
-  AllReduceEpoch(Broadcast<Start> start, Map<String, String> config, NetworkSpec spec, Kernel kernel, BatchLayout layout) {
+  AllReduceEpoch(Broadcast<Start> start, Map<String, String> config, NetworkSpec spec, Kernel kernel, BatchLayout layout,
+      String rendezvous) {
+    this.rendezvous = rendezvous;
     this.start = start;
     this.config = config;
     this.spec = spec;
@@ -103,8 +108,14 @@ final class AllReduceEpoch extends AbstractFunction1<Iterator<Shard>, Iterator<A
     try (ServerSocket server = new ServerSocket()) {
       server.bind(new InetSocketAddress(0));
       server.setSoTimeout(POLL_MILLIS);
-      String host = host(ctx.getTaskInfos()[p]);
-      String[] addresses = ctx.allGather(host + ":" + server.getLocalPort());
+      String me = host(ctx.getTaskInfos()[p]) + ":" + server.getLocalPort();
+      String hubAddress;
+      if (rendezvous != null) {
+        hubAddress = Rendezvous.exchange(rendezvous, ctx.stageId() + ":" + ctx.stageAttemptNumber(), p == 0 ? me : null,
+            ctx::isInterrupted);
+      } else {
+        hubAddress = ctx.allGather(me)[0];
+      }
       Link[] peers = new Link[parts]; // the hub's links, by partition
       Link hub = null;
       if (p == 0) {
@@ -116,8 +127,8 @@ final class AllReduceEpoch extends AbstractFunction1<Iterator<Shard>, Iterator<A
           accepted++;
         }
       } else {
-        String[] hp = addresses[0].split(":");
-        Socket sock = new Socket(hp[0], Integer.parseInt(hp[1]));
+        int colon = hubAddress.lastIndexOf(':');
+        Socket sock = new Socket(hubAddress.substring(0, colon), Integer.parseInt(hubAddress.substring(colon + 1)));
         hub = new Link(sock, n);
         hub.out.writeInt(p);
         hub.out.flush();

@@ -219,13 +219,41 @@ public final class DistributedTrainer {
     Broadcast<AllReduceEpoch.Start> bc = jsc.broadcast(
         new AllReduceEpoch.Start(params.clone(), optimizer.state(), epoch, s.step));
     List<AllReduceEpoch.Result> results;
+    Rendezvous rendezvous = null;
     try {
-      results = trainShards.rdd().barrier()
-          .mapPartitions(new AllReduceEpoch(bc, new java.util.HashMap<>(cfg.resolved()), spec, cfg.kernel(), layout), false,
-              scala.reflect.ClassTag$.MODULE$.apply(AllReduceEpoch.Result.class))
-          .toJavaRDD().collect();
+      if (cfg.get("sync.rendezvous").equals("driver")) {
+        rendezvous = new Rendezvous(jsc.getConf().get("spark.driver.host"), Integer.parseInt(cfg.get("sync.rendezvous.port")));
+      }
+      AllReduceEpoch fn = new AllReduceEpoch(bc, new java.util.HashMap<>(cfg.resolved()), spec, cfg.kernel(), layout,
+          rendezvous == null ? null : rendezvous.address());
+      int retries = cfg.nonNegativeInt("sync.retries");
+      for (int attempt = 0; ; attempt++) {
+        try {
+          results = trainShards.rdd().barrier()
+              .mapPartitions(fn, false, scala.reflect.ClassTag$.MODULE$.apply(AllReduceEpoch.Result.class))
+              .toJavaRDD().collect();
+          break;
+        } catch (Exception e) {
+          // Spark does not retry a failed barrier result stage (a lost executor ends the job), so the
+          // driver runs the epoch again from its start state: the same inputs, the same bits.
+          if (!(e instanceof org.apache.spark.SparkException) || attempt >= retries) throw e;
+          log.printf("WARNING: epoch %d (allreduce) failed: %s; running the epoch again from its start (attempt %d of %d)%n",
+              epoch + 1, firstLine(e.getMessage()), attempt + 2, retries + 1);
+        }
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException("sync.rendezvous=driver: cannot listen on " + jsc.getConf().get("spark.driver.host")
+          + " port " + cfg.get("sync.rendezvous.port") + " (" + e.getMessage() + "); set sync.rendezvous.port to a free "
+          + "port the executors can reach, or sync.rendezvous=spark", e);
     } finally {
       destroy(bc);
+      if (rendezvous != null) {
+        try {
+          rendezvous.close();
+        } catch (IOException e) {
+          log.println("WARNING: closing the rendezvous socket: " + e.getMessage());
+        }
+      }
     }
     if (results.size() != 1) throw new IllegalStateException("allreduce: expected one result from the hub, got " + results.size());
     AllReduceEpoch.Result r = results.get(0);
@@ -245,6 +273,12 @@ public final class DistributedTrainer {
     }
     System.arraycopy(r.params(), 0, params, 0, params.length);
     optimizer.restore(r.optimizer(), params.length);
+  }
+
+  private static String firstLine(String m) {
+    if (m == null) return "";
+    int nl = m.indexOf('\n');
+    return nl < 0 ? m : m.substring(0, nl);
   }
 
   /** Sums the partitions' gradients into {@code grad} in partition order; returns the row count. */

@@ -56,6 +56,9 @@ public final class TrainConfig {
       new Key("lr.warmup.steps", "0", "steps of linear warm-up at the start"),
       new Key("kernel", "auto", "matrix products: auto (native BLAS if the machine has one, else netlib's Java Vector API BLAS), native, java, or ejml (the reference)"),
       new Key("sync.mode", "job", "job: a Spark job per step (broadcast, tasks, collect); allreduce: one barrier stage per epoch whose tasks exchange gradient sums over direct connections (same math, bit for bit; needs a free slot per partition; no step checkpoints)"),
+      new Key("sync.rendezvous", "driver", "how allreduce tasks find partition 0 each epoch: driver (a socket on the driver, one more port the executors must reach) or spark (BarrierTaskContext.allGather: no extra port, but Spark polls it once a second, about 1 s an epoch)"),
+      new Key("sync.rendezvous.port", "0", "port of sync.rendezvous=driver (0 = any free port)"),
+      new Key("sync.retries", "3", "allreduce: times an epoch is run again from its start after its barrier stage failed (e.g. a lost executor; Spark does not retry those itself)"),
       new Key("partitions", "0", "partitions of the cached training set (0 = Spark's default parallelism)"),
       new Key("eval.every", "1", "evaluate on the test set every N epochs (the last epoch always)"),
       new Key("log.every", "100", "print the loss every N batches (when the console is not a terminal, or progress=plain)"),
@@ -141,6 +144,11 @@ public final class TrainConfig {
     if (!List.of("job", "allreduce").contains(get("sync.mode"))) {
       throw new ConfigException("sync.mode: expected job or allreduce, got '" + get("sync.mode") + "'");
     }
+    if (!List.of("driver", "spark").contains(get("sync.rendezvous"))) {
+      throw new ConfigException("sync.rendezvous: expected driver or spark, got '" + get("sync.rendezvous") + "'");
+    }
+    nonNegative("sync.rendezvous.port");
+    nonNegative("sync.retries");
     optimizer();
     learningRate();
     nonNegative("partitions");
@@ -263,6 +271,11 @@ public final class TrainConfig {
     } catch (IllegalArgumentException e) {
       throw new ConfigException("kernel: " + e.getMessage());
     }
+  }
+
+  /** A key's value as an integer of at least 0 (refused with the key's name otherwise). */
+  public int nonNegativeInt(String key) {
+    return nonNegative(key);
   }
 
   public int partitions() {

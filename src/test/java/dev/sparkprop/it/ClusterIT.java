@@ -175,6 +175,49 @@ class ClusterIT {
     assertEquals(undisturbed.finalEval().correct, disturbed.finalEval().correct);
   }
 
+  /**
+   * sync.mode=allreduce: an executor JVM killed while epoch 2's barrier stage runs. Spark does not
+   * retry a failed barrier result stage; the trainer runs the epoch again from its start, and
+   * the parameters equal an undisturbed run's.
+   */
+  @Test
+  void allReduceSurvivesAKilledExecutorBitForBit() throws Exception {
+    TrainConfig cfg = config(25600).with("epochs", "2", "sync.mode", "allreduce"); // 200 steps an epoch
+    TrainResult undisturbed = train(cluster.url, cfg, st -> { }, null);
+    long[] killedPid = {-1};
+    boolean[] killed = {false};
+    Thread[] killer = new Thread[1];
+    TrainResult disturbed = train(cluster.url, cfg, st -> {
+      if (st.epoch() != 0 || st.step() != 0) return;
+      // epoch 1 is done (its steps are reported after its stage): kill when epoch 2's job starts
+      org.apache.spark.SparkContext sc = org.apache.spark.SparkContext$.MODULE$.getActive().get();
+      sc.addSparkListener(new org.apache.spark.scheduler.SparkListener() {
+        @Override
+        public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart e) {
+          String d = e.properties() == null ? null : e.properties().getProperty("spark.job.description");
+          if (d == null || !d.startsWith("epoch 2:") || killer[0] != null) return;
+          killer[0] = new Thread(() -> {
+            try {
+              List<ProcessHandle> execs = cluster.executors(appId);
+              killedPid[0] = execs.get(0).pid();
+              Thread.sleep(300);
+              killed[0] = new ProcessBuilder("kill", "-9", String.valueOf(killedPid[0])).start().waitFor() == 0
+                  && execs.get(0).onExit().get(10, TimeUnit.SECONDS) != null;
+            } catch (Exception ex) {
+              killed[0] = false;
+            }
+          });
+          killer[0].start();
+        }
+      });
+    }, null);
+    assertTrue(killer[0] != null, "epoch 2's job was seen");
+    killer[0].join();
+    assertTrue(killed[0], "executor " + killedPid[0] + " was killed during epoch 2");
+    assertArrayEquals(undisturbed.params(), disturbed.params(), "allreduce parameters after recovery, bit for bit");
+    assertEquals(undisturbed.finalEval().correct, disturbed.finalEval().correct);
+  }
+
   @Test
   void dryRunForThisClusterKeepsTheSecretOffTheCommandLine() throws Exception {
     String out = cluster.script("train-cluster", "--master", cluster.url, "--dry-run", "epochs=1");

@@ -113,8 +113,8 @@ class DistributedTrainerTest {
 
   /** sync.mode=allreduce: one barrier stage per epoch, gradients over sockets; the same bits as a job per step. */
   @ParameterizedTest
-  @ValueSource(strings = {"nesterov", "adam"})
-  void allReduceEqualsAJobPerStepBitForBit(String optimizer) throws Exception {
+  @org.junit.jupiter.params.provider.CsvSource({"nesterov,driver", "adam,spark"})
+  void allReduceEqualsAJobPerStepBitForBit(String optimizer, String rendezvous) throws Exception {
     TrainConfig cfg = config("shuffle", "true", "partitions", "2", "epochs", "2", "batch.size", "100",
         "optimizer", optimizer, "lr", optimizer.equals("adam") ? "0.001" : "0.1");
     List<StepStats> jobSteps = new java.util.ArrayList<>();
@@ -122,7 +122,7 @@ class DistributedTrainerTest {
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     TrainResult job = new DistributedTrainer(jsc, cfg, new PrintStream(log, true, StandardCharsets.UTF_8))
         .onStep(jobSteps::add).fit(train, test, null);
-    TrainResult ar = new DistributedTrainer(jsc, cfg.with("sync.mode", "allreduce"), new PrintStream(log, true, StandardCharsets.UTF_8))
+    TrainResult ar = new DistributedTrainer(jsc, cfg.with("sync.mode", "allreduce", "sync.rendezvous", rendezvous), new PrintStream(log, true, StandardCharsets.UTF_8))
         .onStep(allReduceSteps::add).fit(train, test, null);
     assertArrayEquals(job.params(), ar.params(), "same parameters, bit for bit");
     assertEquals(job.finalEval().correct, ar.finalEval().correct);
