@@ -85,12 +85,15 @@ public final class Charts {
     }
     XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, false);
     for (int i = 0; i < series.size(); i++) {
-      r.setSeriesPaint(i, PALETTE[i % PALETTE.length]);
       boolean fewPoints = series.get(i).x().length <= 30;
+      Color c = PALETTE[i % PALETTE.length];
+      // A noisy first series (raw batch losses) goes pale behind the smoother ones drawn over it.
+      if (i == 0 && series.size() > 1 && !fewPoints) c = new Color(c.getRed(), c.getGreen(), c.getBlue(), 90);
+      r.setSeriesPaint(i, c);
       r.setSeriesShapesVisible(i, fewPoints);
       r.setSeriesStroke(i, series.get(i).dashed()
           ? new BasicStroke(2f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_MITER, 1f, new float[] {6f, 4f}, 0f)
-          : new BasicStroke(fewPoints ? 2f : 1.2f));
+          : new BasicStroke(fewPoints || i > 0 ? 2f : 1f));
     }
     XYPlot plot = new XYPlot(data, x, y, r);
     style(plot);
