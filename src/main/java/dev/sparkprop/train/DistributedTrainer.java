@@ -83,6 +83,13 @@ public final class DistributedTrainer {
     BatchLayout layout = new BatchLayout(trainRows, cfg.batchSize(), parts);
     log.printf("network %s, %d parameters; %d training rows in %d partitions, batch %d (%d steps an epoch); "
         + "%d test rows%n", spec, spec.numParams(), trainRows, parts, cfg.batchSize(), layout.numBatches(), testRows);
+    if (cfg.get("sync.mode").equals("allreduce") && parts > jsc.defaultParallelism()) {
+      // A barrier stage needs every task running at once; Spark would otherwise retry its slot
+      // check for minutes (spark.scheduler.barrier.maxConcurrentTasksCheck.*) before failing.
+      throw new ConfigException("partitions: sync.mode=allreduce runs all " + parts + " partitions at once, but "
+          + jsc.master() + " has " + jsc.defaultParallelism() + " task slots; set partitions to at most "
+          + jsc.defaultParallelism() + ", or use sync.mode=job");
+    }
     JavaRDD<Shard> trainShards = TrainingData.batches(jsc, train, trainRows, layout, cfg.classes(), "training", log);
     JavaRDD<Shard> testShards = TrainingData.ranges(jsc, test, testRows, parts, cfg.classes(), "test", log);
     try {

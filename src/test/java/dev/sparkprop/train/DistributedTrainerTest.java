@@ -142,4 +142,14 @@ class DistributedTrainerTest {
             .fit(train, test, null));
     assertTrue(e.getMessage().startsWith("training diverged at epoch 1 batch "), e.getMessage());
   }
+
+  @Test
+  void allReduceWithMorePartitionsThanSlotsIsRefusedAtOnce() {
+    TrainConfig cfg = config("partitions", "3", "sync.mode", "allreduce");
+    ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
+        () -> new DistributedTrainer(jsc, cfg, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+            .fit(train, test, null));
+    assertEquals("partitions: sync.mode=allreduce runs all 3 partitions at once, but local[2] has 2 task slots; "
+        + "set partitions to at most 2, or use sync.mode=job", e.getMessage());
+  }
 }
