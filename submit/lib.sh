@@ -73,7 +73,8 @@ run_command() {
   case "$master" in spark://*) props=$(cluster_properties "$master") ;; esac
   if [ -n "$props" ]; then
     cmd=(--properties-file "$props" "${cmd[@]}" --conf spark.driver.host="$SPARK_LOCAL_IP")
-    trap 'rm -f "$props"' EXIT
+    # shellcheck disable=SC2064 # the file's name now: $props is local and gone when the trap runs
+    trap "rm -f '$props'" EXIT
   fi
   "$root/submit/spark-submit" "${cmd[@]}" "$(app_jar)" ${args[@]+"${args[@]}"}
 }

@@ -73,6 +73,7 @@ public final class Charts {
     }
     NumberAxis x = new NumberAxis(xLabel);
     x.setAutoRangeIncludesZero(false);
+    if (integerAxis(series)) x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
     org.jfree.chart.axis.ValueAxis y;
     if (logY) {
       org.jfree.chart.axis.LogAxis log = new org.jfree.chart.axis.LogAxis(yLabel);
@@ -86,7 +87,8 @@ public final class Charts {
     XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, false);
     for (int i = 0; i < series.size(); i++) {
       boolean fewPoints = series.get(i).x().length <= 30;
-      Color c = PALETTE[i % PALETTE.length];
+      // a dashed series (an ideal, a reference) takes the colour of the measured series before it
+      Color c = PALETTE[(series.get(i).dashed() && i > 0 ? i - 1 : i) % PALETTE.length];
       // A noisy first series (raw batch losses) goes pale behind the smoother ones drawn over it.
       if (i == 0 && series.size() > 1 && !fewPoints) c = new Color(c.getRed(), c.getGreen(), c.getBlue(), 90);
       r.setSeriesPaint(i, c);
@@ -134,6 +136,15 @@ public final class Charts {
     plot.add(bottom, 2);
     plot.setGap(12);
     write(png, new JFreeChart(title, titleFont(), plot, true), WIDTH, 640);
+  }
+
+  /** Few whole-number x values (worker counts): whole-number ticks. */
+  private static boolean integerAxis(List<Series> series) {
+    for (Series s : series) {
+      if (s.x().length > 64) return false;
+      for (double v : s.x()) if (v != Math.rint(v)) return false;
+    }
+    return true;
   }
 
   private static XYSeries series(String name, double[] x, double[] y) {
