@@ -92,14 +92,11 @@ public final class Evaluate {
   }
 
   static String confusionCsv(EvalSum s) {
-    StringBuilder sb = new StringBuilder("actual");
-    for (int j = 0; j < s.classes; j++) sb.append(",pred_").append(j);
-    sb.append('\n');
+    long[][] m = new long[s.classes][s.classes];
     for (int i = 0; i < s.classes; i++) {
-      sb.append(i);
-      for (int j = 0; j < s.classes; j++) sb.append(',').append(s.confusion[i * s.classes + j]);
-      sb.append('\n');
+      System.arraycopy(s.confusion, i * s.classes, m[i], 0, s.classes);
     }
-    return sb.toString();
+    return dev.sparkprop.report.RunReport.confusionCsv(m);
   }
+
 }

@@ -24,28 +24,20 @@ public final class Shard implements Serializable {
   private transient ShuffledBatches shuffled;
 
   public Shard(int partition, int features, byte[] pixels, int[] labels, int[] globalRows) {
-    if (pixels.length != (long) labels.length * features || globalRows.length != labels.length) {
+    this(partition, features, pixels, null, labels, globalRows);
+  }
+
+  /** Exactly one of {@code pixels} and {@code values} is given. */
+  private Shard(int partition, int features, byte[] pixels, float[] values, int[] labels, int[] globalRows) {
+    long held = pixels != null ? pixels.length : values.length;
+    if (held != (long) labels.length * features || globalRows.length != labels.length) {
       throw new IllegalArgumentException("shard " + partition + ": " + labels.length + " labels, "
-          + globalRows.length + " row ids and " + pixels.length + " pixel bytes do not match "
-          + features + " features per row");
+          + globalRows.length + " row ids and " + held + (pixels != null ? " pixel bytes" : " feature values")
+          + " do not match " + features + " features per row");
     }
     this.partition = partition;
     this.features = features;
     this.pixels = pixels;
-    this.values = null;
-    this.labels = labels;
-    this.globalRows = globalRows;
-  }
-
-  private Shard(int partition, int features, float[] values, int[] labels, int[] globalRows) {
-    if (values.length != (long) labels.length * features || globalRows.length != labels.length) {
-      throw new IllegalArgumentException("shard " + partition + ": " + labels.length + " labels, "
-          + globalRows.length + " row ids and " + values.length + " feature values do not match "
-          + features + " features per row");
-    }
-    this.partition = partition;
-    this.features = features;
-    this.pixels = null;
     this.values = values;
     this.labels = labels;
     this.globalRows = globalRows;
@@ -53,7 +45,7 @@ public final class Shard implements Serializable {
 
   /** A shard of float features, used as they are (no scaling). */
   public static Shard ofFloats(int partition, int features, float[] values, int[] labels, int[] globalRows) {
-    return new Shard(partition, features, values, labels, globalRows);
+    return new Shard(partition, features, null, values, labels, globalRows);
   }
 
   public int partition() {

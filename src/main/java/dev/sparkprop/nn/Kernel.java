@@ -77,7 +77,13 @@ public enum Kernel {
     return nativeGemm() != null;
   }
 
-  private static synchronized Gemm nativeGemm() {
+  /** Resolved once; later calls (one per training step) read the volatile fields without a lock. */
+  private static Gemm nativeGemm() {
+    Gemm g = nativeGemm;
+    return g != null || nativeFailure != null ? g : loadNative();
+  }
+
+  private static synchronized Gemm loadNative() {
     if (nativeGemm == null && nativeFailure == null) {
       try {
         BLAS blas = NativeBLAS.getInstance();
@@ -89,7 +95,12 @@ public enum Kernel {
     return nativeGemm;
   }
 
-  private static synchronized Gemm javaGemm() {
+  private static Gemm javaGemm() {
+    Gemm g = javaGemm;
+    return g != null ? g : loadJava();
+  }
+
+  private static synchronized Gemm loadJava() {
     if (javaGemm == null) {
       javaGemm = selfChecked(new NetlibGemm(JavaBLAS.getInstance(), true));
     }

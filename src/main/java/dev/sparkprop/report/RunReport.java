@@ -213,7 +213,8 @@ public final class RunReport {
     return sb.toString();
   }
 
-  static String confusionCsv(long[][] c) {
+  /** A confusion matrix (rows: actual) as CSV: {@code actual,pred_0,...}. */
+  public static String confusionCsv(long[][] c) {
     StringBuilder sb = new StringBuilder("actual");
     for (int j = 0; j < c.length; j++) sb.append(",pred_").append(j);
     sb.append('\n');

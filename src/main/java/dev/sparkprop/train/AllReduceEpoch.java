@@ -127,37 +127,39 @@ final class AllReduceEpoch extends AbstractFunction1<Iterator<Shard>, Iterator<A
           accepted++;
         }
       } else {
-        int colon = hubAddress.lastIndexOf(':');
-        Socket sock = new Socket(hubAddress.substring(0, colon), Integer.parseInt(hubAddress.substring(colon + 1)));
+        Socket sock = new Socket();
+        sock.connect(Rendezvous.socketAddress(hubAddress));
         hub = new Link(sock, n);
         hub.out.writeInt(p);
         hub.out.flush();
       }
       float[] grad = new float[n];
-      float[] buf = new float[n];
+      float[] mine = new float[n]; // this task's gradient sum, reused every step
+      float[][] received = new float[parts][]; // the hub's buffers, one per peer
+      for (int q = 1; p == 0 && q < parts; q++) received[q] = new float[n];
+      List<GradientSum> sums = new ArrayList<>(parts);
       List<double[]> stats = new ArrayList<>();
       try {
         for (int k = s.firstStep(); k < steps; k++) {
           long t0 = System.nanoTime();
-          GradientSum g = StepFunction.compute(shard, params, spec, kernel, layout, cfg.shuffle(), cfg.seed(), s.epoch(), k);
+          GradientSum g = StepFunction.compute(shard, params, spec, kernel, layout, cfg.shuffle(), cfg.seed(), s.epoch(), k,
+              mine);
           long computed = System.nanoTime() - t0;
           int rows;
           double loss;
           long slowest = computed;
           if (p == 0) {
-            // partition order: 0, 1, ..., P-1, as DistributedTrainer.addInOrder
-            java.util.Arrays.fill(grad, 0f);
-            rows = 0;
-            loss = 0;
-            for (int q = 0; q < parts; q++) {
-              GradientSum gq = q == 0 ? g : peers[q].receive(buf);
-              if (q > 0) slowest = Math.max(slowest, gq.computeNanos);
-              if (gq.rows > 0) {
-                for (int i = 0; i < n; i++) grad[i] += gq.grad[i];
-                rows += gq.rows;
-              }
-              loss += gq.lossSum;
+            // the job-per-step mode's sum: partition order 0, 1, ..., P-1
+            sums.clear();
+            sums.add(g);
+            for (int q = 1; q < parts; q++) {
+              GradientSum gq = peers[q].receive(received[q]);
+              slowest = Math.max(slowest, gq.computeNanos);
+              sums.add(gq);
             }
+            rows = DistributedTrainer.addInOrder(sums, grad);
+            loss = 0;
+            for (GradientSum gq : sums) loss += gq.lossSum;
             for (int q = 1; q < parts; q++) peers[q].sendTotal(rows, loss, grad);
           } else {
             hub.send(g);
@@ -169,9 +171,7 @@ final class AllReduceEpoch extends AbstractFunction1<Iterator<Shard>, Iterator<A
             throw new IllegalStateException("step " + k + " of epoch " + (s.epoch() + 1) + " saw " + rows
                 + " rows, the batch has " + layout.batchRows(k));
           }
-          boolean finite = Double.isFinite(loss);
-          for (int i = 0; finite && i < n; i++) finite = Float.isFinite(grad[i]);
-          if (!finite) {
+          if (!DistributedTrainer.finite(loss, grad)) {
             return p == 0 ? new Result(params, optimizer.state(), stats, k, Double.isFinite(loss) ? "gradient" : "loss") : null;
           }
           float inv = 1f / rows;

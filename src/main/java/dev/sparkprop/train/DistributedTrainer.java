@@ -288,6 +288,13 @@ public final class DistributedTrainer {
     return nl < 0 ? m : m.substring(0, nl);
   }
 
+  /** Whether the step's loss and every gradient value are finite. */
+  static boolean finite(double loss, float[] grad) {
+    boolean ok = Double.isFinite(loss);
+    for (int i = 0; ok && i < grad.length; i++) ok = Float.isFinite(grad[i]);
+    return ok;
+  }
+
   /** Sums the partitions' gradients into {@code grad} in partition order; returns the row count. */
   static int addInOrder(List<GradientSum> sums, float[] grad) {
     java.util.Arrays.fill(grad, 0f);
@@ -302,9 +309,7 @@ public final class DistributedTrainer {
   }
 
   private static void checkFinite(double loss, float[] grad, int epoch, int step) {
-    boolean ok = Double.isFinite(loss);
-    for (int i = 0; ok && i < grad.length; i++) ok = Float.isFinite(grad[i]);
-    if (!ok) {
+    if (!finite(loss, grad)) {
       throw new DivergenceException("training diverged at epoch " + (epoch + 1) + " batch " + step
           + ": the " + (Double.isFinite(loss) ? "gradient" : "loss") + " is NaN or infinite; "
           + "lower lr, or use a schedule with warm-up (lr.warmup.steps)");

@@ -90,11 +90,10 @@ final class Rendezvous implements AutoCloseable {
    */
   static String exchange(String rendezvous, String key, String hubAddress, java.util.function.BooleanSupplier cancelled)
       throws IOException {
-    int colon = rendezvous.lastIndexOf(':');
-    String host = rendezvous.substring(0, colon);
-    int port = Integer.parseInt(rendezvous.substring(colon + 1));
+    InetSocketAddress at = socketAddress(rendezvous);
     while (true) {
-      try (Socket s = new Socket(host, port)) {
+      try (Socket s = new Socket()) {
+        s.connect(at);
         s.setSoTimeout(500);
         DataOutputStream out = new DataOutputStream(s.getOutputStream());
         out.writeUTF(key);
@@ -105,6 +104,12 @@ final class Rendezvous implements AutoCloseable {
         if (cancelled.getAsBoolean()) throw new org.apache.spark.TaskKilledException("barrier stage cancelled");
       }
     }
+  }
+
+  /** {@code host:port} as a socket address. */
+  static InetSocketAddress socketAddress(String hostPort) {
+    int colon = hostPort.lastIndexOf(':');
+    return new InetSocketAddress(hostPort.substring(0, colon), Integer.parseInt(hostPort.substring(colon + 1)));
   }
 
   @Override

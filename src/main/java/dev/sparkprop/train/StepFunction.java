@@ -76,6 +76,15 @@ public final class StepFunction implements FlatMapFunction<Iterator<Shard>, Grad
   /** The step's gradient sum for one shard; also used directly by tests and single-process runs. */
   static GradientSum compute(Shard shard, float[] params, NetworkSpec spec, Kernel kernel, BatchLayout layout,
       boolean shuffle, long seed, int epoch, int step) {
+    return compute(shard, params, spec, kernel, layout, shuffle, seed, epoch, step, null);
+  }
+
+  /**
+   * As above, writing the gradient sum into {@code gradOut} when it is given (a caller that keeps
+   * the result in the task reuses one buffer); without it a new array, the task's result.
+   */
+  static GradientSum compute(Shard shard, float[] params, NetworkSpec spec, Kernel kernel, BatchLayout layout,
+      boolean shuffle, long seed, int epoch, int step, float[] gradOut) {
     long t0 = System.nanoTime();
     Workspace ws = Workspace.get(spec, kernel);
     Network net = ws.network;
@@ -102,7 +111,7 @@ public final class StepFunction implements FlatMapFunction<Iterator<Shard>, Grad
       labelOffset = 0;
     }
     net.setParameters(params);
-    float[] grad = new float[spec.numParams()]; // the task's result: sent to the driver
+    float[] grad = gradOut != null ? gradOut : new float[spec.numParams()]; // the result sent to the driver
     double loss = net.forwardBackward(rows, labels, labelOffset, grad);
     return new GradientSum(grad, loss, rows, System.nanoTime() - t0);
   }
