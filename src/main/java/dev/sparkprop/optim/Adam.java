@@ -42,6 +42,11 @@ public final class Adam implements Optimizer {
   }
 
   @Override
+  public java.util.List<String> stateArrays() {
+    return java.util.List.of("m", "v");
+  }
+
+  @Override
   public OptimizerState state() {
     java.util.Map<String, float[]> arrays = new java.util.LinkedHashMap<>();
     if (m != null) {

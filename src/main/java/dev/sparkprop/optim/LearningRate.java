@@ -9,7 +9,10 @@ package dev.sparkprop.optim;
  *   <li>{@code cosine}: from {@code base} down to {@code min} over all steps,
  *       {@code min + (base - min)(1 + cos(pi t / T)) / 2}.
  * </ul>
- * An optional linear warm-up over the first {@code warmupSteps} steps multiplies any of them.
+ * An optional linear warm-up over the first {@code warmupSteps} steps (or the first
+ * {@code warmupEpochs} epochs' steps) multiplies any of them: step t gets {@code (t + 1) / W} of
+ * the rate. With large global batches and a linearly scaled rate (Goyal et al., "Accurate, Large
+ * Minibatch SGD", 2017) the warm-up keeps the first steps from diverging.
  */
 public final class LearningRate {
   /** The supported schedules, as written in config. */
@@ -21,13 +24,26 @@ public final class LearningRate {
   private final int everyEpochs;
   private final double min;
   private final long warmupSteps;
+  private final double warmupEpochs;
 
   public LearningRate(Kind kind, double base, double gamma, int everyEpochs, double min, long warmupSteps) {
+    this(kind, base, gamma, everyEpochs, min, warmupSteps, 0);
+  }
+
+  public LearningRate(Kind kind, double base, double gamma, int everyEpochs, double min, long warmupSteps,
+      double warmupEpochs) {
     if (!(base > 0) || Double.isInfinite(base)) throw new IllegalArgumentException("lr must be positive and finite, got " + base);
     if (kind == Kind.STEP && !(gamma > 0 && gamma <= 1)) throw new IllegalArgumentException("lr.gamma must be in (0, 1], got " + gamma);
     if (kind == Kind.STEP && everyEpochs <= 0) throw new IllegalArgumentException("lr.step.epochs must be positive, got " + everyEpochs);
     if (kind == Kind.COSINE && !(min >= 0 && min <= base)) throw new IllegalArgumentException("lr.min must be in [0, lr], got " + min);
     if (warmupSteps < 0) throw new IllegalArgumentException("lr.warmup.steps must be 0 or more, got " + warmupSteps);
+    if (!(warmupEpochs >= 0) || Double.isInfinite(warmupEpochs)) {
+      throw new IllegalArgumentException("lr.warmup.epochs must be 0 or more, got " + warmupEpochs);
+    }
+    if (warmupSteps > 0 && warmupEpochs > 0) {
+      throw new IllegalArgumentException("give lr.warmup.steps or lr.warmup.epochs, not both");
+    }
+    this.warmupEpochs = warmupEpochs;
     this.kind = kind;
     this.base = base;
     this.gamma = gamma;
@@ -60,7 +76,8 @@ public final class LearningRate {
       default:
         throw new AssertionError(kind);
     }
-    if (step < warmupSteps) lr *= (step + 1) / (double) warmupSteps;
+    long warm = warmupEpochs > 0 ? Math.max(1, Math.round(warmupEpochs * stepsPerEpoch)) : warmupSteps;
+    if (step < warm) lr *= (step + 1) / (double) warm;
     return lr;
   }
 
@@ -72,6 +89,7 @@ public final class LearningRate {
       case COSINE: s = "cosine(" + base + " to " + min + ")"; break;
       default: s = "constant(" + base + ")";
     }
+    if (warmupEpochs > 0) return s + " after " + warmupEpochs + " warm-up epochs";
     return warmupSteps > 0 ? s + " after " + warmupSteps + " warm-up steps" : s;
   }
 }

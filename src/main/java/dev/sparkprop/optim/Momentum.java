@@ -36,6 +36,11 @@ public final class Momentum implements Optimizer {
   }
 
   @Override
+  public java.util.List<String> stateArrays() {
+    return java.util.List.of("velocity");
+  }
+
+  @Override
   public OptimizerState state() {
     return new OptimizerState(steps, velocity == null ? java.util.Map.of() : java.util.Map.of("velocity", velocity.clone()));
   }

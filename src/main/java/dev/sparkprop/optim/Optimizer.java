@@ -17,6 +17,12 @@ public interface Optimizer {
   /** Short description for logs, e.g. {@code momentum(0.9, nesterov)}. */
   String describe();
 
+  /**
+   * The names of the state's arrays, in a fixed order (not a map's): local SGD packs them after
+   * the parameters to average them across partitions.
+   */
+  java.util.List<String> stateArrays();
+
   /** A copy of the state, for a checkpoint. */
   OptimizerState state();
 

@@ -28,6 +28,11 @@ public final class RmsProp implements Optimizer {
   }
 
   @Override
+  public java.util.List<String> stateArrays() {
+    return java.util.List.of("mean_square");
+  }
+
+  @Override
   public OptimizerState state() {
     return new OptimizerState(steps, meanSquare == null ? java.util.Map.of() : java.util.Map.of("mean_square", meanSquare.clone()));
   }

@@ -12,6 +12,11 @@ public final class Sgd implements Optimizer {
   private long steps;
 
   @Override
+  public java.util.List<String> stateArrays() {
+    return java.util.List.of();
+  }
+
+  @Override
   public OptimizerState state() {
     return new OptimizerState(steps, java.util.Map.of());
   }

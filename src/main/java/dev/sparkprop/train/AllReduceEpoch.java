@@ -105,6 +105,7 @@ final class AllReduceEpoch extends AbstractFunction1<Iterator<Shard>, Iterator<A
     int steps = layout.numBatches();
     long totalSteps = (long) steps * cfg.epochs();
     int n = spec.numParams();
+    int capacity = cfg.syncEvery() > 1 ? LocalSgd.packedLength(n, optimizer) : n; // floats in one message
     try (ServerSocket server = new ServerSocket()) {
       server.bind(new InetSocketAddress(0));
       server.setSoTimeout(POLL_MILLIS);
@@ -121,7 +122,7 @@ final class AllReduceEpoch extends AbstractFunction1<Iterator<Shard>, Iterator<A
       if (p == 0) {
         for (int accepted = 1; accepted < parts; ) {
           Socket sock = accept(server, ctx);
-          Link l = new Link(sock, n);
+          Link l = new Link(sock, capacity);
           int q = l.in.readInt();
           peers[q] = l;
           accepted++;
@@ -129,64 +130,150 @@ final class AllReduceEpoch extends AbstractFunction1<Iterator<Shard>, Iterator<A
       } else {
         Socket sock = new Socket();
         sock.connect(Rendezvous.socketAddress(hubAddress));
-        hub = new Link(sock, n);
+        hub = new Link(sock, capacity);
         hub.out.writeInt(p);
         hub.out.flush();
       }
-      float[] grad = new float[n];
-      float[] mine = new float[n]; // this task's gradient sum, reused every step
-      float[][] received = new float[parts][]; // the hub's buffers, one per peer
-      for (int q = 1; p == 0 && q < parts; q++) received[q] = new float[n];
-      List<GradientSum> sums = new ArrayList<>(parts);
-      List<double[]> stats = new ArrayList<>();
       try {
-        for (int k = s.firstStep(); k < steps; k++) {
-          long t0 = System.nanoTime();
-          GradientSum g = StepFunction.compute(shard, params, spec, kernel, layout, cfg.shuffle(), cfg.seed(), s.epoch(), k,
-              mine);
-          long computed = System.nanoTime() - t0;
-          int rows;
-          double loss;
-          long slowest = computed;
-          if (p == 0) {
-            // the job-per-step mode's sum: partition order 0, 1, ..., P-1
-            sums.clear();
-            sums.add(g);
-            for (int q = 1; q < parts; q++) {
-              GradientSum gq = peers[q].receive(received[q]);
-              slowest = Math.max(slowest, gq.computeNanos);
-              sums.add(gq);
-            }
-            rows = DistributedTrainer.addInOrder(sums, grad);
-            loss = 0;
-            for (GradientSum gq : sums) loss += gq.lossSum;
-            for (int q = 1; q < parts; q++) peers[q].sendTotal(rows, loss, grad);
-          } else {
-            hub.send(g);
-            rows = hub.in.readInt();
-            loss = hub.in.readDouble();
-            hub.readFloats(grad);
-          }
-          if (rows != layout.batchRows(k)) {
-            throw new IllegalStateException("step " + k + " of epoch " + (s.epoch() + 1) + " saw " + rows
-                + " rows, the batch has " + layout.batchRows(k));
-          }
-          if (!DistributedTrainer.finite(loss, grad)) {
-            return p == 0 ? new Result(params, optimizer.state(), stats, k, Double.isFinite(loss) ? "gradient" : "loss") : null;
-          }
-          float inv = 1f / rows;
-          for (int i = 0; i < n; i++) grad[i] *= inv;
-          double lr = schedule.at((long) s.epoch() * steps + k, steps, totalSteps);
-          optimizer.step(params, grad, lr);
-          if (p == 0) stats.add(new double[] {k, rows, loss, lr, System.nanoTime() - t0, slowest});
-        }
+        return cfg.syncEvery() > 1
+            ? rounds(shard, cfg, s, params, optimizer, schedule, totalSteps, p, parts, peers, hub)
+            : everyStep(shard, cfg, s, params, optimizer, schedule, totalSteps, p, parts, peers, hub);
       } finally {
         if (hub != null) hub.close();
         for (Link l : peers) if (l != null) l.close();
       }
-      return p == 0 ? new Result(params, optimizer.state(), stats, -1, null) : null;
     }
   }
+
+  /** Exact synchronous SGD: every step the gradient sums go to the hub and the total comes back. */
+  private Result everyStep(Shard shard, TrainConfig cfg, Start s, float[] params, Optimizer optimizer,
+      LearningRate schedule, long totalSteps, int p, int parts, Link[] peers, Link hub) throws IOException {
+    int n = spec.numParams();
+    int steps = layout.numBatches();
+    float[] grad = new float[n];
+    float[] mine = new float[n]; // this task's gradient sum, reused every step
+    float[][] received = new float[parts][]; // the hub's buffers, one per peer
+    for (int q = 1; p == 0 && q < parts; q++) received[q] = new float[n];
+    List<GradientSum> sums = new ArrayList<>(parts);
+    List<double[]> stats = new ArrayList<>();
+    for (int k = s.firstStep(); k < steps; k++) {
+      long t0 = System.nanoTime();
+      GradientSum g = StepFunction.compute(shard, params, spec, kernel, layout, cfg.shuffle(), cfg.seed(), s.epoch(), k,
+          mine);
+      long computed = System.nanoTime() - t0;
+      int rows;
+      double loss;
+      long slowest = computed;
+      if (p == 0) {
+        // the job-per-step mode's sum: partition order 0, 1, ..., P-1
+        sums.clear();
+        sums.add(g);
+        for (int q = 1; q < parts; q++) {
+          GradientSum gq = peers[q].receive(received[q]);
+          slowest = Math.max(slowest, gq.computeNanos);
+          sums.add(gq);
+        }
+        rows = DistributedTrainer.addInOrder(sums, grad);
+        loss = 0;
+        for (GradientSum gq : sums) loss += gq.lossSum;
+        for (int q = 1; q < parts; q++) peers[q].sendTotal(rows, loss, grad);
+      } else {
+        hub.send(g);
+        rows = hub.in.readInt();
+        loss = hub.in.readDouble();
+        hub.readFloats(grad);
+      }
+      if (rows != layout.batchRows(k)) {
+        throw new IllegalStateException("step " + k + " of epoch " + (s.epoch() + 1) + " saw " + rows
+            + " rows, the batch has " + layout.batchRows(k));
+      }
+      if (!DistributedTrainer.finite(loss, grad)) {
+        return p == 0 ? new Result(params, optimizer.state(), stats, k, Double.isFinite(loss) ? "gradient" : "loss") : null;
+      }
+      float inv = 1f / rows;
+      for (int i = 0; i < n; i++) grad[i] *= inv;
+      double lr = schedule.at((long) s.epoch() * steps + k, steps, totalSteps);
+      optimizer.step(params, grad, lr);
+      if (p == 0) stats.add(new double[] {k, rows, loss, lr, System.nanoTime() - t0, slowest});
+    }
+    return p == 0 ? new Result(params, optimizer.state(), stats, -1, null) : null;
+  }
+
+  /**
+   * Local SGD ({@code sync.every} = K > 1, {@link LocalSgd}): every K steps each task sends its
+   * row-weighted parameters and optimizer state to the hub, which averages them in partition
+   * order and sends the average back.
+   */
+  private Result rounds(Shard shard, TrainConfig cfg, Start s, float[] params, Optimizer optimizer,
+      LearningRate schedule, long totalSteps, int p, int parts, Link[] peers, Link hub) throws IOException {
+    int n = spec.numParams();
+    int steps = layout.numBatches();
+    int every = cfg.syncEvery();
+    int m = LocalSgd.packedLength(n, optimizer);
+    float[] grad = new float[n];
+    float[] mine = new float[m];
+    float[] avg = new float[m];
+    float[][] received = new float[parts][];
+    for (int q = 1; p == 0 && q < parts; q++) received[q] = new float[m];
+    List<LocalSgd.RoundSum> sums = new ArrayList<>(parts);
+    List<double[]> stats = new ArrayList<>();
+    long optimizerSteps = s.optimizer().steps();
+    for (int first = s.firstStep(); first < steps; ) {
+      int end = LocalSgd.roundEnd(first, every, steps);
+      long t0 = System.nanoTime();
+      LocalSgd.RoundSum mineSum = LocalSgd.round(shard, params, optimizer, spec, kernel, layout, cfg.shuffle(), cfg.seed(),
+          s.epoch(), first, end, schedule, totalSteps, grad, mine);
+      long slowest = mineSum.computeNanos;
+      double[] stepLoss = new double[end - first];
+      int[] stepRows = new int[end - first];
+      double roundLoss = 0;
+      if (p == 0) {
+        sums.clear();
+        sums.add(mineSum);
+        for (int q = 1; q < parts; q++) {
+          LocalSgd.RoundSum r = peers[q].receiveRound(received[q], end - first);
+          slowest = Math.max(slowest, r.computeNanos);
+          sums.add(r);
+        }
+        int rows = LocalSgd.average(sums, avg);
+        for (LocalSgd.RoundSum r : sums) {
+          for (int j = 0; j < stepLoss.length; j++) {
+            stepLoss[j] += r.stepLoss[j];
+            stepRows[j] += r.stepRows[j];
+          }
+        }
+        for (double l : stepLoss) roundLoss += l;
+        // rows -1 tells the others the loss is not finite, so that all stop at this round
+        for (int q = 1; q < parts; q++) peers[q].sendAverage(Double.isFinite(roundLoss) ? rows : -1, avg);
+      } else {
+        hub.sendRound(mineSum);
+        if (hub.in.readInt() < 0) roundLoss = Double.NaN;
+        hub.readFloats(avg);
+      }
+      for (int j = 0; p == 0 && j < stepRows.length; j++) {
+        if (stepRows[j] != layout.batchRows(first + j)) {
+          throw new IllegalStateException("step " + (first + j) + " of epoch " + (s.epoch() + 1) + " saw " + stepRows[j]
+              + " rows, the batch has " + layout.batchRows(first + j));
+        }
+      }
+      if (!LocalSgd.finite(avg) || !Double.isFinite(roundLoss)) {
+        // every task sees the same average (the hub also the loss) and stops at the same round
+        return p == 0 ? new Result(params, optimizer.state(), stats, first,
+            Double.isFinite(roundLoss) ? "average of the parameters" : "loss") : null;
+      }
+      optimizerSteps += end - first;
+      LocalSgd.unpack(avg, params, optimizer, optimizerSteps);
+      long wall = System.nanoTime() - t0;
+      for (int j = 0; p == 0 && j < stepLoss.length; j++) {
+        int k = first + j;
+        double lr = schedule.at((long) s.epoch() * steps + k, steps, totalSteps);
+        stats.add(new double[] {k, stepRows[j], stepLoss[j], lr, wall / (double) (end - first), slowest / (double) (end - first)});
+      }
+      first = end;
+    }
+    return p == 0 ? new Result(params, optimizer.state(), stats, -1, null) : null;
+  }
+
 
   private static String host(BarrierTaskInfo info) {
     String a = info.address();
@@ -234,6 +321,32 @@ final class AllReduceEpoch extends AbstractFunction1<Iterator<Shard>, Iterator<A
       long nanos = in.readLong();
       if (rows > 0) readFloats(into);
       return new GradientSum(rows > 0 ? into : null, loss, rows, nanos);
+    }
+
+    void sendRound(LocalSgd.RoundSum r) throws IOException {
+      out.writeInt(r.rows);
+      out.writeLong(r.computeNanos);
+      for (double l : r.stepLoss) out.writeDouble(l);
+      for (int k : r.stepRows) out.writeInt(k);
+      if (r.rows > 0) writeFloats(r.weighted);
+      out.flush();
+    }
+
+    LocalSgd.RoundSum receiveRound(float[] into, int steps) throws IOException {
+      int rows = in.readInt();
+      long nanos = in.readLong();
+      double[] stepLoss = new double[steps];
+      int[] stepRows = new int[steps];
+      for (int j = 0; j < steps; j++) stepLoss[j] = in.readDouble();
+      for (int j = 0; j < steps; j++) stepRows[j] = in.readInt();
+      if (rows > 0) readFloats(into);
+      return new LocalSgd.RoundSum(rows > 0 ? into : null, rows, stepLoss, stepRows, nanos);
+    }
+
+    void sendAverage(int rows, float[] avg) throws IOException {
+      out.writeInt(rows);
+      writeFloats(avg);
+      out.flush();
     }
 
     void sendTotal(int rows, double loss, float[] grad) throws IOException {

@@ -40,7 +40,7 @@ public final class Checkpoints {
   static final List<String> MATH_KEYS = List.of("train.path", "test.path", "train.limit", "test.limit", "classes",
       "layers", "activation", "init", "init.low", "init.high", "init.from", "seed", "epochs", "batch.size", "shuffle",
       "optimizer", "lr", "momentum", "rmsprop.rho", "adam.beta1", "adam.beta2", "eps", "lr.schedule", "lr.gamma",
-      "lr.step.epochs", "lr.min", "lr.warmup.steps");
+      "lr.step.epochs", "lr.min", "lr.warmup.steps", "lr.warmup.epochs", "lr.scale.batch", "sync.every");
 
   void save(TrainState s, TrainConfig cfg, long globalStep) throws IOException {
     Map<String, Object> info = new LinkedHashMap<>();
@@ -106,9 +106,13 @@ public final class Checkpoints {
       }
       Map<String, Object> saved = (Map<String, Object>) m.info().get("config");
       List<String> differ = new ArrayList<>();
-      for (String k : MATH_KEYS) {
+      List<String> keys = new ArrayList<>(MATH_KEYS);
+      if (cfg.syncEvery() > 1) keys.add("partitions"); // local SGD's result depends on the partition count
+      for (String k : keys) {
         Object v = saved == null ? null : saved.get(k);
-        if (!cfg.get(k).equals(v == null ? "" : v.toString())) differ.add(k + " (checkpoint: " + v + ", now: " + cfg.get(k) + ")");
+        // a key newer than the checkpoint had its default then
+        String was = v == null ? TrainConfig.defaultValue(k) : v.toString();
+        if (!cfg.get(k).equals(was)) differ.add(k + " (checkpoint: " + was + ", now: " + cfg.get(k) + ")");
       }
       if (!differ.isEmpty()) {
         throw new ConfigException("cannot resume from " + all.get(i) + ": it was written with another configuration: "

@@ -8,6 +8,7 @@ import dev.sparkprop.eval.EvalSum;
 import dev.sparkprop.nn.NetworkSpec;
 import dev.sparkprop.optim.LearningRate;
 import dev.sparkprop.optim.Optimizer;
+import dev.sparkprop.optim.OptimizerState;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -128,6 +129,8 @@ public final class DistributedTrainer {
       long t0 = System.nanoTime();
       if (allReduce) {
         allReduceEpoch(spec, layout, trainShards, s, params, optimizer, progress, t0);
+      } else if (cfg.syncEvery() > 1) {
+        localRounds(spec, layout, trainShards, s, params, optimizer, progress, t0);
       }
       for (; s.step < steps; ) {
         int k = s.step;
@@ -280,6 +283,79 @@ public final class DistributedTrainer {
     }
     System.arraycopy(r.params(), 0, params, 0, params.length);
     optimizer.restore(r.optimizer(), params.length);
+  }
+
+  /**
+   * The rest of the epoch as local-SGD rounds ({@code sync.every} > 1, {@code sync.mode=job}), one
+   * Spark job per round: broadcast the start, every partition runs the round alone
+   * ({@link RoundFunction}), the driver averages the results in partition order ({@link LocalSgd}).
+   */
+  private void localRounds(NetworkSpec spec, BatchLayout layout, JavaRDD<Shard> trainShards, TrainState s,
+      float[] params, Optimizer optimizer, Progress progress, long t0) {
+    int epoch = s.epoch;
+    int steps = layout.numBatches();
+    int every = cfg.syncEvery();
+    long totalSteps = (long) steps * cfg.epochs();
+    LearningRate schedule = cfg.learningRate();
+    java.util.Map<String, String> config = new java.util.HashMap<>(cfg.resolved());
+    float[] avg = new float[LocalSgd.packedLength(params.length, optimizer)];
+    while (s.step < steps) {
+      int first = s.step;
+      int end = LocalSgd.roundEnd(first, every, steps);
+      long r0 = System.nanoTime();
+      jsc.setJobDescription("epoch " + (epoch + 1) + " steps " + (first + 1) + "-" + end + "/" + steps
+          + " (local SGD round)");
+      OptimizerState before = optimizer.state();
+      Broadcast<AllReduceEpoch.Start> bc = jsc.broadcast(new AllReduceEpoch.Start(params.clone(), before, epoch, first));
+      long r1 = System.nanoTime();
+      List<LocalSgd.RoundSum> sums;
+      try {
+        sums = trainShards.mapPartitions(new RoundFunction(bc, config, spec, cfg.kernel(), layout, end)).collect();
+      } finally {
+        destroy(bc);
+      }
+      long r2 = System.nanoTime();
+      int rows = LocalSgd.average(sums, avg);
+      double[] stepLoss = new double[end - first];
+      int[] stepRows = new int[end - first];
+      long slowest = 0;
+      for (LocalSgd.RoundSum r : sums) {
+        for (int j = 0; j < stepLoss.length; j++) {
+          stepLoss[j] += r.stepLoss[j];
+          stepRows[j] += r.stepRows[j];
+        }
+        slowest = Math.max(slowest, r.computeNanos);
+      }
+      double roundLoss = 0;
+      for (double l : stepLoss) roundLoss += l;
+      for (int j = 0; j < stepRows.length; j++) {
+        if (stepRows[j] != layout.batchRows(first + j)) {
+          throw new IllegalStateException("step " + (first + j) + " of epoch " + (epoch + 1) + " saw " + stepRows[j]
+              + " rows, the batch has " + layout.batchRows(first + j) + "; a shard is missing rows");
+        }
+      }
+      if (!Double.isFinite(roundLoss) || !LocalSgd.finite(avg)) {
+        throw new DivergenceException("training diverged at epoch " + (epoch + 1) + " in the local SGD round of batches "
+            + first + "-" + (end - 1) + ": the " + (Double.isFinite(roundLoss) ? "averaged parameters are" : "loss is")
+            + " NaN or infinite; lower lr, use a schedule with warm-up (lr.warmup.steps), or a smaller sync.every");
+      }
+      LocalSgd.unpack(avg, params, optimizer, before.steps() + (end - first));
+      long r3 = System.nanoTime();
+      int n = end - first;
+      for (int j = 0; j < n; j++) {
+        int k = first + j;
+        s.lastLr = schedule.at((long) epoch * steps + k, steps, totalSteps);
+        s.lossSum += stepLoss[j];
+        s.rowsSeen += stepRows[j];
+        s.step = k + 1;
+        progress.step(epoch, k, steps, stepLoss[j] / stepRows[j], s.rowsSeen,
+            s.secondsBefore + (System.nanoTime() - t0) / 1e9);
+        // the round's times, shared evenly by its steps
+        listener.accept(new StepStats(epoch, k, (r3 - r0) / n, (r1 - r0) / n, (r2 - r1) / n, (r3 - r2) / n, 0,
+            slowest / n, 0, stepRows[j], stepLoss[j] / stepRows[j], s.lastLr));
+      }
+      if (rows == 0) throw new IllegalStateException("local SGD round " + first + "-" + (end - 1) + " had no rows");
+    }
   }
 
   private static String firstLine(String m) {

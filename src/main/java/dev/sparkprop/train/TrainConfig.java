@@ -54,10 +54,13 @@ public final class TrainConfig {
       new Key("lr.step.epochs", "5", "epochs between decays of the step schedule"),
       new Key("lr.min", "0", "final rate of the cosine schedule"),
       new Key("lr.warmup.steps", "0", "steps of linear warm-up at the start"),
+      new Key("lr.warmup.epochs", "0", "epochs of linear warm-up at the start (a number, e.g. 0.5; instead of lr.warmup.steps)"),
+      new Key("lr.scale.batch", "0", "linear scaling rule for large batches: the batch size lr (and lr.min) were tuned for; the rate used is lr * batch.size / lr.scale.batch (0 = lr as given). Pair it with lr.warmup.epochs"),
       new Key("kernel", "auto", "matrix products: auto (native BLAS if the machine has one, else netlib's Java Vector API BLAS), native, java, or ejml (the reference)"),
       new Key("sync.mode", "job", "job: a Spark job per step (broadcast, tasks, collect); allreduce: one barrier stage per epoch whose tasks exchange gradient sums over direct connections (same math, bit for bit; needs a free slot per partition; no step checkpoints)"),
       new Key("sync.rendezvous", "driver", "how allreduce tasks find partition 0 each epoch: driver (a socket on the driver, one more port the executors must reach) or spark (BarrierTaskContext.allGather: no extra port, but Spark polls it once a second, about 1 s an epoch)"),
       new Key("sync.rendezvous.port", "0", "port of sync.rendezvous=driver (0 = any free port)"),
+      new Key("sync.every", "1", "averaging period K: 1 = exact synchronous SGD (gradients averaged every step); K > 1 = local SGD, each partition takes K steps on its own rows of the batches, then parameters and optimizer state are averaged (K times fewer exchanges; not the same math)"),
       new Key("sync.retries", "3", "allreduce: times an epoch is run again from its start after its barrier stage failed (e.g. a lost executor; Spark does not retry those itself)"),
       new Key("partitions", "0", "partitions of the cached training set (0 = Spark's default parallelism)"),
       new Key("eval.every", "1", "evaluate on the test set every N epochs (the last epoch always)"),
@@ -149,6 +152,10 @@ public final class TrainConfig {
     }
     nonNegative("sync.rendezvous.port");
     nonNegative("sync.retries");
+    if (syncEvery() > 1 && checkpointPerStep() && nonNegative("checkpoint.every") > 0) {
+      throw new ConfigException("checkpoint.unit=step needs sync.every=1: with local SGD the partitions' replicas differ "
+          + "between averagings; use checkpoint.unit=epoch");
+    }
     optimizer();
     learningRate();
     nonNegative("partitions");
@@ -170,6 +177,13 @@ public final class TrainConfig {
       throw new ConfigException("layers: the last size is " + sizes[sizes.length - 1]
           + " but classes is " + classes() + "; the output layer needs one unit per class");
     }
+  }
+
+  /** A key's default value ("" = unset). */
+  public static String defaultValue(String key) {
+    Key k = BY_NAME.get(key);
+    if (k == null) throw new IllegalArgumentException("no config key " + key);
+    return k.defaultValue();
   }
 
   public String get(String key) {
@@ -278,6 +292,11 @@ public final class TrainConfig {
     return nonNegative(key);
   }
 
+  /** The averaging period K of {@code sync.every} (1 = exact synchronous SGD). */
+  public int syncEvery() {
+    return positive("sync.every");
+  }
+
   public int partitions() {
     return nonNegative("partitions");
   }
@@ -359,8 +378,12 @@ public final class TrainConfig {
       throw new ConfigException("lr.schedule: unknown '" + get("lr.schedule") + "'; expected constant, step or cosine");
     }
     long warmup = integer("lr.warmup.steps");
+    double warmupEpochs = number("lr.warmup.epochs");
     int every = positive("lr.step.epochs");
-    return wrap("lr.schedule", () -> new LearningRate(kind, lr, number("lr.gamma"), every, number("lr.min"), warmup));
+    int reference = nonNegative("lr.scale.batch");
+    double scale = reference == 0 ? 1 : batchSize() / (double) reference;
+    return wrap("lr.schedule", () -> new LearningRate(kind, lr * scale, number("lr.gamma"), every, number("lr.min") * scale,
+        warmup, warmupEpochs));
   }
 
   /** The run directory: {@code out}, or {@code runs/<timestamp>} when unset. */

@@ -108,6 +108,26 @@ class OptimizerTest {
     assertThrows(IllegalArgumentException.class, () -> LearningRate.constant(-0.1));
   }
 
+  @Test
+  void warmUpInEpochsAndTheLinearScalingRule() {
+    // 40 steps an epoch, half an epoch of warm-up: 20 steps
+    LearningRate warm = new LearningRate(LearningRate.Kind.CONSTANT, 0.4, 1, 1, 0, 0, 0.5);
+    assertEquals(0.4 / 20, warm.at(0, 40, 400), 1e-12);
+    assertEquals(0.4 * 10 / 20, warm.at(9, 40, 400), 1e-12);
+    assertEquals(0.4, warm.at(19, 40, 400), 1e-12);
+    assertEquals(0.4, warm.at(20, 40, 400), 1e-12);
+    assertThrows(IllegalArgumentException.class, () -> new LearningRate(LearningRate.Kind.CONSTANT, 0.4, 1, 1, 0, 5, 0.5));
+    // lr 0.1 tuned for batch 256, used at batch 1024: 0.4, cosine down to 4 x lr.min
+    dev.sparkprop.train.TrainConfig cfg = dev.sparkprop.train.TrainConfig.of(new java.util.Properties()).with(
+        "lr", "0.1", "lr.min", "0.01", "batch.size", "1024", "lr.scale.batch", "256", "lr.warmup.epochs", "1");
+    LearningRate lr = cfg.learningRate();
+    assertEquals(0.4 / 10, lr.at(0, 10, 100), 1e-12);
+    assertEquals(0.04 + 0.36 * 0.5 * (1 + Math.cos(Math.PI * 9 / 100)), lr.at(9, 10, 100), 1e-12);
+    assertEquals(0.04, lr.at(100, 10, 100), 1e-12);
+    assertEquals(0.1, dev.sparkprop.train.TrainConfig.of(new java.util.Properties())
+        .with("lr", "0.1", "batch.size", "1024").learningRate().at(0, 10, 1000), 1e-12, "no scaling unless asked");
+  }
+
   private static void assertArray(double[] expected, float[] actual) {
     for (int i = 0; i < expected.length; i++) {
       assertEquals(expected[i], actual[i], 1e-6 * Math.max(1, Math.abs(expected[i])), "index " + i);

@@ -152,4 +152,65 @@ class DistributedTrainerTest {
     assertEquals("partitions: sync.mode=allreduce runs all 3 partitions at once, but local[2] has 2 task slots; "
         + "set partitions to at most 2, or use sync.mode=job", e.getMessage());
   }
+
+  /** sync.every=K: local SGD against the plain loop above; job and allreduce give the same bits. */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource({"sgd,0.05,job,3", "nesterov,0.05,job,3", "adam,0.001,allreduce,2"})
+  void localSgdEqualsThePlainLocalSgdLoop(String optimizer, String lr, String mode, int parts) throws Exception {
+    // 3000 rows, batch 128: 24 batches, rounds of 5 leave a short round (4 batches) and a short
+    // batch (56 rows); 3 partitions hold 43, 43, 42 rows of a batch, so the weights differ
+    TrainConfig cfg = config("shuffle", "false", "partitions", String.valueOf(parts), "epochs", "2", "batch.size", "128",
+        "sync.every", "5", "optimizer", optimizer, "lr", lr, "sync.mode", mode);
+    float[] reference = ReferenceLoop.localSgd(cfg, train, ROWS, parts);
+    float[] got = distributed(cfg).params();
+    double diff = maxRelativeDifference(got, reference);
+    System.out.printf("local SGD %s %s: max relative difference %.3g%n", optimizer, mode, diff);
+    assertTrue(diff <= 1e-5, optimizer + " " + mode + ": max relative difference " + diff);
+    float[] exact = ReferenceLoop.train(cfg.with("sync.every", "1"), train, ROWS);
+    assertTrue(maxRelativeDifference(got, exact) > 1e-2, "local SGD is not the synchronous result");
+  }
+
+  @Test
+  void localSgdJobAndAllReduceGiveTheSameBitsAndSteps() throws Exception {
+    TrainConfig cfg = config("shuffle", "true", "partitions", "2", "epochs", "2", "batch.size", "100",
+        "sync.every", "4", "optimizer", "nesterov", "lr", "0.1", "lr.warmup.epochs", "0.5");
+    List<StepStats> jobSteps = new java.util.ArrayList<>();
+    List<StepStats> allReduceSteps = new java.util.ArrayList<>();
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    TrainResult job = new DistributedTrainer(jsc, cfg, new PrintStream(log, true, StandardCharsets.UTF_8))
+        .onStep(jobSteps::add).fit(train, test, null);
+    TrainResult ar = new DistributedTrainer(jsc, cfg.with("sync.mode", "allreduce"), new PrintStream(log, true, StandardCharsets.UTF_8))
+        .onStep(allReduceSteps::add).fit(train, test, null);
+    assertArrayEquals(job.params(), ar.params(), "same parameters, bit for bit");
+    assertEquals(60, jobSteps.size(), "every step reported");
+    assertEquals(60, allReduceSteps.size(), "every step reported");
+    for (int i = 0; i < 60; i++) {
+      assertEquals(jobSteps.get(i).loss(), allReduceSteps.get(i).loss(), 0.0, "step " + i);
+      assertEquals(jobSteps.get(i).lr(), allReduceSteps.get(i).lr(), 0.0, "step " + i);
+      assertEquals(100, jobSteps.get(i).rows());
+    }
+    assertTrue(ar.finalEval().accuracy() > 0.75, "accuracy " + ar.finalEval().accuracy());
+  }
+
+  @Test
+  void localSgdWithOnePartitionIsPlainSgd() throws Exception {
+    // one replica: averaging is the identity (up to the rounding of rows * x / rows)
+    TrainConfig cfg = config("shuffle", "true", "partitions", "1", "epochs", "1", "batch.size", "128",
+        "optimizer", "adam", "lr", "0.001");
+    float[] exact = distributed(cfg).params();
+    float[] local = distributed(cfg.with("sync.every", "8")).params();
+    double diff = maxRelativeDifference(local, exact);
+    assertTrue(diff <= 1e-5, "max relative difference " + diff);
+  }
+
+  @Test
+  void localSgdStopsAtADivergingRound() {
+    TrainConfig cfg = config("partitions", "2", "lr", "1e30", "sync.every", "4");
+    for (String mode : new String[] {"job", "allreduce"}) {
+      DivergenceException e = org.junit.jupiter.api.Assertions.assertThrows(DivergenceException.class,
+          () -> new DistributedTrainer(jsc, cfg.with("sync.mode", mode),
+              new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).fit(train, test, null));
+      assertTrue(e.getMessage().startsWith("training diverged at epoch 1 "), mode + ": " + e.getMessage());
+    }
+  }
 }
