@@ -133,6 +133,10 @@ public final class Bench {
     r.put("master", jsc.master());
     r.put("partitions", parts);
     r.put("network", spec.toString());
+    r.put("layers", cfg.get("layers"));
+    r.put("sync_mode", cfg.get("sync.mode"));
+    r.put("sync_every", cfg.syncEvery());
+    r.put("optimizer", cfg.get("optimizer"));
     r.put("batch_size", cfg.batchSize());
     r.put("warmup_steps", warmup);
     r.put("measured_steps", m.size());

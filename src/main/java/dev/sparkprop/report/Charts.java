@@ -63,6 +63,15 @@ public final class Charts {
    */
   public static void lines(Path png, String title, String xLabel, String yLabel, List<Series> series, boolean logY)
       throws IOException {
+    lines(png, title, xLabel, yLabel, series, logY, false);
+  }
+
+  /**
+   * As above; {@code logX}: a base-2 logarithmic x axis (executor counts 1 .. 512), with the
+   * tick labels as plain numbers.
+   */
+  public static void lines(Path png, String title, String xLabel, String yLabel, List<Series> series, boolean logY,
+      boolean logX) throws IOException {
     XYSeriesCollection data = new XYSeriesCollection();
     for (Series s : series) {
       XYSeries xy = new XYSeries(s.name(), false, true);
@@ -71,9 +80,19 @@ public final class Charts {
       }
       data.addSeries(xy);
     }
-    NumberAxis x = new NumberAxis(xLabel);
-    x.setAutoRangeIncludesZero(false);
-    if (integerAxis(series)) x.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+    org.jfree.chart.axis.ValueAxis x;
+    if (logX) {
+      org.jfree.chart.axis.LogAxis lx = new org.jfree.chart.axis.LogAxis(xLabel);
+      lx.setBase(2);
+      lx.setTickUnit(new org.jfree.chart.axis.NumberTickUnit(1));
+      lx.setNumberFormatOverride(new java.text.DecimalFormat("0"));
+      x = lx;
+    } else {
+      NumberAxis nx = new NumberAxis(xLabel);
+      nx.setAutoRangeIncludesZero(false);
+      if (integerAxis(series)) nx.setStandardTickUnits(NumberAxis.createIntegerTickUnits());
+      x = nx;
+    }
     org.jfree.chart.axis.ValueAxis y;
     if (logY) {
       org.jfree.chart.axis.LogAxis log = new org.jfree.chart.axis.LogAxis(yLabel);

@@ -1,0 +1,211 @@
+package dev.sparkprop.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sparkprop.report.Charts;
+import dev.sparkprop.scale.StepModel;
+import dev.sparkprop.scale.StepModel.Net;
+import dev.sparkprop.scale.StepModel.Network;
+import dev.sparkprop.scale.StepModel.Point;
+import dev.sparkprop.scale.StepModel.Sync;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * Fits the step cost model ({@link StepModel}) to the scaling demo's measurements, validates it
+ * against every measured point (those of the held-out networks were not used in the fit), and
+ * projects step time and efficiency to clusters of 1 .. 512 executors on 1 and 10 Gbit/s
+ * networks. Writes {@code model.json}, {@code validation.csv}, {@code projection.csv},
+ * {@code model_fit.png} and {@code projection_<net>.png}; prints the tables.
+ *
+ * <p>Usage: {@code ScalingModel OUT_DIR HOLDOUT_LAYERS[;...] bench.json ...} (for example
+ * {@code 784,2048,2048,10}; {@code none} to fit on everything). No Spark needed.
+ */
+public final class ScalingModel {
+  private ScalingModel() {}
+
+  /** Executor counts of the projection. */
+  static final int[] EXECUTORS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+  /** Rows per executor a step in the weak-scaling projection (the demo's weak scaling). */
+  static final int ROWS_PER_EXECUTOR = 128;
+  /** The networks projected to: 1 and 10 Gbit/s Ethernet, 0.1 ms a message (an assumption, not measured here). */
+  static final List<Network> NETWORKS = List.of(new Network("1 Gbit/s", 1, 0.1), new Network("10 Gbit/s", 10, 0.1));
+  static final List<Net> NETS = List.of(Net.of(784, 512, 10), Net.of(784, 4096, 4096, 10));
+
+  public static void main(String[] args) throws Exception {
+    if (args.length < 3) {
+      System.err.println("usage: ScalingModel OUT_DIR HOLDOUT_LAYERS[;...]|none bench.json ...");
+      System.exit(ExitCodes.USAGE);
+    }
+    Path out = Path.of(args[0]);
+    Set<String> holdout = new TreeSet<>();
+    if (!args[1].equals("none")) for (String h : args[1].split(";")) holdout.add(Net.of(sizes(h)).name());
+    ObjectMapper mapper = new ObjectMapper();
+    List<Point> all = new ArrayList<>();
+    for (int i = 2; i < args.length; i++) all.add(point(mapper.readTree(Files.readString(Path.of(args[i])))));
+    List<Point> fitSet = new ArrayList<>();
+    for (Point p : all) if (!holdout.contains(p.net().name())) fitSet.add(p);
+    StepModel model = StepModel.fit(fitSet);
+    Files.createDirectories(out);
+
+    StringBuilder constants = new StringBuilder("fitted constants (" + fitSet.size() + " of " + all.size()
+        + " measured points; held out: " + (holdout.isEmpty() ? "none" : String.join(", ", holdout)) + ")\n");
+    Map<String, Object> json = new LinkedHashMap<>();
+    Map<String, Object> consts = new LinkedHashMap<>();
+    for (String[] c : model.constants()) {
+      constants.append(String.format(Locale.ROOT, "  %-7s %12s %-20s %s%n", c[0], c[1], c[2], c[3]));
+      consts.put(c[0], Double.parseDouble(c[1]));
+    }
+    json.put("constants", consts);
+    json.put("held_out_networks", new ArrayList<>(holdout));
+    System.out.print(constants);
+
+    // validation
+    StringBuilder csv = new StringBuilder("set,sync,network,executors,global_batch,measured_step_ms,model_step_ms,"
+        + "step_error,measured_compute_ms,model_compute_ms,compute_error\n");
+    StringBuilder table = new StringBuilder(String.format(Locale.ROOT, "%-8s %-9s %-18s %4s %6s %10s %10s %8s %10s %10s %8s%n",
+        "set", "sync", "network", "P", "batch", "step ms", "model", "error", "compute", "model", "error"));
+    double worstFit = 0;
+    double worstHeld = 0;
+    List<Double> errors = new ArrayList<>();
+    for (Point p : all) {
+      boolean held = holdout.contains(p.net().name());
+      double wall = model.predictWall(p);
+      double comp = model.predictCompute(p);
+      double e = (wall - p.wallMs()) / p.wallMs();
+      double ec = (comp - p.computeMs()) / p.computeMs();
+      errors.add(Math.abs(e));
+      if (held) worstHeld = Math.max(worstHeld, Math.abs(e));
+      else worstFit = Math.max(worstFit, Math.abs(e));
+      String set = held ? "held-out" : "fit";
+      String sync = p.sync() == Sync.JOB ? "job" : "allreduce";
+      csv.append(String.format(Locale.ROOT, "%s,%s,%s,%d,%d,%.3f,%.3f,%.4f,%.3f,%.3f,%.4f%n", set, sync, p.net().name(),
+          p.executors(), p.batch(), p.wallMs(), wall, e, p.computeMs(), comp, ec));
+      table.append(String.format(Locale.ROOT, "%-8s %-9s %-18s %4d %6d %10.2f %10.2f %7.1f%% %10.2f %10.2f %7.1f%%%n", set,
+          sync, p.net().name(), p.executors(), p.batch(), p.wallMs(), wall, 100 * e, p.computeMs(), comp, 100 * ec));
+    }
+    errors.sort(null);
+    table.append(String.format(Locale.ROOT, "step time error: largest %.1f%% on fitted points, %.1f%% on held-out points, "
+        + "median %.1f%% of all %d%n", 100 * worstFit, 100 * worstHeld, 100 * errors.get(errors.size() / 2), errors.size()));
+    json.put("largest_error_fit", worstFit);
+    json.put("largest_error_held_out", worstHeld);
+    json.put("median_error", errors.get(errors.size() / 2));
+    System.out.println();
+    System.out.print(table);
+    Files.writeString(out.resolve("validation.csv"), csv.toString(), StandardCharsets.UTF_8);
+    fitChart(out.resolve("model_fit.png"), model, all);
+
+    // projection
+    StringBuilder proj = new StringBuilder("network,bandwidth_gbit,sync,sync_every,executors,rows_per_executor,"
+        + "compute_ms,step_ms,samples_per_second,efficiency\n");
+    StringBuilder ptable = new StringBuilder();
+    Map<String, Object> limits = new LinkedHashMap<>();
+    for (Net net : NETS) {
+      List<Charts.Series> series = new ArrayList<>();
+      ptable.append(String.format(Locale.ROOT, "%nprojection, %s (%.2fM parameters), %d rows per executor, step ms "
+          + "(efficiency):%n%-26s", net.name(), net.paramsM(), ROWS_PER_EXECUTOR, "sync / network"));
+      for (int e : EXECUTORS) ptable.append(String.format(Locale.ROOT, "%16d", e));
+      ptable.append(String.format(Locale.ROOT, "%16s%n", "eff>=0.5 up to"));
+      double alone = model.alone(ROWS_PER_EXECUTOR, net);
+      for (Network nw : NETWORKS) {
+        for (Sync sync : Sync.values()) {
+          for (int every : new int[] {1, 16}) {
+            String label = (sync == Sync.JOB ? "job" : sync == Sync.STAR ? "star" : "ring") + (every > 1 ? " K=" + every : "")
+                + ", " + nw.name();
+            ptable.append(String.format(Locale.ROOT, "%-26s", label));
+            double[] x = new double[EXECUTORS.length];
+            double[] eff = new double[EXECUTORS.length];
+            for (int i = 0; i < EXECUTORS.length; i++) {
+              int p = EXECUTORS[i];
+              double step = model.project(sync, p, ROWS_PER_EXECUTOR, net, nw, every, 1);
+              double sps = p * ROWS_PER_EXECUTOR / (step / 1000);
+              x[i] = p;
+              eff[i] = alone / step;
+              proj.append(String.format(Locale.ROOT, "%s,%s,%s,%d,%d,%d,%.3f,%.3f,%.0f,%.4f%n", net.name(), nw.gbitPerSecond(),
+                  sync.name().toLowerCase(Locale.ROOT), every, p, ROWS_PER_EXECUTOR,
+                  model.compute(p, ROWS_PER_EXECUTOR, net, false), step, sps, eff[i]));
+              ptable.append(String.format(Locale.ROOT, "%16s", String.format(Locale.ROOT, "%.1f (%.2f)", step, eff[i])));
+            }
+            int limit = halfEfficiencyLimit(model, sync, net, nw, every, alone);
+            ptable.append(String.format(Locale.ROOT, "%16s%n", limit == 0 ? "never" : limit >= 1 << 20 ? "> 1M" : String.valueOf(limit)));
+            limits.put(net.name() + ", " + label, limit);
+            if (every == 1 || sync == Sync.STAR) series.add(new Charts.Series(label, x, eff, every > 1));
+          }
+        }
+      }
+      Charts.lines(out.resolve("projection_" + net.name() + ".png"), "Projected weak-scaling efficiency, " + net.name()
+          + " (" + ROWS_PER_EXECUTOR + " rows per executor)", "executors (one per machine)",
+          "efficiency (vs one executor computing alone)", series, false, true);
+    }
+    json.put("executors_at_half_efficiency", limits);
+    System.out.print(ptable);
+    Files.writeString(out.resolve("projection.csv"), proj.toString(), StandardCharsets.UTF_8);
+    Files.writeString(out.resolve("model.json"),
+        mapper.enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json) + "\n", StandardCharsets.UTF_8);
+    System.out.println("wrote " + out.resolve("model.json") + ", validation.csv, projection.csv, model_fit.png, projection_*.png");
+  }
+
+  /** The largest executor count (doubling from 1) whose efficiency is still at least one half; 0 if not even 1. */
+  static int halfEfficiencyLimit(StepModel model, Sync sync, Net net, Network nw, int every, double alone) {
+    int last = 0;
+    for (int p = 1; p <= 1 << 20; p *= 2) {
+      if (alone / model.project(sync, p, ROWS_PER_EXECUTOR, net, nw, every, 1) < 0.5) break;
+      last = p;
+    }
+    return last;
+  }
+
+  /** Measured step times against executors for each (sync, network, batch rule), with the model's line dashed. */
+  private static void fitChart(Path png, StepModel model, List<Point> all) throws java.io.IOException {
+    Map<String, TreeMap<Integer, Point>> groups = new TreeMap<>();
+    for (Point p : all) {
+      boolean weak = p.batch() % p.executors() == 0 && p.batch() / p.executors() == ROWS_PER_EXECUTOR;
+      String key = (p.sync() == Sync.JOB ? "job" : "allreduce") + " " + p.net().name() + (weak ? " weak" : " batch " + p.batch());
+      groups.computeIfAbsent(key, k -> new TreeMap<>()).put(p.executors(), p);
+    }
+    List<Charts.Series> series = new ArrayList<>();
+    for (Map.Entry<String, TreeMap<Integer, Point>> g : groups.entrySet()) {
+      if (g.getValue().size() < 2 && groups.size() > 1 && !g.getKey().contains("weak")) continue;
+      int n = g.getValue().size();
+      double[] x = new double[n];
+      double[] y = new double[n];
+      double[] f = new double[n];
+      int i = 0;
+      for (Point p : g.getValue().values()) {
+        x[i] = p.executors();
+        y[i] = p.wallMs();
+        f[i] = model.predictWall(p);
+        i++;
+      }
+      series.add(new Charts.Series(g.getKey() + ", measured", x, y));
+      series.add(new Charts.Series(g.getKey() + ", model", x, f, true));
+    }
+    Charts.lines(png, "Step time on the loopback cluster: measured and model", "executors (1 core each)",
+        "step time, ms (median)", series, true);
+  }
+
+  static Point point(JsonNode b) {
+    String layers = b.path("layers").asText();
+    if (layers.isEmpty()) throw new IllegalArgumentException("bench JSON without 'layers': re-run it with this version's submit/bench");
+    Sync sync = b.path("sync_mode").asText().equals("allreduce") ? Sync.STAR : Sync.JOB;
+    return new Point(sync, b.path("partitions").asInt(), b.path("batch_size").asInt(), Net.of(sizes(layers)),
+        b.path("slowest_task_compute_ms").path("median").asDouble(), b.path("wall_ms").path("median").asDouble());
+  }
+
+  private static int[] sizes(String layers) {
+    String[] parts = layers.split(",");
+    int[] s = new int[parts.length];
+    for (int i = 0; i < parts.length; i++) s[i] = Integer.parseInt(parts[i].trim());
+    return s;
+  }
+}
