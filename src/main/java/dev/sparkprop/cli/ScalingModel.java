@@ -36,6 +36,8 @@ public final class ScalingModel {
 
   /** Executor counts of the projection. */
   static final int[] EXECUTORS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
+  /** The columns of the printed projection table (sorted). */
+  static final int[] TABLE_EXECUTORS = {1, 8, 32, 128, 512};
   /** Rows per executor a step in the weak-scaling projection (the demo's weak scaling). */
   static final int ROWS_PER_EXECUTOR = 128;
   /** The networks projected to: 1 and 10 Gbit/s Ethernet, 0.1 ms a message (an assumption, not measured here). */
@@ -59,11 +61,12 @@ public final class ScalingModel {
     Files.createDirectories(out);
 
     StringBuilder constants = new StringBuilder("fitted constants (" + fitSet.size() + " of " + all.size()
-        + " measured points; held out: " + (holdout.isEmpty() ? "none" : String.join(", ", holdout)) + ")\n");
+        + " measured points; held out: " + (holdout.isEmpty() ? "none" : String.join(", ", holdout)) + ")\n"
+        + "| constant | value | unit | what it is |\n|---|---|---|---|\n");
     Map<String, Object> json = new LinkedHashMap<>();
     Map<String, Object> consts = new LinkedHashMap<>();
     for (String[] c : model.constants()) {
-      constants.append(String.format(Locale.ROOT, "  %-7s %12s %-20s %s%n", c[0], c[1], c[2], c[3]));
+      constants.append(String.format(Locale.ROOT, "| %s | %s | %s | %s |%n", c[0], c[1], c[2], c[3]));
       consts.put(c[0], Double.parseDouble(c[1]));
     }
     json.put("constants", consts);
@@ -73,8 +76,8 @@ public final class ScalingModel {
     // validation
     StringBuilder csv = new StringBuilder("set,sync,network,executors,global_batch,measured_step_ms,model_step_ms,"
         + "step_error,measured_compute_ms,model_compute_ms,compute_error\n");
-    StringBuilder table = new StringBuilder(String.format(Locale.ROOT, "%-8s %-9s %-18s %4s %6s %10s %10s %8s %10s %10s %8s%n",
-        "set", "sync", "network", "P", "batch", "step ms", "model", "error", "compute", "model", "error"));
+    StringBuilder table = new StringBuilder("| set | sync | network | P | batch | step ms | model | error | compute ms | model | error |\n"
+        + "|---|---|---|---|---|---|---|---|---|---|---|\n");
     double worstFit = 0;
     double worstHeld = 0;
     List<Double> errors = new ArrayList<>();
@@ -91,11 +94,11 @@ public final class ScalingModel {
       String sync = p.sync() == Sync.JOB ? "job" : "allreduce";
       csv.append(String.format(Locale.ROOT, "%s,%s,%s,%d,%d,%.3f,%.3f,%.4f,%.3f,%.3f,%.4f%n", set, sync, p.net().name(),
           p.executors(), p.batch(), p.wallMs(), wall, e, p.computeMs(), comp, ec));
-      table.append(String.format(Locale.ROOT, "%-8s %-9s %-18s %4d %6d %10.2f %10.2f %7.1f%% %10.2f %10.2f %7.1f%%%n", set,
+      table.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %d | %.2f | %.2f | %+.1f%% | %.2f | %.2f | %+.1f%% |%n", set,
           sync, p.net().name(), p.executors(), p.batch(), p.wallMs(), wall, 100 * e, p.computeMs(), comp, 100 * ec));
     }
     errors.sort(null);
-    table.append(String.format(Locale.ROOT, "step time error: largest %.1f%% on fitted points, %.1f%% on held-out points, "
+    table.append(String.format(Locale.ROOT, "%nstep time error: largest %.1f%% on fitted points, %.1f%% on held-out points, "
         + "median %.1f%% of all %d%n", 100 * worstFit, 100 * worstHeld, 100 * errors.get(errors.size() / 2), errors.size()));
     json.put("largest_error_fit", worstFit);
     json.put("largest_error_held_out", worstHeld);
@@ -106,23 +109,38 @@ public final class ScalingModel {
     fitChart(out.resolve("model_fit.png"), model, all);
 
     // projection
-    StringBuilder proj = new StringBuilder("network,bandwidth_gbit,sync,sync_every,executors,rows_per_executor,"
+    StringBuilder proj = new StringBuilder("variant,network,bandwidth_gbit,sync,sync_every,executors,rows_per_executor,"
         + "compute_ms,step_ms,samples_per_second,efficiency\n");
-    StringBuilder ptable = new StringBuilder();
     Map<String, Object> limits = new LinkedHashMap<>();
+    StringBuilder ptable = new StringBuilder();
+    project(model, "as fitted", out, proj, ptable, limits, true);
+    project(model.withoutPerPeerCosts(), "lower bound: aMsg = jExec = 0", out, proj, ptable, limits, false);
+    json.put("executors_at_half_efficiency", limits);
+    System.out.print(ptable);
+    Files.writeString(out.resolve("projection.csv"), proj.toString(), StandardCharsets.UTF_8);
+    Files.writeString(out.resolve("model.json"),
+        mapper.enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json) + "\n", StandardCharsets.UTF_8);
+    System.out.println("wrote " + out.resolve("model.json") + ", validation.csv, projection.csv, model_fit.png, projection_*.png");
+  }
+
+  /** One projection table (Markdown) and, with {@code charts}, its charts; rows appended to {@code proj}. */
+  private static void project(StepModel model, String variant, Path out, StringBuilder proj, StringBuilder ptable,
+      Map<String, Object> limits, boolean charts) throws java.io.IOException {
+    ptable.append(String.format(Locale.ROOT, "%nprojection (%s): weak scaling, %d rows per executor, "
+        + "one executor per machine; step ms (efficiency)%n| network | link | sync | K |", variant, ROWS_PER_EXECUTOR));
+    for (int e : TABLE_EXECUTORS) ptable.append(" P=").append(e).append(" |");
+    ptable.append(" efficiency >= 0.5 up to P |\n|---|---|---|---|");
+    for (int i = 0; i <= TABLE_EXECUTORS.length; i++) ptable.append("---|");
+    ptable.append('\n');
     for (Net net : NETS) {
-      List<Charts.Series> series = new ArrayList<>();
-      ptable.append(String.format(Locale.ROOT, "%nprojection, %s (%.2fM parameters), %d rows per executor, step ms "
-          + "(efficiency):%n%-26s", net.name(), net.paramsM(), ROWS_PER_EXECUTOR, "sync / network"));
-      for (int e : EXECUTORS) ptable.append(String.format(Locale.ROOT, "%16d", e));
-      ptable.append(String.format(Locale.ROOT, "%16s%n", "eff>=0.5 up to"));
       double alone = model.alone(ROWS_PER_EXECUTOR, net);
       for (Network nw : NETWORKS) {
+        List<Charts.Series> series = new ArrayList<>();
         for (Sync sync : Sync.values()) {
           for (int every : new int[] {1, 16}) {
-            String label = (sync == Sync.JOB ? "job" : sync == Sync.STAR ? "star" : "ring") + (every > 1 ? " K=" + every : "")
-                + ", " + nw.name();
-            ptable.append(String.format(Locale.ROOT, "%-26s", label));
+            if (every > 1 && sync == Sync.TREE) continue;
+            String name = sync.name().toLowerCase(Locale.ROOT);
+            ptable.append(String.format(Locale.ROOT, "| %s | %s | %s | %d |", net.name(), nw.name(), name, every));
             double[] x = new double[EXECUTORS.length];
             double[] eff = new double[EXECUTORS.length];
             for (int i = 0; i < EXECUTORS.length; i++) {
@@ -131,28 +149,26 @@ public final class ScalingModel {
               double sps = p * ROWS_PER_EXECUTOR / (step / 1000);
               x[i] = p;
               eff[i] = alone / step;
-              proj.append(String.format(Locale.ROOT, "%s,%s,%s,%d,%d,%d,%.3f,%.3f,%.0f,%.4f%n", net.name(), nw.gbitPerSecond(),
-                  sync.name().toLowerCase(Locale.ROOT), every, p, ROWS_PER_EXECUTOR,
-                  model.compute(p, ROWS_PER_EXECUTOR, net, false), step, sps, eff[i]));
-              ptable.append(String.format(Locale.ROOT, "%16s", String.format(Locale.ROOT, "%.1f (%.2f)", step, eff[i])));
+              proj.append(String.format(Locale.ROOT, "%s,%s,%s,%s,%d,%d,%d,%.3f,%.3f,%.0f,%.4f%n", variant, net.name(), nw.gbitPerSecond(),
+                  name, every, p, ROWS_PER_EXECUTOR, model.compute(sync, p, ROWS_PER_EXECUTOR, net, false), step, sps, eff[i]));
+              if (java.util.Arrays.binarySearch(TABLE_EXECUTORS, p) >= 0) {
+                ptable.append(String.format(Locale.ROOT, " %s (%.2f) |", step < 10 ? String.format(Locale.ROOT, "%.2f", step)
+                    : String.format(Locale.ROOT, "%.0f", step), eff[i]));
+              }
             }
             int limit = halfEfficiencyLimit(model, sync, net, nw, every, alone);
-            ptable.append(String.format(Locale.ROOT, "%16s%n", limit == 0 ? "never" : limit >= 1 << 20 ? "> 1M" : String.valueOf(limit)));
-            limits.put(net.name() + ", " + label, limit);
-            if (every == 1 || sync == Sync.STAR) series.add(new Charts.Series(label, x, eff, every > 1));
+            ptable.append(String.format(Locale.ROOT, " %s |%n", limit == 0 ? "never" : limit >= 1 << 20 ? "> 1M" : String.valueOf(limit)));
+            limits.put(variant + ": " + net.name() + ", " + nw.name() + ", " + name + ", K=" + every, limit);
+            if (every == 1 || sync == Sync.STAR) {
+              series.add(new Charts.Series(name + (every > 1 ? ", sync.every=" + every : ""), x, eff, every > 1));
+            }
           }
         }
+        if (charts) Charts.lines(out.resolve("projection_" + net.name() + "_" + (int) nw.gbitPerSecond() + "gbit.png"),
+            "Projected weak scaling, " + net.name() + ", " + nw.name() + ", " + ROWS_PER_EXECUTOR + " rows per executor",
+            "executors (one per machine)", "efficiency (vs one executor computing alone)", series, false, true);
       }
-      Charts.lines(out.resolve("projection_" + net.name() + ".png"), "Projected weak-scaling efficiency, " + net.name()
-          + " (" + ROWS_PER_EXECUTOR + " rows per executor)", "executors (one per machine)",
-          "efficiency (vs one executor computing alone)", series, false, true);
     }
-    json.put("executors_at_half_efficiency", limits);
-    System.out.print(ptable);
-    Files.writeString(out.resolve("projection.csv"), proj.toString(), StandardCharsets.UTF_8);
-    Files.writeString(out.resolve("model.json"),
-        mapper.enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json) + "\n", StandardCharsets.UTF_8);
-    System.out.println("wrote " + out.resolve("model.json") + ", validation.csv, projection.csv, model_fit.png, projection_*.png");
   }
 
   /** The largest executor count (doubling from 1) whose efficiency is still at least one half; 0 if not even 1. */
@@ -190,7 +206,7 @@ public final class ScalingModel {
       series.add(new Charts.Series(g.getKey() + ", measured", x, y));
       series.add(new Charts.Series(g.getKey() + ", model", x, f, true));
     }
-    Charts.lines(png, "Step time on the loopback cluster: measured and model", "executors (1 core each)",
+    Charts.lines(png, "Step time on the loopback cluster (weak scaling): measured and model", "executors (1 core each)",
         "step time, ms (median)", series, true);
   }
 

@@ -11,25 +11,33 @@ import java.util.Locale;
  *
  * <pre>
  * step        = compute + sync
- * compute     = k(P) (c0 + cParam N + cFlop rows F)          rows = batch / P, F = GFLOP a row
- * k(P)        = 1 + gamma (P - 1)                            executors sharing this machine's cores
+ * compute     = k(P) (c0 + cParam N + cFlop rows F) + [job] (jc0 + jcParam N) + delta (P - 1)
+ *               rows = batch / P, F = GFLOP a row; [job]: a job's task starts cold every step
+ * k(P)        = 1 + gamma (P - 1)    gamma and delta per sync mode: executors sharing this
+ *                                    machine's two cores (0 in projections)
  * allreduce   = a0 + aParam N + (P - 1) (aMsg + lambda) + (P - 1) 8 N (aByte + 1/beta)
  *               (star: the hub takes P - 1 gradient sums of 4N MB in, then sends P - 1 out)
  * ring        = a0 + aParam N + 2 (P - 1) (aMsg + lambda) + 2 (P - 1)/P 4 N (2 aByte + 1/beta)
  *               (reduce-scatter + all-gather: 2(P - 1) rounds of 4N/P MB, sent and received at once)
- * job         = j0 + jExec (P - 1) + jParam N + 4 N (P + 1) (jByte + 1/beta)
+ * job         = j0 + jExec (P - 1) + jParam N + 4 N (P + 1) (jByte + 1/beta) + 2 lambda
  *               (a Spark job: schedule P tasks, broadcast the parameters, collect P gradient sums)
+ * tree        = j0 + jExec (P - 1) + jParam N + 4 N (1 + 2 ceil(sqrt P)) (jByte + 1/beta) + 3 lambda
+ *               (treeAggregate, depth 2: sqrt P reducers take sqrt P sums each, the driver sqrt P)
  * </pre>
  *
- * The constants (c0 .. jByte, gamma) are fitted from measured steps ({@link #fit}); {@code beta}
+ * The constants (c0 .. jByte, gammas, muJob) are fitted from measured steps ({@link #fit}); {@code beta}
  * (the network's bandwidth, MB/ms) and {@code lambda} (its latency per message, ms) describe the
  * network projected to and are 0 and infinity-free on loopback, where the measured per-byte and
  * per-message costs already hold what the machine spends. With local SGD ({@code sync.every=K})
  * the sync term is paid once per K steps, on a vector of (1 + optimizer arrays) N values.
  */
 public final class StepModel {
-  /** The synchronisation schemes: Spark's job per step, sparkprop's star all-reduce, a ring. */
-  public enum Sync { JOB, STAR, RING }
+  /**
+   * The synchronisation schemes: sparkprop's job per step (results collected to the driver),
+   * the same job with Spark's treeAggregate of depth 2 (projection only), sparkprop's star
+   * all-reduce, and a ring all-reduce (projection only).
+   */
+  public enum Sync { JOB, TREE, STAR, RING }
 
   /** A network by its size: parameters (millions) and dense GFLOP of one row's forward and backward pass. */
   public record Net(String name, double paramsM, double gflopPerRow) {
@@ -69,7 +77,12 @@ public final class StepModel {
   final double c0;
   final double cParam;
   final double cFlop;
-  final double gamma;
+  final double deltaStar;
+  final double deltaJob;
+  final double jc0;
+  final double jcParam;
+  final double gammaStar;
+  final double gammaJob;
   final double a0;
   final double aParam;
   final double aMsg;
@@ -79,11 +92,20 @@ public final class StepModel {
   final double jParam;
   final double jByte;
 
-  StepModel(double[] compute, double gamma, double[] star, double[] job) {
+  /**
+   * @param compute c0, cParam, cFlop, jc0, jcParam, deltaStar, deltaJob
+   * @param k gammaStar, gammaJob
+   */
+  StepModel(double[] compute, double[] k, double[] star, double[] job) {
     this.c0 = compute[0];
     this.cParam = compute[1];
     this.cFlop = compute[2];
-    this.gamma = gamma;
+    this.jc0 = compute[3];
+    this.jcParam = compute[4];
+    this.deltaStar = compute[5];
+    this.deltaJob = compute[6];
+    this.gammaStar = k[0];
+    this.gammaJob = k[1];
     this.a0 = star[0];
     this.aParam = star[1];
     this.aMsg = star[2];
@@ -94,21 +116,37 @@ public final class StepModel {
     this.jByte = job[3];
   }
 
+  /**
+   * This model with the per-peer and per-executor costs measured on loopback (aMsg, jExec) set
+   * to 0, so that only the network's latency is paid per message: on this machine those costs
+   * hold the waiting of executors that share two cores with the driver, which a cluster of
+   * separate machines would not have. Projections with both models bracket the truth.
+   */
+  public StepModel withoutPerPeerCosts() {
+    return new StepModel(new double[] {c0, cParam, cFlop, jc0, jcParam, deltaStar, deltaJob}, new double[] {gammaStar, gammaJob},
+        new double[] {a0, aParam, 0, aByte}, new double[] {j0, 0, jParam, jByte});
+  }
+
   /** The constants by name, for reports. */
   public List<String[]> constants() {
     List<String[]> c = new ArrayList<>();
     c.add(new String[] {"c0", fmt(c0), "ms", "fixed compute of a task's step (batch copy, set-up)"});
     c.add(new String[] {"cParam", fmt(cParam), "ms per M parameters", "compute that grows with the parameters (copying them into the network)"});
     c.add(new String[] {"cFlop", fmt(cFlop), "ms per GFLOP", "forward and backward arithmetic (" + fmt(1000 / cFlop) + " GFLOP/s)"});
-    c.add(new String[] {"gamma", fmt(gamma), "", "slow-down per extra executor on this machine's shared cores (0 in projections)"});
+    c.add(new String[] {"deltaStar", fmt(deltaStar), "ms per extra executor", "allreduce: compute delay per extra executor on this machine's shared cores (0 in projections)"});
+    c.add(new String[] {"deltaJob", fmt(deltaJob), "ms per extra executor", "job: the same for a job's tasks (0 in projections)"});
+    c.add(new String[] {"gammaStar", fmt(gammaStar), "", "allreduce: compute slow-down per extra executor on this machine's shared cores (0 in projections)"});
+    c.add(new String[] {"gammaJob", fmt(gammaJob), "", "job: the same for a job's tasks (0 in projections)"});
+    c.add(new String[] {"jc0", fmt(jc0), "ms", "job: extra compute of a task started each step (cold caches, fresh broadcast value)"});
+    c.add(new String[] {"jcParam", fmt(jcParam), "ms per M parameters", "job: the same, growing with the parameters"});
     c.add(new String[] {"a0", fmt(a0), "ms", "allreduce: fixed cost of a step (hub bookkeeping)"});
     c.add(new String[] {"aParam", fmt(aParam), "ms per M parameters", "allreduce: scaling and optimizer update"});
     c.add(new String[] {"aMsg", fmt(aMsg), "ms per peer", "allreduce: per message and peer (latency on loopback)"});
     c.add(new String[] {"aByte", fmt(aByte), "ms per MB", "allreduce: per byte through the hub (copy, sum, socket) = " + fmt(1 / aByte) + " MB/ms"});
     c.add(new String[] {"j0", fmt(j0), "ms", "job: fixed cost of a Spark job (schedule, launch, results)"});
     c.add(new String[] {"jExec", fmt(jExec), "ms per executor", "job: per extra executor (task launch, result)"});
-    c.add(new String[] {"jParam", fmt(jParam), "ms per M parameters", "job: driver sum and optimizer update"});
-    c.add(new String[] {"jByte", fmt(jByte), "ms per MB", "job: per byte of broadcast and results (serialisation, block manager)"});
+    c.add(new String[] {"jParam", fmt(jParam), "ms per M parameters", "job: per parameter and step, not growing with the executors (driver sum and update, broadcast creation)"});
+    c.add(new String[] {"jByte", fmt(jByte), "ms per MB", "job: per MB that grows with the executors (broadcast reads, results: serialisation, block manager)"});
     return c;
   }
 
@@ -117,9 +155,16 @@ public final class StepModel {
   }
 
   /** Compute time of the slowest task (ms); {@code shared}: executors share this machine's cores (k(P)). */
-  public double compute(int executors, double rows, Net net, boolean shared) {
-    double k = shared ? 1 + gamma * (executors - 1) : 1;
-    return k * (c0 + cParam * net.paramsM() + cFlop * rows * net.gflopPerRow());
+  public double compute(Sync sync, int executors, double rows, Net net, boolean shared) {
+    boolean job = sync == Sync.JOB || sync == Sync.TREE;
+    double delay = shared ? (job ? deltaJob : deltaStar) * (executors - 1) : 0;
+    return k(sync, executors, shared, gammaStar, gammaJob) * (c0 + cParam * net.paramsM() + cFlop * rows * net.gflopPerRow())
+        + (job ? jc0 + jcParam * net.paramsM() : 0) + delay;
+  }
+
+  private static double k(Sync sync, int executors, boolean shared, double gammaStar, double gammaJob) {
+    boolean job = sync == Sync.JOB || sync == Sync.TREE;
+    return shared ? 1 + (job ? gammaJob : gammaStar) * (executors - 1) : 1;
   }
 
   /**
@@ -138,6 +183,9 @@ public final class StepModel {
       case JOB:
         return j0 + jExec * (p - 1) + jParam * net.paramsM() + mb * (p + 1) * (jByte + wire)
             + network.latencyMs() * 2;
+      case TREE:
+        return j0 + jExec * (p - 1) + jParam * net.paramsM() + mb * (1 + 2 * Math.ceil(Math.sqrt(p))) * (jByte + wire)
+            + network.latencyMs() * 3;
       default:
         throw new AssertionError(sync);
     }
@@ -145,12 +193,12 @@ public final class StepModel {
 
   /** A measured point's predicted step time on this machine (loopback, shared cores). */
   public double predictWall(Point m) {
-    return compute(m.executors(), m.rows(), m.net(), true) + sync(m.sync(), m.executors(), m.net(), m.net().paramsM(), LOOPBACK);
+    return predictCompute(m) + sync(m.sync(), m.executors(), m.net(), m.net().paramsM(), LOOPBACK);
   }
 
   /** A measured point's predicted compute time. */
   public double predictCompute(Point m) {
-    return compute(m.executors(), m.rows(), m.net(), true);
+    return compute(m.sync(), m.executors(), m.rows(), m.net(), true);
   }
 
   /**
@@ -160,47 +208,77 @@ public final class StepModel {
    */
   public double project(Sync sync, int p, double rows, Net net, Network network, int every, int stateArrays) {
     double values = every == 1 ? net.paramsM() : net.paramsM() * (1 + stateArrays);
-    double update = (sync == Sync.JOB ? jParam : aParam) * net.paramsM();
-    double exchange = p == 1 && sync != Sync.JOB ? update : sync(sync, p, net, values, network);
+    boolean job = sync == Sync.JOB || sync == Sync.TREE;
+    double update = (job ? jParam : aParam) * net.paramsM();
+    double exchange = p == 1 && !job ? update : sync(sync, p, net, values, network);
     // local SGD: every step updates locally, the exchange is paid once per K steps
     double perStep = every == 1 ? exchange : update + (exchange - update) / every;
-    return compute(p, rows, net, false) + perStep;
+    return compute(sync, p, rows, net, false) + perStep;
   }
 
   /** The time of one step of a single executor that only computes and updates: the ideal's unit. */
   public double alone(double rows, Net net) {
-    return compute(1, rows, net, false) + aParam * net.paramsM();
+    return compute(Sync.STAR, 1, rows, net, false) + aParam * net.paramsM();
   }
 
   /**
    * Fits every constant from measured points: the compute terms from the slowest task's compute
-   * time of all points (gamma by a scan over [0, 1]), the star all-reduce terms from the
+   * time of all points (the multipliers gamma by a pattern search, the linear terms by
+   * least squares for each candidate), the star all-reduce terms from the
    * allreduce points' wall minus compute, the job terms from the job points'. Each least squares
    * minimises relative error with non-negative constants ({@link LeastSquares}).
    */
   public static StepModel fit(List<Point> points) {
-    double bestGamma = 0;
-    double bestErr = Double.POSITIVE_INFINITY;
-    double[] bestCompute = null;
-    for (int g = 0; g <= 200; g++) {
-      double gamma = g / 200.0;
-      double[][] x = new double[points.size()][];
-      double[] y = new double[points.size()];
-      for (int i = 0; i < points.size(); i++) {
-        Point p = points.get(i);
-        double k = 1 + gamma * (p.executors() - 1);
-        x[i] = new double[] {k, k * p.net().paramsM(), k * p.rows() * p.net().gflopPerRow()};
-        y[i] = p.computeMs();
+    // the multipliers by a pattern search (Hooke and Jeeves: try a step up and down each
+    // coordinate, keep what lowers the error, halve the step when nothing does), the linear
+    // constants by least squares for each candidate
+    double[] k = {0, 0};
+    double best = computeError(points, k);
+    for (double step = 0.25; step > 1e-7; ) {
+      boolean moved = false;
+      for (int j = 0; j < k.length; j++) {
+        for (double dir : new double[] {1, -1}) {
+          double[] t = k.clone();
+          t[j] = Math.max(0, t[j] + dir * step);
+          double e = computeError(points, t);
+          if (e < best - 1e-15) {
+            best = e;
+            k = t;
+            moved = true;
+          }
+        }
       }
-      double[] c = LeastSquares.nonNegativeRelative(x, y);
-      double err = relativeSquares(x, y, c);
-      if (err < bestErr - 1e-12) {
-        bestErr = err;
-        bestGamma = gamma;
-        bestCompute = c;
-      }
+      if (!moved) step /= 2;
     }
-    return new StepModel(bestCompute, bestGamma, fitSync(points, Sync.STAR), fitSync(points, Sync.JOB));
+    return new StepModel(computeFit(points, k), k, fitSync(points, Sync.STAR), fitSync(points, Sync.JOB));
+  }
+
+  private static double[][] computeFeatures(List<Point> points, double[] k) {
+    double[][] x = new double[points.size()][];
+    for (int i = 0; i < points.size(); i++) {
+      Point p = points.get(i);
+      double m = k(p.sync(), p.executors(), true, k[0], k[1]);
+      boolean job = p.sync() == Sync.JOB;
+      x[i] = new double[] {m, m * p.net().paramsM(), m * p.rows() * p.net().gflopPerRow(), job ? 1 : 0,
+          job ? p.net().paramsM() : 0, job ? 0 : p.executors() - 1, job ? p.executors() - 1 : 0};
+    }
+    return x;
+  }
+
+  private static double[] computes(List<Point> points) {
+    double[] y = new double[points.size()];
+    for (int i = 0; i < y.length; i++) y[i] = points.get(i).computeMs();
+    return y;
+  }
+
+  private static double[] computeFit(List<Point> points, double[] k) {
+    return LeastSquares.nonNegativeRelative(computeFeatures(points, k), computes(points));
+  }
+
+  private static double computeError(List<Point> points, double[] k) {
+    double[][] x = computeFeatures(points, k);
+    double[] y = computes(points);
+    return relativeSquares(x, y, LeastSquares.nonNegativeRelative(x, y));
   }
 
   private static double[] fitSync(List<Point> points, Sync sync) {
