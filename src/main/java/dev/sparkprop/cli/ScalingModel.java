@@ -159,7 +159,7 @@ public final class ScalingModel {
             int limit = halfEfficiencyLimit(model, sync, net, nw, every, alone);
             ptable.append(String.format(Locale.ROOT, " %s |%n", limit == 0 ? "never" : limit >= 1 << 20 ? "> 1M" : String.valueOf(limit)));
             limits.put(variant + ": " + net.name() + ", " + nw.name() + ", " + name + ", K=" + every, limit);
-            if (every == 1 || sync == Sync.STAR) {
+            if (every == 1 || sync == Sync.STAR || sync == Sync.RING) {
               series.add(new Charts.Series(name + (every > 1 ? ", sync.every=" + every : ""), x, eff, every > 1));
             }
           }

@@ -315,7 +315,10 @@ public final class DistributedTrainer {
         destroy(bc);
       }
       long r2 = System.nanoTime();
-      int rows = LocalSgd.average(sums, avg);
+      if (LocalSgd.average(sums, avg) == 0) {
+        throw new IllegalStateException("local SGD round " + first + "-" + (end - 1) + " of epoch " + (epoch + 1)
+            + " had no rows; a shard is missing rows");
+      }
       double[] stepLoss = new double[end - first];
       int[] stepRows = new int[end - first];
       long slowest = 0;
@@ -354,7 +357,6 @@ public final class DistributedTrainer {
         listener.accept(new StepStats(epoch, k, (r3 - r0) / n, (r1 - r0) / n, (r2 - r1) / n, (r3 - r2) / n, 0,
             slowest / n, 0, stepRows[j], stepLoss[j] / stepRows[j], s.lastLr));
       }
-      if (rows == 0) throw new IllegalStateException("local SGD round " + first + "-" + (end - 1) + " had no rows");
     }
   }
 
