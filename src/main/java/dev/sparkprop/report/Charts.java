@@ -97,7 +97,10 @@ public final class Charts {
     org.jfree.chart.axis.ValueAxis y;
     if (logY) {
       org.jfree.chart.axis.LogAxis log = new org.jfree.chart.axis.LogAxis(yLabel);
-      log.setNumberFormatOverride(new java.text.DecimalFormat("0.###"));
+      double top = 0;
+      for (Series s : series) for (double v : s.y()) if (Double.isFinite(v)) top = Math.max(top, v);
+      // losses (below 100) keep three decimals; step times and samples/s need no fraction
+      log.setNumberFormatOverride(new java.text.DecimalFormat(top >= 100 ? "#,##0" : "0.###"));
       y = log;
     } else {
       NumberAxis ny = new NumberAxis(yLabel);
