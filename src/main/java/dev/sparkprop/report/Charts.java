@@ -108,10 +108,12 @@ public final class Charts {
       y = ny;
     }
     XYLineAndShapeRenderer r = new XYLineAndShapeRenderer(true, false);
+    int solid = -1; // colours go to the solid series in turn
     for (int i = 0; i < series.size(); i++) {
       boolean fewPoints = series.get(i).x().length <= 30;
-      // a dashed series (an ideal, a reference) takes the colour of the measured series before it
-      Color c = PALETTE[(series.get(i).dashed() && i > 0 ? i - 1 : i) % PALETTE.length];
+      // a dashed series (an ideal, a model) takes the colour of the solid series before it
+      if (!series.get(i).dashed() || solid < 0) solid++;
+      Color c = PALETTE[solid % PALETTE.length];
       // A noisy first series (raw batch losses) goes pale behind the smoother ones drawn over it.
       if (i == 0 && series.size() > 1 && !fewPoints) c = new Color(c.getRed(), c.getGreen(), c.getBlue(), 90);
       r.setSeriesPaint(i, c);
