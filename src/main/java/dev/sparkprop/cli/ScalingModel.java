@@ -28,8 +28,9 @@ import java.util.TreeSet;
  * networks. Writes {@code model.json}, {@code validation.csv}, {@code projection.csv},
  * {@code model_fit.png} and {@code projection_<net>.png}; prints the tables.
  *
- * <p>Usage: {@code ScalingModel OUT_DIR HOLDOUT_LAYERS[;...] bench.json ...} (for example
- * {@code 784,2048,2048,10}; {@code none} to fit on everything). No Spark needed.
+ * <p>Usage: {@code ScalingModel OUT_DIR HOLDOUT[;...] bench.json ...}: each HOLDOUT is a network's
+ * layers (for example {@code 784,2048,2048,10}) or {@code executors>N} (every point with more
+ * executors); {@code none} fits on everything. No Spark needed.
  */
 public final class ScalingModel {
   private ScalingModel() {}
@@ -51,17 +52,27 @@ public final class ScalingModel {
     }
     Path out = Path.of(args[0]);
     Set<String> holdout = new TreeSet<>();
-    if (!args[1].equals("none")) for (String h : args[1].split(";")) holdout.add(Net.of(sizes(h)).name());
+    int maxFitExecutors = Integer.MAX_VALUE; // "executors>N": points with more executors are held out
+    if (!args[1].equals("none")) {
+      for (String h : args[1].split(";")) {
+        if (h.startsWith("executors>")) maxFitExecutors = Integer.parseInt(h.substring("executors>".length()));
+        else holdout.add(Net.of(sizes(h)).name());
+      }
+    }
     ObjectMapper mapper = new ObjectMapper();
     List<Point> all = new ArrayList<>();
     for (int i = 2; i < args.length; i++) all.add(point(mapper.readTree(Files.readString(Path.of(args[i])))));
     List<Point> fitSet = new ArrayList<>();
-    for (Point p : all) if (!holdout.contains(p.net().name())) fitSet.add(p);
+    final int maxFit = maxFitExecutors;
+    java.util.function.Predicate<Point> heldOut = p -> holdout.contains(p.net().name()) || p.executors() > maxFit;
+    for (Point p : all) if (!heldOut.test(p)) fitSet.add(p);
+    List<String> heldNames = new ArrayList<>(holdout);
+    if (maxFit < Integer.MAX_VALUE) heldNames.add("every point with more than " + maxFit + " executors");
     StepModel model = StepModel.fit(fitSet);
     Files.createDirectories(out);
 
     StringBuilder constants = new StringBuilder("fitted constants (" + fitSet.size() + " of " + all.size()
-        + " measured points; held out: " + (holdout.isEmpty() ? "none" : String.join(", ", holdout)) + ")\n"
+        + " measured points; held out: " + (heldNames.isEmpty() ? "none" : String.join(", ", heldNames)) + ")\n"
         + "| constant | value | unit | what it is |\n|---|---|---|---|\n");
     Map<String, Object> json = new LinkedHashMap<>();
     Map<String, Object> consts = new LinkedHashMap<>();
@@ -70,7 +81,7 @@ public final class ScalingModel {
       consts.put(c[0], Double.parseDouble(c[1]));
     }
     json.put("constants", consts);
-    json.put("held_out_networks", new ArrayList<>(holdout));
+    json.put("held_out", heldNames);
     System.out.print(constants);
 
     // validation
@@ -82,7 +93,7 @@ public final class ScalingModel {
     double worstHeld = 0;
     List<Double> errors = new ArrayList<>();
     for (Point p : all) {
-      boolean held = holdout.contains(p.net().name());
+      boolean held = heldOut.test(p);
       double wall = model.predictWall(p);
       double comp = model.predictCompute(p);
       double e = (wall - p.wallMs()) / p.wallMs();

@@ -229,6 +229,15 @@ public final class StepModel {
    * minimises relative error with non-negative constants ({@link LeastSquares}).
    */
   public static StepModel fit(List<Point> points) {
+    try {
+      return fitChecked(points);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("cannot fit the cost model to these " + points.size() + " points (" + e.getMessage()
+          + "): it needs, in each sync mode, points with one and with more executors and at least three network sizes", e);
+    }
+  }
+
+  private static StepModel fitChecked(List<Point> points) {
     // the multipliers by a pattern search (Hooke and Jeeves: try a step up and down each
     // coordinate, keep what lowers the error, halve the step when nothing does), the linear
     // constants by least squares for each candidate
