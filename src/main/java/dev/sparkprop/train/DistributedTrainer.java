@@ -84,13 +84,7 @@ public final class DistributedTrainer {
     BatchLayout layout = new BatchLayout(trainRows, cfg.batchSize(), parts);
     log.printf("network %s, %d parameters; %d training rows in %d partitions, batch %d (%d steps an epoch); "
         + "%d test rows%n", spec, spec.numParams(), trainRows, parts, cfg.batchSize(), layout.numBatches(), testRows);
-    if (cfg.get("sync.mode").equals("allreduce") && parts > jsc.defaultParallelism()) {
-      // A barrier stage needs every task running at once; Spark would otherwise retry its slot
-      // check for minutes (spark.scheduler.barrier.maxConcurrentTasksCheck.*) before failing.
-      throw new ConfigException("partitions: sync.mode=allreduce runs all " + parts + " partitions at once, but "
-          + jsc.master() + " has " + jsc.defaultParallelism() + " task slots; set partitions to at most "
-          + jsc.defaultParallelism() + ", or use sync.mode=job");
-    }
+    if (cfg.get("sync.mode").equals("allreduce")) awaitTaskSlots(parts);
     JavaRDD<Shard> trainShards = TrainingData.batches(jsc, train, trainRows, layout, cfg.classes(), "training", log);
     JavaRDD<Shard> testShards = TrainingData.ranges(jsc, test, testRows, parts, cfg.classes(), "test", log);
     try {
@@ -100,6 +94,36 @@ public final class DistributedTrainer {
     } finally {
       trainShards.unpersist(false);
       testShards.unpersist(false);
+    }
+  }
+
+  /**
+   * A barrier stage needs every task running at once, and Spark would otherwise retry its slot
+   * check for minutes (spark.scheduler.barrier.maxConcurrentTasksCheck.*) before failing: refuse
+   * at once in local mode, and on a cluster after waiting for executors still registering (the
+   * job may start before all of them have) for spark.scheduler.maxRegisteredResourcesWaitingTime.
+   */
+  private void awaitTaskSlots(int parts) {
+    if (parts <= jsc.defaultParallelism()) return;
+    long waitMs = jsc.isLocal() ? 0 : jsc.sc().conf().getTimeAsMs("spark.scheduler.maxRegisteredResourcesWaitingTime", "30s");
+    long deadline = System.nanoTime() + waitMs * 1_000_000L;
+    if (waitMs > 0) {
+      log.printf("sync.mode=allreduce needs %d task slots at once; %d registered so far, waiting up to %d s for executors%n",
+          parts, jsc.defaultParallelism(), waitMs / 1000);
+    }
+    while (parts > jsc.defaultParallelism() && System.nanoTime() < deadline) {
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        break;
+      }
+    }
+    if (parts > jsc.defaultParallelism()) {
+      throw new ConfigException("partitions: sync.mode=allreduce runs all " + parts + " partitions at once, but "
+          + jsc.master() + " has " + jsc.defaultParallelism() + " task slots"
+          + (waitMs > 0 ? " after waiting " + waitMs / 1000 + " s for executors" : "") + "; set partitions to at most "
+          + jsc.defaultParallelism() + ", or use sync.mode=job");
     }
   }
 

@@ -127,6 +127,19 @@ class ClusterIT {
     assertEquals(local.finalEval().correct, allReduce.finalEval().correct);
   }
 
+  /** sync.every=4 (local SGD): the replicas' average over TCP between two executor JVMs equals local[2]'s jobs. */
+  @Test
+  void localSgdOnSeparateExecutorJvmsEqualsLocal() throws Exception {
+    TrainConfig cfg = config(6400).with("sync.every", "4", "optimizer", "adam", "lr", "0.002");
+    TrainResult local = train("local[2]", cfg, st -> { }, null);
+    TrainResult remote = train(cluster.url, cfg.with("sync.mode", "allreduce"), st -> { }, null);
+    assertArrayEquals(local.params(), remote.params(), "local SGD: cluster allreduce and local[2] jobs, bit for bit");
+    assertEquals(local.finalEval().correct, remote.finalEval().correct);
+    assertTrue(local.finalEval().accuracy() > 0.8, "accuracy " + local.finalEval().accuracy());
+    TrainResult exact = train("local[2]", cfg.with("sync.every", "1"), st -> { }, null);
+    assertFalse(Arrays.equals(exact.params(), local.params()), "sync.every=4 is not the exact synchronous result");
+  }
+
   @Test
   void killedExecutorIsRecoveredAndParametersStayBitIdentical() throws Exception {
     TrainConfig cfg = config(12800); // 100 steps
