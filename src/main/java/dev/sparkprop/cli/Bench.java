@@ -100,11 +100,7 @@ public final class Bench {
           });
       // On a cluster, measure with every executor: wait (up to 60 s) until their task slots
       // cover the partitions, so the first steps do not run on the executors registered so far.
-      int want = cfg.partitions() > 0 ? cfg.partitions() : jsc.defaultParallelism();
-      for (long end = System.nanoTime() + 60_000_000_000L; !jsc.isLocal() && jsc.defaultParallelism() < want
-          && System.nanoTime() < end; ) {
-        Thread.sleep(200);
-      }
+      DistributedTrainer.waitForTaskSlots(jsc, cfg.partitions() > 0 ? cfg.partitions() : jsc.defaultParallelism(), 60_000);
       long t0 = System.nanoTime();
       try {
         trainer.fit(train, test, null);

@@ -47,6 +47,20 @@ public final class Adam implements Optimizer {
   }
 
   @Override
+  public float[][] liveState(int numParams) {
+    if (m == null) {
+      m = new float[numParams];
+      v = new float[numParams];
+    }
+    return new float[][] {m, v};
+  }
+
+  @Override
+  public void setSteps(long steps) {
+    this.t = steps;
+  }
+
+  @Override
   public OptimizerState state() {
     java.util.Map<String, float[]> arrays = new java.util.LinkedHashMap<>();
     if (m != null) {

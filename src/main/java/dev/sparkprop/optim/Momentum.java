@@ -41,6 +41,17 @@ public final class Momentum implements Optimizer {
   }
 
   @Override
+  public float[][] liveState(int numParams) {
+    if (velocity == null) velocity = new float[numParams];
+    return new float[][] {velocity};
+  }
+
+  @Override
+  public void setSteps(long steps) {
+    this.steps = steps;
+  }
+
+  @Override
   public OptimizerState state() {
     return new OptimizerState(steps, velocity == null ? java.util.Map.of() : java.util.Map.of("velocity", velocity.clone()));
   }

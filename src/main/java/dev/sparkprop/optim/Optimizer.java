@@ -23,6 +23,16 @@ public interface Optimizer {
    */
   java.util.List<String> stateArrays();
 
+  /**
+   * The state arrays themselves (not copies), in {@link #stateArrays()} order, allocated as zeros
+   * if the optimizer has not stepped yet: local SGD reads and overwrites them in place every
+   * round instead of copying the state out and back.
+   */
+  float[][] liveState(int numParams);
+
+  /** Sets the number of steps taken (local SGD: the global count after an averaging). */
+  void setSteps(long steps);
+
   /** A copy of the state, for a checkpoint. */
   OptimizerState state();
 

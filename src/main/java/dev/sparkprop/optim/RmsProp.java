@@ -33,6 +33,17 @@ public final class RmsProp implements Optimizer {
   }
 
   @Override
+  public float[][] liveState(int numParams) {
+    if (meanSquare == null) meanSquare = new float[numParams];
+    return new float[][] {meanSquare};
+  }
+
+  @Override
+  public void setSteps(long steps) {
+    this.steps = steps;
+  }
+
+  @Override
   public OptimizerState state() {
     return new OptimizerState(steps, meanSquare == null ? java.util.Map.of() : java.util.Map.of("mean_square", meanSquare.clone()));
   }

@@ -17,6 +17,16 @@ public final class Sgd implements Optimizer {
   }
 
   @Override
+  public float[][] liveState(int numParams) {
+    return new float[0][];
+  }
+
+  @Override
+  public void setSteps(long steps) {
+    this.steps = steps;
+  }
+
+  @Override
   public OptimizerState state() {
     return new OptimizerState(steps, java.util.Map.of());
   }

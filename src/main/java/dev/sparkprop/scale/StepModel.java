@@ -37,7 +37,14 @@ public final class StepModel {
    * the same job with Spark's treeAggregate of depth 2 (projection only), sparkprop's star
    * all-reduce, and a ring all-reduce (projection only).
    */
-  public enum Sync { JOB, TREE, STAR, RING }
+  public enum Sync {
+    JOB, TREE, STAR, RING;
+
+    /** A Spark job per step (JOB, TREE), as against tasks that exchange among themselves. */
+    boolean isJob() {
+      return this == JOB || this == TREE;
+    }
+  }
 
   /** A network by its size: parameters (millions) and dense GFLOP of one row's forward and backward pass. */
   public record Net(String name, double paramsM, double gflopPerRow) {
@@ -156,14 +163,14 @@ public final class StepModel {
 
   /** Compute time of the slowest task (ms); {@code shared}: executors share this machine's cores (k(P)). */
   public double compute(Sync sync, int executors, double rows, Net net, boolean shared) {
-    boolean job = sync == Sync.JOB || sync == Sync.TREE;
+    boolean job = sync.isJob();
     double delay = shared ? (job ? deltaJob : deltaStar) * (executors - 1) : 0;
     return k(sync, executors, shared, gammaStar, gammaJob) * (c0 + cParam * net.paramsM() + cFlop * rows * net.gflopPerRow())
         + (job ? jc0 + jcParam * net.paramsM() : 0) + delay;
   }
 
   private static double k(Sync sync, int executors, boolean shared, double gammaStar, double gammaJob) {
-    boolean job = sync == Sync.JOB || sync == Sync.TREE;
+    boolean job = sync.isJob();
     return shared ? 1 + (job ? gammaJob : gammaStar) * (executors - 1) : 1;
   }
 
@@ -208,7 +215,7 @@ public final class StepModel {
    */
   public double project(Sync sync, int p, double rows, Net net, Network network, int every, int stateArrays) {
     double values = every == 1 ? net.paramsM() : net.paramsM() * (1 + stateArrays);
-    boolean job = sync == Sync.JOB || sync == Sync.TREE;
+    boolean job = sync.isJob();
     double update = (job ? jParam : aParam) * net.paramsM();
     double exchange = p == 1 && !job ? update : sync(sync, p, net, values, network);
     // local SGD: every step updates locally, the exchange is paid once per K steps
@@ -267,7 +274,7 @@ public final class StepModel {
     for (int i = 0; i < points.size(); i++) {
       Point p = points.get(i);
       double m = k(p.sync(), p.executors(), true, k[0], k[1]);
-      boolean job = p.sync() == Sync.JOB;
+      boolean job = p.sync().isJob();
       x[i] = new double[] {m, m * p.net().paramsM(), m * p.rows() * p.net().gflopPerRow(), job ? 1 : 0,
           job ? p.net().paramsM() : 0, job ? 0 : p.executors() - 1, job ? p.executors() - 1 : 0};
     }

@@ -23,7 +23,6 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import org.apache.spark.BarrierTaskContext;
 import org.apache.spark.BarrierTaskInfo;
 import org.apache.spark.TaskKilledException;
@@ -54,8 +53,20 @@ final class AllReduceEpoch extends AbstractFunction1<Iterator<Shard>, Iterator<A
   private static final long serialVersionUID = 1L;
   private static final int POLL_MILLIS = 500;
 
-  /** The epoch's start, broadcast once: parameters, optimizer state and the step cursor. */
-  record Start(float[] params, OptimizerState optimizer, int epoch, int firstStep) implements Serializable {}
+  /** The epoch's (or round's) start, broadcast once: parameters, optimizer state and the step cursor. */
+  record Start(float[] params, OptimizerState optimizer, int epoch, int firstStep) implements Serializable {
+    /** A task's own replica of the parameters: the broadcast value is shared by the tasks of a JVM. */
+    float[] paramsReplica() {
+      return params.clone();
+    }
+
+    /** A new optimizer of {@code cfg}'s kind continuing from this start's state. */
+    Optimizer optimizer(TrainConfig cfg) {
+      Optimizer o = cfg.optimizer();
+      o.restore(optimizer, params.length);
+      return o;
+    }
+  }
 
   /** The hub's answer: the epoch's end state and per-step figures (or where it diverged). */
   record Result(float[] params, OptimizerState optimizer, List<double[]> steps, int divergedAt, String divergence)
@@ -82,9 +93,7 @@ final class AllReduceEpoch extends AbstractFunction1<Iterator<Shard>, Iterator<A
   public Iterator<Result> apply(Iterator<Shard> shards) {
     BarrierTaskContext ctx = BarrierTaskContext.get();
     Shard shard = shards.next();
-    Properties props = new Properties();
-    props.putAll(config);
-    TrainConfig cfg = TrainConfig.of(props);
+    TrainConfig cfg = TrainConfig.of(config);
     try {
       Result r = run(ctx, shard, cfg);
       return CollectionConverters.asScala(r == null ? Collections.<Result>emptyIterator()
@@ -96,9 +105,8 @@ final class AllReduceEpoch extends AbstractFunction1<Iterator<Shard>, Iterator<A
 
   private Result run(BarrierTaskContext ctx, Shard shard, TrainConfig cfg) throws IOException {
     Start s = start.value();
-    float[] params = s.params().clone(); // the broadcast value is shared by the tasks of a JVM
-    Optimizer optimizer = cfg.optimizer();
-    optimizer.restore(s.optimizer(), spec.numParams());
+    float[] params = s.paramsReplica();
+    Optimizer optimizer = s.optimizer(cfg);
     LearningRate schedule = cfg.learningRate();
     int p = ctx.partitionId();
     int parts = ctx.getTaskInfos().length;
@@ -230,18 +238,9 @@ final class AllReduceEpoch extends AbstractFunction1<Iterator<Shard>, Iterator<A
       if (p == 0) {
         sums.clear();
         sums.add(mineSum);
-        for (int q = 1; q < parts; q++) {
-          LocalSgd.RoundSum r = peers[q].receiveRound(received[q], end - first);
-          slowest = Math.max(slowest, r.computeNanos);
-          sums.add(r);
-        }
+        for (int q = 1; q < parts; q++) sums.add(peers[q].receiveRound(received[q], end - first));
         int rows = LocalSgd.average(sums, avg);
-        for (LocalSgd.RoundSum r : sums) {
-          for (int j = 0; j < stepLoss.length; j++) {
-            stepLoss[j] += r.stepLoss[j];
-            stepRows[j] += r.stepRows[j];
-          }
-        }
+        slowest = LocalSgd.totals(sums, layout, s.epoch(), first, stepLoss, stepRows);
         for (double l : stepLoss) roundLoss += l;
         // rows -1 tells the others the loss is not finite, so that all stop at this round
         for (int q = 1; q < parts; q++) peers[q].sendAverage(Double.isFinite(roundLoss) ? rows : -1, avg);
@@ -249,12 +248,6 @@ final class AllReduceEpoch extends AbstractFunction1<Iterator<Shard>, Iterator<A
         hub.sendRound(mineSum);
         if (hub.in.readInt() < 0) roundLoss = Double.NaN;
         hub.readFloats(avg);
-      }
-      for (int j = 0; p == 0 && j < stepRows.length; j++) {
-        if (stepRows[j] != layout.batchRows(first + j)) {
-          throw new IllegalStateException("step " + (first + j) + " of epoch " + (s.epoch() + 1) + " saw " + stepRows[j]
-              + " rows, the batch has " + layout.batchRows(first + j));
-        }
       }
       if (!LocalSgd.finite(avg) || !Double.isFinite(roundLoss)) {
         // every task sees the same average (the hub also the loss) and stops at the same round

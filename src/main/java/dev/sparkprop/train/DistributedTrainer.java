@@ -106,12 +106,25 @@ public final class DistributedTrainer {
   private void awaitTaskSlots(int parts) {
     if (parts <= jsc.defaultParallelism()) return;
     long waitMs = jsc.isLocal() ? 0 : jsc.sc().conf().getTimeAsMs("spark.scheduler.maxRegisteredResourcesWaitingTime", "30s");
-    long deadline = System.nanoTime() + waitMs * 1_000_000L;
     if (waitMs > 0) {
       log.printf("sync.mode=allreduce needs %d task slots at once; %d registered so far, waiting up to %d s for executors%n",
           parts, jsc.defaultParallelism(), waitMs / 1000);
     }
-    while (parts > jsc.defaultParallelism() && System.nanoTime() < deadline) {
+    if (!waitForTaskSlots(jsc, parts, waitMs)) {
+      throw new ConfigException("partitions: sync.mode=allreduce runs all " + parts + " partitions at once, but "
+          + jsc.master() + " has " + jsc.defaultParallelism() + " task slots"
+          + (waitMs > 0 ? " after waiting " + waitMs / 1000 + " s for executors" : "") + "; set partitions to at most "
+          + jsc.defaultParallelism() + ", or use sync.mode=job");
+    }
+  }
+
+  /**
+   * Waits up to {@code waitMs} until the registered executors offer {@code slots} task slots
+   * (always at once in local mode); whether they do.
+   */
+  public static boolean waitForTaskSlots(JavaSparkContext jsc, int slots, long waitMs) {
+    long deadline = System.nanoTime() + waitMs * 1_000_000L;
+    while (!jsc.isLocal() && slots > jsc.defaultParallelism() && System.nanoTime() < deadline) {
       try {
         Thread.sleep(200);
       } catch (InterruptedException e) {
@@ -119,12 +132,7 @@ public final class DistributedTrainer {
         break;
       }
     }
-    if (parts > jsc.defaultParallelism()) {
-      throw new ConfigException("partitions: sync.mode=allreduce runs all " + parts + " partitions at once, but "
-          + jsc.master() + " has " + jsc.defaultParallelism() + " task slots"
-          + (waitMs > 0 ? " after waiting " + waitMs / 1000 + " s for executors" : "") + "; set partitions to at most "
-          + jsc.defaultParallelism() + ", or use sync.mode=job");
-    }
+    return slots <= jsc.defaultParallelism();
   }
 
   private static int used(int count, int limit) {
@@ -345,22 +353,9 @@ public final class DistributedTrainer {
       }
       double[] stepLoss = new double[end - first];
       int[] stepRows = new int[end - first];
-      long slowest = 0;
-      for (LocalSgd.RoundSum r : sums) {
-        for (int j = 0; j < stepLoss.length; j++) {
-          stepLoss[j] += r.stepLoss[j];
-          stepRows[j] += r.stepRows[j];
-        }
-        slowest = Math.max(slowest, r.computeNanos);
-      }
+      long slowest = LocalSgd.totals(sums, layout, epoch, first, stepLoss, stepRows);
       double roundLoss = 0;
       for (double l : stepLoss) roundLoss += l;
-      for (int j = 0; j < stepRows.length; j++) {
-        if (stepRows[j] != layout.batchRows(first + j)) {
-          throw new IllegalStateException("step " + (first + j) + " of epoch " + (epoch + 1) + " saw " + stepRows[j]
-              + " rows, the batch has " + layout.batchRows(first + j) + "; a shard is missing rows");
-        }
-      }
       if (!Double.isFinite(roundLoss) || !LocalSgd.finite(avg)) {
         throw new DivergenceException("training diverged at epoch " + (epoch + 1) + " in the local SGD round of batches "
             + first + "-" + (end - 1) + ": the " + (Double.isFinite(roundLoss) ? "averaged parameters are" : "loss is")
@@ -399,13 +394,23 @@ public final class DistributedTrainer {
 
   /** Sums the partitions' gradients into {@code grad} in partition order; returns the row count. */
   static int addInOrder(List<GradientSum> sums, float[] grad) {
-    java.util.Arrays.fill(grad, 0f);
+    return addInOrder(sums, s -> s.rows, s -> s.grad, grad);
+  }
+
+  /**
+   * Sums the partitions' vectors into {@code total} in partition order (not task completion
+   * order: the same bits every run), skipping partitions without rows; returns the rows.
+   */
+  static <T> int addInOrder(List<T> parts, java.util.function.ToIntFunction<T> rows,
+      java.util.function.Function<T, float[]> vector, float[] total) {
+    java.util.Arrays.fill(total, 0f);
     int n = 0;
-    for (GradientSum s : sums) {
-      if (s.rows == 0) continue;
-      float[] g = s.grad;
-      for (int i = 0; i < grad.length; i++) grad[i] += g[i];
-      n += s.rows;
+    for (T part : parts) {
+      int r = rows.applyAsInt(part);
+      if (r == 0) continue;
+      float[] v = vector.apply(part);
+      for (int i = 0; i < total.length; i++) total[i] += v[i];
+      n += r;
     }
     return n;
   }

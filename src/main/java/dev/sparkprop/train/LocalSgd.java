@@ -6,11 +6,8 @@ import dev.sparkprop.nn.Kernel;
 import dev.sparkprop.nn.NetworkSpec;
 import dev.sparkprop.optim.LearningRate;
 import dev.sparkprop.optim.Optimizer;
-import dev.sparkprop.optim.OptimizerState;
 import java.io.Serializable;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Local SGD ({@code sync.every=K}, K > 1): between two averagings each partition takes up to K
@@ -94,11 +91,9 @@ final class LocalSgd {
   static void pack(float[] params, Optimizer optimizer, float w, float[] out) {
     int n = params.length;
     for (int i = 0; i < n; i++) out[i] = w * params[i];
-    OptimizerState st = optimizer.state();
     int off = n;
-    for (String name : optimizer.stateArrays()) {
-      float[] a = st.array(name);
-      for (int i = 0; i < n; i++) out[off + i] = a == null ? 0f : w * a[i];
+    for (float[] a : optimizer.liveState(n)) {
+      for (int i = 0; i < n; i++) out[off + i] = w * a[i];
       off += n;
     }
   }
@@ -108,14 +103,7 @@ final class LocalSgd {
    * round's average, in {@code avg}. Returns the rows (0: nobody had rows; avg untouched).
    */
   static int average(List<RoundSum> sums, float[] avg) {
-    java.util.Arrays.fill(avg, 0f);
-    int rows = 0;
-    for (RoundSum s : sums) {
-      if (s.rows == 0) continue;
-      float[] v = s.weighted;
-      for (int i = 0; i < avg.length; i++) avg[i] += v[i];
-      rows += s.rows;
-    }
+    int rows = DistributedTrainer.addInOrder(sums, s -> s.rows, s -> s.weighted, avg);
     if (rows == 0) return 0;
     float inv = 1f / rows;
     for (int i = 0; i < avg.length; i++) avg[i] *= inv;
@@ -123,20 +111,42 @@ final class LocalSgd {
   }
 
   /**
-   * Continues every replica from the average: copies its parameters into {@code params} and
-   * restores the optimizer with its state arrays and {@code optimizerSteps} steps (the steps
-   * taken before the round plus the round's).
+   * Each step's loss sum and rows over the partitions, into {@code stepLoss} and
+   * {@code stepRows}; checks the rows against the batch layout. Returns the slowest round's
+   * compute, nanoseconds.
+   */
+  static long totals(List<RoundSum> sums, BatchLayout layout, int epoch, int first, double[] stepLoss, int[] stepRows) {
+    long slowest = 0;
+    for (RoundSum r : sums) {
+      for (int j = 0; j < stepLoss.length; j++) {
+        stepLoss[j] += r.stepLoss[j];
+        stepRows[j] += r.stepRows[j];
+      }
+      slowest = Math.max(slowest, r.computeNanos);
+    }
+    for (int j = 0; j < stepRows.length; j++) {
+      if (stepRows[j] != layout.batchRows(first + j)) {
+        throw new IllegalStateException("step " + (first + j) + " of epoch " + (epoch + 1) + " saw " + stepRows[j]
+            + " rows, the batch has " + layout.batchRows(first + j) + "; a shard is missing rows");
+      }
+    }
+    return slowest;
+  }
+
+  /**
+   * Continues every replica from the average: copies its parameters into {@code params} and its
+   * state arrays into the optimizer's own, which takes {@code optimizerSteps} steps (those taken
+   * before the round plus the round's). No allocation after the first round.
    */
   static void unpack(float[] avg, float[] params, Optimizer optimizer, long optimizerSteps) {
     int n = params.length;
     System.arraycopy(avg, 0, params, 0, n);
-    Map<String, float[]> arrays = new HashMap<>();
     int off = n;
-    for (String name : optimizer.stateArrays()) {
-      arrays.put(name, java.util.Arrays.copyOfRange(avg, off, off + n));
+    for (float[] a : optimizer.liveState(n)) {
+      System.arraycopy(avg, off, a, 0, n);
       off += n;
     }
-    optimizer.restore(new OptimizerState(optimizerSteps, arrays), n);
+    optimizer.setSteps(optimizerSteps);
   }
 
   /** Whether every value of the averaged vector is finite. */

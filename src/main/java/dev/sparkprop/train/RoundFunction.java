@@ -8,7 +8,6 @@ import dev.sparkprop.optim.LearningRate;
 import dev.sparkprop.optim.Optimizer;
 import java.util.Collections;
 import java.util.Iterator;
-import java.util.Properties;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
 
@@ -42,13 +41,10 @@ final class RoundFunction implements FlatMapFunction<Iterator<Shard>, LocalSgd.R
   public Iterator<LocalSgd.RoundSum> call(Iterator<Shard> shards) {
     if (!shards.hasNext()) return Collections.emptyIterator();
     Shard shard = shards.next();
-    Properties props = new Properties();
-    props.putAll(config);
-    TrainConfig cfg = TrainConfig.of(props);
+    TrainConfig cfg = TrainConfig.of(config);
     AllReduceEpoch.Start s = start.value();
-    float[] params = s.params().clone(); // the broadcast value is shared by the tasks of a JVM
-    Optimizer optimizer = cfg.optimizer();
-    optimizer.restore(s.optimizer(), spec.numParams());
+    float[] params = s.paramsReplica();
+    Optimizer optimizer = s.optimizer(cfg);
     LearningRate schedule = cfg.learningRate();
     long totalSteps = (long) layout.numBatches() * cfg.epochs();
     LocalSgd.RoundSum r = LocalSgd.round(shard, params, optimizer, spec, kernel, layout, cfg.shuffle(), cfg.seed(),

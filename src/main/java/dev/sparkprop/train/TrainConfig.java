@@ -102,6 +102,13 @@ public final class TrainConfig {
     return c;
   }
 
+  /** As {@link #of(Properties)}, from a resolved map (the form a Spark task receives). */
+  public static TrainConfig of(Map<String, String> values) {
+    Properties p = new Properties();
+    p.putAll(values);
+    return of(p);
+  }
+
   private static String suggestion(String name) {
     String best = null;
     int bestD = 4;

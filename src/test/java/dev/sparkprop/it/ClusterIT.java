@@ -106,6 +106,27 @@ class ClusterIT {
     }
   }
 
+  /**
+   * Starts a thread that picks an executor JVM, waits {@code delayMs}, kills it with SIGKILL and
+   * waits for it to exit; {@code killedPid[0]} and {@code killed[0]} say which and whether.
+   */
+  private static Thread killLater(java.util.concurrent.Callable<ProcessHandle> pick, long delayMs, long[] killedPid,
+      boolean[] killed) {
+    Thread t = new Thread(() -> {
+      try {
+        ProcessHandle exec = pick.call();
+        killedPid[0] = exec.pid();
+        Thread.sleep(delayMs);
+        killed[0] = new ProcessBuilder("kill", "-9", String.valueOf(exec.pid())).start().waitFor() == 0
+            && exec.onExit().get(10, TimeUnit.SECONDS) != null;
+      } catch (Exception ex) {
+        killed[0] = false;
+      }
+    });
+    t.start();
+    return t;
+  }
+
   @Test
   void separateExecutorJvmsGiveBitIdenticalParametersToLocal() throws Exception {
     TrainConfig cfg = config(6400);
@@ -160,18 +181,8 @@ class ClusterIT {
           throw new AssertionError(ex);
         }
         assertEquals(2, execs.size(), "two executor JVMs of " + appId + " before the kill");
-        killedPid[0] = execs.get(0).pid();
         // Kill while step 31's tasks run, not between steps.
-        killer[0] = new Thread(() -> {
-          try {
-            Thread.sleep(5);
-            killed[0] = new ProcessBuilder("kill", "-9", String.valueOf(killedPid[0])).start().waitFor() == 0
-                && execs.get(0).onExit().get(10, TimeUnit.SECONDS) != null;
-          } catch (Exception ex) {
-            killed[0] = false;
-          }
-        });
-        killer[0].start();
+        killer[0] = killLater(() -> execs.get(0), 5, killedPid, killed);
       }
     }, null);
     killer[0].join();
@@ -209,18 +220,7 @@ class ClusterIT {
         public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart e) {
           String d = e.properties() == null ? null : e.properties().getProperty("spark.job.description");
           if (d == null || !d.startsWith("epoch 2:") || killer[0] != null) return;
-          killer[0] = new Thread(() -> {
-            try {
-              List<ProcessHandle> execs = cluster.executors(appId);
-              killedPid[0] = execs.get(0).pid();
-              Thread.sleep(300);
-              killed[0] = new ProcessBuilder("kill", "-9", String.valueOf(killedPid[0])).start().waitFor() == 0
-                  && execs.get(0).onExit().get(10, TimeUnit.SECONDS) != null;
-            } catch (Exception ex) {
-              killed[0] = false;
-            }
-          });
-          killer[0].start();
+          killer[0] = killLater(() -> cluster.executors(appId).get(0), 300, killedPid, killed);
         }
       });
     }, null);
