@@ -144,13 +144,12 @@ public final class Bench {
     r.put("warmup_steps", warmup);
     r.put("measured_steps", m.size());
     r.put("wall_ms", dist(m, StepStats::wall));
-    r.put("broadcast_ms", dist(m, StepStats::broadcast));
-    r.put("job_ms", dist(m, StepStats::job));
-    r.put("driver_sum_ms", dist(m, StepStats::sum));
+    r.put("driver_send_ms", dist(m, StepStats::send));
+    r.put("driver_receive_ms", dist(m, StepStats::receive));
+    r.put("driver_add_ms", dist(m, StepStats::add));
     r.put("driver_update_ms", dist(m, StepStats::update));
     r.put("slowest_task_compute_ms", dist(m, StepStats::slowestCompute));
-    r.put("slowest_task_broadcast_read_ms", dist(m, StepStats::slowestBroadcastRead));
-    r.put("spark_overhead_ms", dist(m, StepStats::overhead));
+    r.put("sync_overhead_ms", dist(m, StepStats::overhead));
     // Spark's task metrics of the training stages (one task per partition per step), after the warm-up
     List<long[]> t = new ArrayList<>(tasks);
     t.sort((a, b) -> Long.compare(a[0], b[0]));

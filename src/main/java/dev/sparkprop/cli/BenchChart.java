@@ -12,9 +12,9 @@ import java.util.Map;
 
 /**
  * The step-breakdown chart: one stacked bar per {@code submit/bench} JSON (median milliseconds of
- * a step: the slowest task's computation, the rest of the step (with a job per step: scheduling,
- * task launch, result transfer; with {@code sync.mode=allreduce}: the gradient exchange), the
- * broadcast, the driver's sum and update), next to the floor of an empty job.
+ * a step: the slowest task's computation, the rest of the transport (with a job per step:
+ * scheduling, task launch, result transfer; with {@code sync.mode=barrier}: the transfers and the
+ * tasks' own copies), the driver's send, and its add and update), next to the floor of an empty job.
  *
  * <p>Usage: {@code BenchChart OUT.png LABEL=bench.json [LABEL=bench.json ...]}. No Spark needed.
  */
@@ -42,15 +42,15 @@ public final class BenchChart {
       }
       int n = benches.size();
       Map<String, double[]> parts = new LinkedHashMap<>();
-      String[] names = {"task compute (slowest task)", "rest of the step (job: schedule, launch, results; allreduce: the exchange)",
-          "broadcast", "driver sum + update"};
+      String[] names = {"task compute (slowest task)", "rest of the transport (job: schedule, launch, results; barrier: transfers)",
+          "driver send (job: broadcast)", "driver add + update"};
       for (String name : names) parts.put(name, new double[n]);
       for (int i = 0; i < n; i++) {
         JsonNode b = benches.get(i);
         double compute = median(b, "slowest_task_compute_ms");
         parts.get(names[0])[i] = compute;
-        double broadcast = median(b, "broadcast_ms");
-        double driver = median(b, "driver_sum_ms") + median(b, "driver_update_ms");
+        double broadcast = median(b, "driver_send_ms");
+        double driver = median(b, "driver_add_ms") + median(b, "driver_update_ms");
         parts.get(names[1])[i] = Math.max(0, median(b, "wall_ms") - compute - broadcast - driver);
         parts.get(names[2])[i] = broadcast;
         parts.get(names[3])[i] = driver;

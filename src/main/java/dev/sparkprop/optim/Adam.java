@@ -56,6 +56,11 @@ public final class Adam implements Optimizer {
   }
 
   @Override
+  public long steps() {
+    return t;
+  }
+
+  @Override
   public void setSteps(long steps) {
     this.t = steps;
   }

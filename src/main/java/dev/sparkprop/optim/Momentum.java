@@ -47,6 +47,11 @@ public final class Momentum implements Optimizer {
   }
 
   @Override
+  public long steps() {
+    return steps;
+  }
+
+  @Override
   public void setSteps(long steps) {
     this.steps = steps;
   }

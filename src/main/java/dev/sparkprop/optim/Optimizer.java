@@ -30,6 +30,9 @@ public interface Optimizer {
    */
   float[][] liveState(int numParams);
 
+  /** The number of steps taken. */
+  long steps();
+
   /** Sets the number of steps taken (local SGD: the global count after an averaging). */
   void setSteps(long steps);
 

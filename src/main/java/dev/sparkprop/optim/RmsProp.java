@@ -39,6 +39,11 @@ public final class RmsProp implements Optimizer {
   }
 
   @Override
+  public long steps() {
+    return steps;
+  }
+
+  @Override
   public void setSteps(long steps) {
     this.steps = steps;
   }

@@ -22,6 +22,11 @@ public final class Sgd implements Optimizer {
   }
 
   @Override
+  public long steps() {
+    return steps;
+  }
+
+  @Override
   public void setSteps(long steps) {
     this.steps = steps;
   }

@@ -57,11 +57,12 @@ public final class TrainConfig {
       new Key("lr.warmup.epochs", "0", "epochs of linear warm-up at the start (a number, e.g. 0.5; instead of lr.warmup.steps)"),
       new Key("lr.scale.batch", "0", "linear scaling rule for large batches: the batch size lr (and lr.min) were tuned for; the rate used is lr * batch.size / lr.scale.batch (0 = lr as given). Pair it with lr.warmup.epochs"),
       new Key("kernel", "auto", "matrix products: auto (native BLAS if the machine has one, else netlib's Java Vector API BLAS), native, java, or ejml (the reference)"),
-      new Key("sync.mode", "job", "job: a Spark job per step (broadcast, tasks, collect); allreduce: one barrier stage per epoch whose tasks exchange gradient sums over direct connections (same math, bit for bit; needs a free slot per partition; no step checkpoints)"),
-      new Key("sync.rendezvous", "driver", "how allreduce tasks find partition 0 each epoch: driver (a socket on the driver, one more port the executors must reach) or spark (BarrierTaskContext.allGather: no extra port, but Spark polls it once a second, about 1 s an epoch)"),
-      new Key("sync.rendezvous.port", "0", "port of sync.rendezvous=driver (0 = any free port)"),
-      new Key("sync.every", "1", "averaging period K: 1 = exact synchronous SGD (gradients averaged every step); K > 1 = local SGD, each partition takes K steps on its own rows of the batches, then parameters and optimizer state are averaged (K times fewer exchanges; not the same math)"),
-      new Key("sync.retries", "3", "allreduce: times an epoch is run again from its start after its barrier stage failed (e.g. a lost executor; Spark does not retry those itself)"),
+      new Key("sync.mode", "barrier", "how the driver and the partitions exchange parameters and sums every step (the driver adds, divides and updates in both; same bits): barrier = one barrier stage per epoch whose tasks talk to the driver over direct connections (needs a free task slot per partition, no dynamic allocation); job = a Spark job per step (broadcast, tasks, collect; works everywhere, 15-35 ms a step)"),
+      new Key("sync.port", "0", "sync.mode=barrier: port the driver listens on for its tasks, on spark.driver.bindAddress (0 = any free port)"),
+      new Key("sync.socket", "auto", "sync.mode=barrier: auto = tasks on the driver's machine connect through a Unix domain socket (about twice the throughput of TCP on loopback), others over TCP; tcp = every task over TCP"),
+      new Key("sync.timeout", "300", "sync.mode=barrier: seconds the driver waits for the tasks to connect and for each step's sums before the stage counts as failed"),
+      new Key("sync.every", "1", "averaging period K: 1 = exact synchronous SGD (gradients averaged every step); K > 1 = local SGD, each partition takes K steps on its own rows of the batches, then the driver averages parameters and optimizer state (K times fewer exchanges; not the same math)"),
+      new Key("sync.retries", "3", "sync.mode=barrier: times in a row a failed barrier stage (e.g. a lost executor) is launched again from the step that failed (Spark does not retry those itself)"),
       new Key("partitions", "0", "partitions of the cached training set (0 = Spark's default parallelism)"),
       new Key("eval.every", "1", "evaluate on the test set every N epochs (the last epoch always)"),
       new Key("log.every", "100", "print the loss every N batches (when the console is not a terminal, or progress=plain)"),
@@ -75,6 +76,11 @@ public final class TrainConfig {
       new Key("resume", "auto", "auto: continue from the newest valid checkpoint in out/ if there is one; true: require one; false: refuse to start over a run that has checkpoints"));
 
   private static final Map<String, Key> BY_NAME = new LinkedHashMap<>();
+
+  /** Keys of earlier versions, with what to do instead. */
+  private static final Map<String, String> REMOVED = Map.of(
+      "sync.rendezvous", "no longer exists: the barrier stage's tasks connect to the driver directly; remove the key",
+      "sync.rendezvous.port", "was renamed sync.port (the port the driver listens on for its tasks)");
 
   static {
     for (Key k : KEYS) BY_NAME.put(k.name(), k);
@@ -91,6 +97,7 @@ public final class TrainConfig {
     Map<String, String> v = new LinkedHashMap<>();
     for (Key k : KEYS) v.put(k.name(), k.defaultValue());
     for (String name : props.stringPropertyNames()) {
+      if (REMOVED.containsKey(name)) throw new ConfigException(name + ": " + REMOVED.get(name));
       if (!BY_NAME.containsKey(name)) {
         throw new ConfigException("unknown config key '" + name + "'" + suggestion(name)
             + "; the keys are listed in README.md (Configuration)");
@@ -151,13 +158,18 @@ public final class TrainConfig {
     if (!List.of("auto", "bar", "plain").contains(get("progress"))) {
       throw new ConfigException("progress: expected auto, bar or plain, got '" + get("progress") + "'");
     }
-    if (!List.of("job", "allreduce").contains(get("sync.mode"))) {
-      throw new ConfigException("sync.mode: expected job or allreduce, got '" + get("sync.mode") + "'");
+    if (get("sync.mode").equals("allreduce")) {
+      throw new ConfigException("sync.mode: allreduce was replaced by barrier (one barrier stage per epoch whose tasks "
+          + "exchange with the driver, which adds the sums and updates every step); use sync.mode=barrier");
     }
-    if (!List.of("driver", "spark").contains(get("sync.rendezvous"))) {
-      throw new ConfigException("sync.rendezvous: expected driver or spark, got '" + get("sync.rendezvous") + "'");
+    if (!List.of("job", "barrier").contains(get("sync.mode"))) {
+      throw new ConfigException("sync.mode: expected barrier or job, got '" + get("sync.mode") + "'");
     }
-    nonNegative("sync.rendezvous.port");
+    if (nonNegative("sync.port") > 65535) throw new ConfigException("sync.port: must be at most 65535, got " + get("sync.port"));
+    positive("sync.timeout");
+    if (!List.of("auto", "tcp").contains(get("sync.socket"))) {
+      throw new ConfigException("sync.socket: expected auto or tcp, got '" + get("sync.socket") + "'");
+    }
     nonNegative("sync.retries");
     if (syncEvery() > 1 && checkpointPerStep() && nonNegative("checkpoint.every") > 0) {
       throw new ConfigException("checkpoint.unit=step needs sync.every=1: with local SGD the partitions' replicas differ "
@@ -171,10 +183,6 @@ public final class TrainConfig {
     positive("eval.every");
     positive("log.every");
     nonNegative("checkpoint.every");
-    if (checkpointPerStep() && nonNegative("checkpoint.every") > 0 && get("sync.mode").equals("allreduce")) {
-      throw new ConfigException("checkpoint.unit=step needs sync.mode=job: with allreduce the driver sees the "
-          + "parameters only at the end of an epoch; use checkpoint.unit=epoch");
-    }
     positive("checkpoint.keep");
     resume();
     bool("overwrite");

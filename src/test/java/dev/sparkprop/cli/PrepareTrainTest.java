@@ -67,7 +67,7 @@ class PrepareTrainTest {
   private static float[] train(String name, String trainPath, String testPath) throws Exception {
     Path out = dir.resolve("run-" + name);
     List<String> args = new ArrayList<>(List.of("layers=784,32,10", "epochs=2", "batch.size=100", "partitions=3",
-        "train.limit=1100", "log.every=1000", "train.path=" + trainPath, "test.path=" + testPath, "out=" + out));
+        "train.limit=1100", "log.every=1000", "sync.mode=job", "train.path=" + trainPath, "test.path=" + testPath, "out=" + out));
     CliRun r = CliRun.of(Train::run, args.toArray(new String[0])).expect(0, "final test accuracy");
     return ModelStore.load(out.resolve("model").toString()).params();
   }

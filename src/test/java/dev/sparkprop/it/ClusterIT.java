@@ -62,6 +62,8 @@ class ClusterIT {
 
   /** The id of the application {@link #train} runs, for finding its executor JVMs. */
   private static volatile String appId;
+  /** What the trainer printed in the last {@link #train}. */
+  private static volatile String lastLog = "";
 
   private static SparkSession session(String master) throws Exception {
     if (master.startsWith("spark://")) cluster.awaitNoExecutors();
@@ -99,7 +101,8 @@ class ClusterIT {
       TrainResult r = new DistributedTrainer(jsc, cfg, new PrintStream(log, true, StandardCharsets.UTF_8))
           .onStep(l).fit(train, test, null);
       if (executorsSeen != null) executorsSeen[0] = jsc.sc().statusTracker().getExecutorInfos().length - 1;
-      System.out.println(log.toString(StandardCharsets.UTF_8));
+      lastLog = log.toString(StandardCharsets.UTF_8);
+      System.out.println(lastLog);
       return r;
     } finally {
       spark.stop();
@@ -130,40 +133,50 @@ class ClusterIT {
   @Test
   void separateExecutorJvmsGiveBitIdenticalParametersToLocal() throws Exception {
     TrainConfig cfg = config(6400);
-    TrainResult local = train("local[2]", cfg, st -> { }, null);
+    TrainResult local = train("local[2]", cfg.with("sync.mode", "job"), st -> { }, null);
     int[] executors = new int[1];
     long t0 = System.nanoTime();
-    TrainResult remote = train(cluster.url, cfg, st -> { }, executors);
-    System.out.printf("cluster run: %d executors, %.1f s%n", executors[0], (System.nanoTime() - t0) / 1e9);
+    TrainResult remote = train(cluster.url, cfg.with("sync.mode", "job"), st -> { }, executors);
+    System.out.printf("cluster run with sync.mode=job: %d executors, %.1f s%n", executors[0], (System.nanoTime() - t0) / 1e9);
     assertEquals(2, executors[0], "two executor JVMs");
     assertArrayEquals(local.params(), remote.params(), "cluster and local[2] parameters, bit for bit");
     assertEquals(local.finalEval().correct, remote.finalEval().correct);
     assertEquals(local.finalEval().lossSum, remote.finalEval().lossSum, 0.0);
     assertArrayEquals(local.finalEval().confusion, remote.finalEval().confusion);
-    // sync.mode=allreduce: the two executor JVMs exchange gradients over TCP; the same bits again
-    t0 = System.nanoTime();
-    TrainResult allReduce = train(cluster.url, cfg.with("sync.mode", "allreduce"), st -> { }, null);
-    System.out.printf("cluster run with sync.mode=allreduce: %.1f s%n", (System.nanoTime() - t0) / 1e9);
-    assertArrayEquals(local.params(), allReduce.params(), "allreduce on the cluster and local[2] (job per step), bit for bit");
-    assertEquals(local.finalEval().correct, allReduce.finalEval().correct);
+    // sync.mode=barrier: the executor JVMs exchange with the driver directly, over TCP and over its Unix socket
+    for (String socket : new String[] {"tcp", "auto"}) {
+      List<Double> losses = new ArrayList<>();
+      t0 = System.nanoTime();
+      TrainResult barrier = train(cluster.url, cfg.with("sync.mode", "barrier", "sync.socket", socket), st -> losses.add(st.loss()), null);
+      System.out.printf("cluster run with sync.mode=barrier sync.socket=%s: %.1f s%n", socket, (System.nanoTime() - t0) / 1e9);
+      assertArrayEquals(local.params(), barrier.params(), "barrier (" + socket + ") on the cluster and local[2] (job per step), bit for bit");
+      assertEquals(local.finalEval().correct, barrier.finalEval().correct);
+      assertEquals(50, losses.size(), "every step reported");
+    }
   }
 
-  /** sync.every=4 (local SGD): the replicas' average over TCP between two executor JVMs equals local[2]'s jobs. */
+  /** sync.every=4 (local SGD): the replicas' average through the driver from two executor JVMs equals local[2]'s jobs. */
   @Test
   void localSgdOnSeparateExecutorJvmsEqualsLocal() throws Exception {
     TrainConfig cfg = config(6400).with("sync.every", "4", "optimizer", "adam", "lr", "0.002");
-    TrainResult local = train("local[2]", cfg, st -> { }, null);
-    TrainResult remote = train(cluster.url, cfg.with("sync.mode", "allreduce"), st -> { }, null);
-    assertArrayEquals(local.params(), remote.params(), "local SGD: cluster allreduce and local[2] jobs, bit for bit");
+    TrainResult local = train("local[2]", cfg.with("sync.mode", "job"), st -> { }, null);
+    TrainResult remote = train(cluster.url, cfg.with("sync.mode", "barrier", "sync.socket", "tcp"), st -> { }, null);
+    assertArrayEquals(local.params(), remote.params(), "local SGD: cluster barrier and local[2] jobs, bit for bit");
     assertEquals(local.finalEval().correct, remote.finalEval().correct);
     assertTrue(local.finalEval().accuracy() > 0.8, "accuracy " + local.finalEval().accuracy());
     TrainResult exact = train("local[2]", cfg.with("sync.every", "1"), st -> { }, null);
     assertFalse(Arrays.equals(exact.params(), local.params()), "sync.every=4 is not the exact synchronous result");
   }
 
-  @Test
-  void killedExecutorIsRecoveredAndParametersStayBitIdentical() throws Exception {
-    TrainConfig cfg = config(12800); // 100 steps
+  /**
+   * Kills one executor JVM with SIGKILL after step 30 of 100, in each transport: the run
+   * recovers (job: Spark retries the lost tasks; barrier: the driver launches the stage again
+   * from the step that failed) and ends with the undisturbed parameters, bit for bit.
+   */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"job", "barrier"})
+  void killedExecutorIsRecoveredAndParametersStayBitIdentical(String mode) throws Exception {
+    TrainConfig cfg = config(12800).with("sync.mode", mode, "sync.socket", "tcp"); // 100 steps
     long[] undisturbedSteps = new long[100];
     TrainResult undisturbed = train(cluster.url, cfg, st -> undisturbedSteps[st.step()] = st.wall(), null);
 
@@ -192,42 +205,18 @@ class ClusterIT {
     double recoveryMs = Arrays.stream(after).max().orElse(0);
     long[] sorted = undisturbedSteps.clone();
     Arrays.sort(sorted);
-    System.out.printf("executor %d killed with SIGKILL after step 30: slowest later step %.0f ms "
+    System.out.printf("sync.mode=%s: executor %d killed with SIGKILL after step 30: slowest later step %.0f ms "
         + "(the one that waited for recovery), undisturbed median step %.1f ms, whole disturbed run %.1f s%n",
-        killedPid[0], recoveryMs, sorted[50] / 1e6, Arrays.stream(steps).sum() / 1e9);
+        mode, killedPid[0], recoveryMs, sorted[50] / 1e6, Arrays.stream(steps).sum() / 1e9);
+    if (mode.equals("barrier")) {
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("the barrier stage failed at epoch 1 step (\\d+): ")
+          .matcher(lastLog);
+      assertTrue(m.find(), "the relaunch is logged with its cause:\n" + lastLog);
+      int from = Integer.parseInt(m.group(1));
+      assertTrue(from >= 31, "launched again from the step that failed, not the epoch's start: step " + from);
+      System.out.println("barrier stage launched again from step " + from);
+    }
     assertArrayEquals(undisturbed.params(), disturbed.params(), "parameters after recovery, bit for bit");
-    assertEquals(undisturbed.finalEval().correct, disturbed.finalEval().correct);
-  }
-
-  /**
-   * sync.mode=allreduce: an executor JVM killed while epoch 2's barrier stage runs. Spark does not
-   * retry a failed barrier result stage; the trainer runs the epoch again from its start, and
-   * the parameters equal an undisturbed run's.
-   */
-  @Test
-  void allReduceSurvivesAKilledExecutorBitForBit() throws Exception {
-    TrainConfig cfg = config(25600).with("epochs", "2", "sync.mode", "allreduce"); // 200 steps an epoch
-    TrainResult undisturbed = train(cluster.url, cfg, st -> { }, null);
-    long[] killedPid = {-1};
-    boolean[] killed = {false};
-    Thread[] killer = new Thread[1];
-    TrainResult disturbed = train(cluster.url, cfg, st -> {
-      if (st.epoch() != 0 || st.step() != 0) return;
-      // epoch 1 is done (its steps are reported after its stage): kill when epoch 2's job starts
-      org.apache.spark.SparkContext sc = org.apache.spark.SparkContext$.MODULE$.getActive().get();
-      sc.addSparkListener(new org.apache.spark.scheduler.SparkListener() {
-        @Override
-        public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart e) {
-          String d = e.properties() == null ? null : e.properties().getProperty("spark.job.description");
-          if (d == null || !d.startsWith("epoch 2:") || killer[0] != null) return;
-          killer[0] = killLater(() -> cluster.executors(appId).get(0), 300, killedPid, killed);
-        }
-      });
-    }, null);
-    assertTrue(killer[0] != null, "epoch 2's job was seen");
-    killer[0].join();
-    assertTrue(killed[0], "executor " + killedPid[0] + " was killed during epoch 2");
-    assertArrayEquals(undisturbed.params(), disturbed.params(), "allreduce parameters after recovery, bit for bit");
     assertEquals(undisturbed.finalEval().correct, disturbed.finalEval().correct);
   }
 

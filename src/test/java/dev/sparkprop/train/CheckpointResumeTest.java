@@ -102,11 +102,13 @@ class CheckpointResumeTest {
     }
   }
 
-  @Test
-  void interruptedAndResumedRunIsBitIdenticalToAnUninterruptedOne() throws Exception {
-    TrainResult whole = run(config(dir.resolve("a").toString()), -1, -1, new ByteArrayOutputStream());
+  /** Step checkpoints in both transports: the driver holds the whole state after every step. */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"barrier", "job"})
+  void interruptedAndResumedRunIsBitIdenticalToAnUninterruptedOne(String mode) throws Exception {
+    TrainResult whole = run(config(dir.resolve("a").toString(), "sync.mode", mode), -1, -1, new ByteArrayOutputStream());
     String out = dir.resolve("b").toString();
-    TrainConfig cfg = config(out);
+    TrainConfig cfg = config(out, "sync.mode", mode);
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     // stopped after global step 32 (epoch 2, step 12): checkpoints at steps 21 and 28 remain (keep 2)
     TrainResult resumed = interruptedThenResumed(cfg, 1, 12, () -> {
@@ -169,15 +171,17 @@ class CheckpointResumeTest {
 
   @Test
   void tasksThatFailOnceAreRetriedAndChangeNothing() throws Exception {
-    TrainConfig cfg = config(dir.resolve("a").toString(), "checkpoint.every", "0");
+    // Spark retries a failed task of a job; the barrier transport launches its stage again (ClusterIT)
+    TrainConfig cfg = config(dir.resolve("a").toString(), "checkpoint.every", "0", "sync.mode", "job");
     TrainResult clean = run(cfg, -1, -1, new ByteArrayOutputStream());
     int before = failedTasks.get();
-    System.setProperty(StepFunction.FAIL_TASKS_PROPERTY, "0:3:0,0:3:1,1:7:1,2:19:0");
+    System.setProperty(JobTransport.RoundTask.FAIL_TASKS_PROPERTY, "0:3:0,0:3:1,1:7:1,2:19:0");
     TrainResult retried;
     try {
-      retried = run(config(dir.resolve("b").toString(), "checkpoint.every", "0"), -1, -1, new ByteArrayOutputStream());
+      retried = run(config(dir.resolve("b").toString(), "checkpoint.every", "0", "sync.mode", "job"), -1, -1,
+          new ByteArrayOutputStream());
     } finally {
-      System.clearProperty(StepFunction.FAIL_TASKS_PROPERTY);
+      System.clearProperty(JobTransport.RoundTask.FAIL_TASKS_PROPERTY);
     }
     Thread.sleep(500); // the listener bus is asynchronous
     assertEquals(4, failedTasks.get() - before, "four task attempts failed and were retried");

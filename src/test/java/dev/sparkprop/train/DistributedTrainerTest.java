@@ -17,7 +17,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The distributed step on local[2] against the single-process loop, on real MNIST rows. */
+/**
+ * The distributed step on local[4] (four task slots on the machine's cores, so that a barrier
+ * stage of up to four partitions runs) against the single-process loop, on real MNIST rows; the
+ * two transports against each other.
+ */
 class DistributedTrainerTest {
   private static final int ROWS = 3000;
   private static SparkSession spark;
@@ -29,7 +33,7 @@ class DistributedTrainerTest {
   static void start() throws Exception {
     train = TestData.mnist("train");
     test = TestData.mnist("t10k");
-    spark = TestData.spark("local[2]");
+    spark = TestData.spark("local[4]");
     jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
   }
 
@@ -111,51 +115,55 @@ class DistributedTrainerTest {
     assertTrue(r.finalEval().accuracy() > 0.7, "3000 rows, one epoch: accuracy " + r.finalEval().accuracy());
   }
 
-  /** sync.mode=allreduce: one barrier stage per epoch, gradients over sockets; the same bits as a job per step. */
+  /** The default transport (barrier) against a Spark job per step: the same parameters and step losses, bit for bit. */
   @ParameterizedTest
-  @org.junit.jupiter.params.provider.CsvSource({"nesterov,driver", "adam,spark"})
-  void allReduceEqualsAJobPerStepBitForBit(String optimizer, String rendezvous) throws Exception {
+  @org.junit.jupiter.params.provider.CsvSource({"nesterov,auto", "adam,tcp"})
+  void barrierEqualsAJobPerStepBitForBit(String optimizer, String socket) throws Exception {
     TrainConfig cfg = config("shuffle", "true", "partitions", "2", "epochs", "2", "batch.size", "100",
-        "optimizer", optimizer, "lr", optimizer.equals("adam") ? "0.001" : "0.1");
+        "optimizer", optimizer, "lr", optimizer.equals("adam") ? "0.001" : "0.1", "sync.socket", socket);
     List<StepStats> jobSteps = new java.util.ArrayList<>();
-    List<StepStats> allReduceSteps = new java.util.ArrayList<>();
+    List<StepStats> barrierSteps = new java.util.ArrayList<>();
     ByteArrayOutputStream log = new ByteArrayOutputStream();
-    TrainResult job = new DistributedTrainer(jsc, cfg, new PrintStream(log, true, StandardCharsets.UTF_8))
+    TrainResult job = new DistributedTrainer(jsc, cfg.with("sync.mode", "job"), new PrintStream(log, true, StandardCharsets.UTF_8))
         .onStep(jobSteps::add).fit(train, test, null);
-    TrainResult ar = new DistributedTrainer(jsc, cfg.with("sync.mode", "allreduce", "sync.rendezvous", rendezvous), new PrintStream(log, true, StandardCharsets.UTF_8))
-        .onStep(allReduceSteps::add).fit(train, test, null);
-    assertArrayEquals(job.params(), ar.params(), "same parameters, bit for bit");
-    assertEquals(job.finalEval().correct, ar.finalEval().correct);
-    assertEquals(job.epochs().get(1).trainLoss(), ar.epochs().get(1).trainLoss(), 0.0, "same training loss");
-    assertEquals(60, allReduceSteps.size(), "every step reported");
+    TrainResult barrier = new DistributedTrainer(jsc, cfg.with("sync.mode", "barrier"), new PrintStream(log, true, StandardCharsets.UTF_8))
+        .onStep(barrierSteps::add).fit(train, test, null);
+    assertArrayEquals(job.params(), barrier.params(), "same parameters, bit for bit");
+    assertEquals(job.finalEval().correct, barrier.finalEval().correct);
+    assertEquals(job.epochs().get(1).trainLoss(), barrier.epochs().get(1).trainLoss(), 0.0, "same training loss");
+    assertEquals(60, jobSteps.size(), "every step reported");
+    assertEquals(60, barrierSteps.size(), "every step reported");
     for (int i = 0; i < 60; i++) {
-      assertEquals(jobSteps.get(i).loss(), allReduceSteps.get(i).loss(), 0.0, "step " + i);
-      assertEquals(jobSteps.get(i).lr(), allReduceSteps.get(i).lr(), 0.0, "step " + i);
+      assertEquals(jobSteps.get(i).loss(), barrierSteps.get(i).loss(), 0.0, "step " + i);
+      assertEquals(jobSteps.get(i).lr(), barrierSteps.get(i).lr(), 0.0, "step " + i);
+      assertEquals(jobSteps.get(i).step(), barrierSteps.get(i).step());
     }
   }
 
   @Test
-  void allReduceStopsAtADivergingStepWithItsEpochAndBatch() {
-    TrainConfig cfg = config("partitions", "2", "lr", "1e30", "sync.mode", "allreduce");
-    DivergenceException e = org.junit.jupiter.api.Assertions.assertThrows(DivergenceException.class,
-        () -> new DistributedTrainer(jsc, cfg, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
-            .fit(train, test, null));
-    assertTrue(e.getMessage().startsWith("training diverged at epoch 1 batch "), e.getMessage());
+  void aDivergingStepStopsWithItsEpochAndBatchInBothTransports() {
+    for (String mode : new String[] {"job", "barrier"}) {
+      TrainConfig cfg = config("partitions", "2", "lr", "1e30", "sync.mode", mode);
+      DivergenceException e = org.junit.jupiter.api.Assertions.assertThrows(DivergenceException.class,
+          () -> new DistributedTrainer(jsc, cfg, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+              .fit(train, test, null));
+      assertTrue(e.getMessage().startsWith("training diverged at epoch 1 batch "), mode + ": " + e.getMessage());
+    }
   }
 
   @Test
-  void allReduceWithMorePartitionsThanSlotsIsRefusedAtOnce() {
-    TrainConfig cfg = config("partitions", "3", "sync.mode", "allreduce");
+  void barrierWithMorePartitionsThanSlotsIsRefusedAtOnce() {
+    TrainConfig cfg = config("partitions", "5", "sync.mode", "barrier");
     ConfigException e = org.junit.jupiter.api.Assertions.assertThrows(ConfigException.class,
         () -> new DistributedTrainer(jsc, cfg, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
             .fit(train, test, null));
-    assertEquals("partitions: sync.mode=allreduce runs all 3 partitions at once, but local[2] has 2 task slots; "
-        + "set partitions to at most 2, or use sync.mode=job", e.getMessage());
+    assertEquals("partitions: sync.mode=barrier runs all 5 partitions at once, but local[4] has 4 task slots; "
+        + "set partitions to at most 4, or use sync.mode=job", e.getMessage());
   }
 
-  /** sync.every=K: local SGD against the plain loop above; job and allreduce give the same bits. */
+  /** sync.every=K: local SGD against the plain loop above; job and barrier give the same bits. */
   @ParameterizedTest
-  @org.junit.jupiter.params.provider.CsvSource({"sgd,0.05,job,3", "nesterov,0.05,job,3", "adam,0.001,allreduce,2"})
+  @org.junit.jupiter.params.provider.CsvSource({"sgd,0.05,job,3", "nesterov,0.05,barrier,3", "adam,0.001,barrier,2"})
   void localSgdEqualsThePlainLocalSgdLoop(String optimizer, String lr, String mode, int parts) throws Exception {
     // 3000 rows, batch 128: 24 batches, rounds of 5 leave a short round (4 batches) and a short
     // batch (56 rows); 3 partitions hold 43, 43, 42 rows of a batch, so the weights differ
@@ -171,25 +179,25 @@ class DistributedTrainerTest {
   }
 
   @Test
-  void localSgdJobAndAllReduceGiveTheSameBitsAndSteps() throws Exception {
+  void localSgdJobAndBarrierGiveTheSameBitsAndSteps() throws Exception {
     TrainConfig cfg = config("shuffle", "true", "partitions", "2", "epochs", "2", "batch.size", "100",
         "sync.every", "4", "optimizer", "nesterov", "lr", "0.1", "lr.warmup.epochs", "0.5");
     List<StepStats> jobSteps = new java.util.ArrayList<>();
-    List<StepStats> allReduceSteps = new java.util.ArrayList<>();
+    List<StepStats> barrierSteps = new java.util.ArrayList<>();
     ByteArrayOutputStream log = new ByteArrayOutputStream();
-    TrainResult job = new DistributedTrainer(jsc, cfg, new PrintStream(log, true, StandardCharsets.UTF_8))
+    TrainResult job = new DistributedTrainer(jsc, cfg.with("sync.mode", "job"), new PrintStream(log, true, StandardCharsets.UTF_8))
         .onStep(jobSteps::add).fit(train, test, null);
-    TrainResult ar = new DistributedTrainer(jsc, cfg.with("sync.mode", "allreduce"), new PrintStream(log, true, StandardCharsets.UTF_8))
-        .onStep(allReduceSteps::add).fit(train, test, null);
-    assertArrayEquals(job.params(), ar.params(), "same parameters, bit for bit");
+    TrainResult barrier = new DistributedTrainer(jsc, cfg.with("sync.mode", "barrier"), new PrintStream(log, true, StandardCharsets.UTF_8))
+        .onStep(barrierSteps::add).fit(train, test, null);
+    assertArrayEquals(job.params(), barrier.params(), "same parameters, bit for bit");
     assertEquals(60, jobSteps.size(), "every step reported");
-    assertEquals(60, allReduceSteps.size(), "every step reported");
+    assertEquals(60, barrierSteps.size(), "every step reported");
     for (int i = 0; i < 60; i++) {
-      assertEquals(jobSteps.get(i).loss(), allReduceSteps.get(i).loss(), 0.0, "step " + i);
-      assertEquals(jobSteps.get(i).lr(), allReduceSteps.get(i).lr(), 0.0, "step " + i);
+      assertEquals(jobSteps.get(i).loss(), barrierSteps.get(i).loss(), 0.0, "step " + i);
+      assertEquals(jobSteps.get(i).lr(), barrierSteps.get(i).lr(), 0.0, "step " + i);
       assertEquals(100, jobSteps.get(i).rows());
     }
-    assertTrue(ar.finalEval().accuracy() > 0.75, "accuracy " + ar.finalEval().accuracy());
+    assertTrue(barrier.finalEval().accuracy() > 0.75, "accuracy " + barrier.finalEval().accuracy());
   }
 
   @Test
@@ -206,7 +214,7 @@ class DistributedTrainerTest {
   @Test
   void localSgdStopsAtADivergingRound() {
     TrainConfig cfg = config("partitions", "2", "lr", "1e30", "sync.every", "4");
-    for (String mode : new String[] {"job", "allreduce"}) {
+    for (String mode : new String[] {"job", "barrier"}) {
       DivergenceException e = org.junit.jupiter.api.Assertions.assertThrows(DivergenceException.class,
           () -> new DistributedTrainer(jsc, cfg.with("sync.mode", mode),
               new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8)).fit(train, test, null));

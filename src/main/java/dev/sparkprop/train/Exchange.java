@@ -1,0 +1,487 @@
+package dev.sparkprop.train;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.MessageDigest;
+import java.util.function.BooleanSupplier;
+
+/**
+ * The driver's end of the barrier transport ({@link Wire}): a server socket on the driver's
+ * address, the handshake that admits exactly the P tasks of the current stage launch, and per
+ * round the message to every task and their sums back. Non-blocking, on one selector, in the
+ * training loop's own thread; every buffer is allocated once.
+ *
+ * <p>Whoever else connects is dropped with a line in the log naming the address and the
+ * partition it claimed: a wrong header, another launch's id, a wrong token, a partition already
+ * connected, or nothing within {@link #HELLO_MILLIS}. A task whose sum does not match what the
+ * driver expects (fields, sizes), that closes its connection, or that sends nothing within the
+ * timeout fails the round with a {@link Failure} naming the partition and the step.
+ */
+final class Exchange implements AutoCloseable {
+  /** Time a new connection has to present its hello. */
+  static final long HELLO_MILLIS = 10_000;
+
+  /** A round (or the admission of a launch's tasks) that cannot complete. */
+  static final class Failure extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+
+    Failure(String message) {
+      super(message);
+    }
+  }
+
+  private final ServerSocketChannel server;
+  private final ServerSocketChannel localServer; // Unix domain socket for tasks on this host, or null
+  private final Path localDir;
+  private final Selector selector;
+  private final String address;
+  private final int partitions;
+  private final int maxFloats;
+  private final int maxSteps;
+  private final byte[] token;
+  private final long timeoutNanos;
+  private final PrintStream log;
+  private final ByteBuffer message; // the round message: header, then floats
+  private final FloatBuffer messageFloats;
+  private final Peer[] peers;
+  private final ByteBuffer[] sumHeaders; // by partition, reused by every launch
+  private final ByteBuffer[] sumVectors;
+  private long launch;
+  private int admitted;
+  // the round in progress
+  private Round round;
+  private int floats;
+  private PartitionSum[] into;
+  private int sending;
+  private int receiving;
+  private long sendNanos;
+
+  /**
+   * @param bindHost the address to listen on (the driver's bind address); tasks connect to
+   *     {@code advertisedHost}
+   * @param port 0 for any free port
+   * @param maxFloats the longest vector a round carries
+   * @param maxSteps the most steps a round has (sync.every)
+   * @param token what a task of this run must present
+   * @param localSocket whether tasks on this host may connect through a Unix domain socket (in a
+   *     new folder only this user can enter): about twice the throughput of TCP on loopback
+   */
+  Exchange(String bindHost, String advertisedHost, int port, int partitions, int maxFloats, int maxSteps, byte[] token,
+      long timeoutMillis, boolean localSocket, PrintStream log) throws IOException {
+    this.partitions = partitions;
+    this.maxFloats = maxFloats;
+    this.maxSteps = maxSteps;
+    this.token = token.clone();
+    this.timeoutNanos = timeoutMillis * 1_000_000L;
+    this.log = log;
+    selector = Selector.open();
+    server = ServerSocketChannel.open();
+    localDir = localSocket ? Files.createTempDirectory("sparkprop-exchange-",
+        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))) : null;
+    localServer = localSocket ? ServerSocketChannel.open(StandardProtocolFamily.UNIX) : null;
+    try {
+      server.setOption(StandardSocketOptions.SO_RCVBUF, Wire.SOCKET_BUFFER); // inherited by accepted sockets
+      server.bind(new InetSocketAddress(InetAddress.getByName(bindHost), port));
+      server.configureBlocking(false);
+      server.register(selector, SelectionKey.OP_ACCEPT);
+      if (localServer != null) {
+        localServer.bind(UnixDomainSocketAddress.of(localDir.resolve("s")));
+        localServer.configureBlocking(false);
+        localServer.register(selector, SelectionKey.OP_ACCEPT);
+      }
+    } catch (IOException e) {
+      close();
+      throw e;
+    }
+    address = advertisedHost + ":" + ((InetSocketAddress) server.getLocalAddress()).getPort();
+    message = ByteBuffer.allocateDirect(Wire.ROUND_HEADER + 4 * maxFloats).order(ByteOrder.LITTLE_ENDIAN);
+    messageFloats = message.position(Wire.ROUND_HEADER).slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    message.clear();
+    peers = new Peer[partitions];
+    sumHeaders = new ByteBuffer[partitions];
+    sumVectors = new ByteBuffer[partitions];
+    for (int q = 0; q < partitions; q++) {
+      sumHeaders[q] = ByteBuffer.allocateDirect(Wire.SUM_HEADER + maxSteps * Wire.SUM_STEP).order(ByteOrder.LITTLE_ENDIAN);
+      sumVectors[q] = ByteBuffer.allocateDirect(4 * maxFloats).order(ByteOrder.LITTLE_ENDIAN);
+    }
+  }
+
+  /** {@code host:port} for the tasks. */
+  String address() {
+    return address;
+  }
+
+  /** The Unix domain socket's path for tasks on this host, or null. */
+  String localPath() {
+    return localDir == null ? null : localDir.resolve("s").toString();
+  }
+
+  /** The local socket address the server listens on (tests). */
+  InetSocketAddress listening() throws IOException {
+    return (InetSocketAddress) server.getLocalAddress();
+  }
+
+  /** Of the last round: nanoseconds until every task had been sent its message. */
+  long lastSendNanos() {
+    return sendNanos;
+  }
+
+  /**
+   * Waits until the P tasks of {@code launch} have connected and presented the token; drops
+   * every other connection. Fails when {@code stageEnded} says the tasks will not come (their
+   * stage is over) or after the timeout.
+   */
+  void admit(long launch, BooleanSupplier stageEnded) {
+    dropPeers();
+    this.launch = launch;
+    long deadline = System.nanoTime() + timeoutNanos;
+    while (admitted < partitions) {
+      if (stageEnded.getAsBoolean()) throw new Failure("the barrier stage ended before its tasks connected");
+      if (System.nanoTime() > deadline) {
+        throw new Failure("only " + admitted + " of " + partitions + " tasks connected to the driver at " + address
+            + " within " + timeoutNanos / 1_000_000_000L + " s (sync.timeout); missing partitions " + missing());
+      }
+      select(200);
+    }
+  }
+
+  /**
+   * Sends {@code out[0, floats)} for round {@code r} to every task and receives their sums into
+   * {@code into} (indexed by partition; vectors of at least {@code floats}).
+   */
+  void round(Round r, float[] out, int floats, PartitionSum[] into) {
+    if (admitted < partitions) throw new IllegalStateException("round before every task connected");
+    long t0 = System.nanoTime();
+    this.round = r;
+    this.floats = floats;
+    this.into = into;
+    message.clear();
+    message.putInt(Wire.ROUND).putInt(r.epoch()).putInt(r.first()).putInt(r.end()).putLong(r.optimizerSteps()).putInt(floats);
+    messageFloats.clear();
+    messageFloats.put(out, 0, floats);
+    int bytes = Wire.ROUND_HEADER + 4 * floats;
+    sending = partitions;
+    receiving = partitions;
+    sendNanos = -1;
+    for (Peer p : peers) p.start(bytes, r.steps());
+    for (Peer p : peers) p.write(); // most of it goes at once; the selector takes the rest
+    long deadline = t0 + timeoutNanos;
+    while (receiving > 0) {
+      if (sending == 0 && sendNanos < 0) sendNanos = System.nanoTime() - t0;
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
+        throw new Failure("no sum from partition" + (receiving > 1 ? "s " : " ") + waitingFor() + " within "
+            + timeoutNanos / 1_000_000_000L + " s at " + r.describe() + " (sync.timeout): its task stopped sending");
+      }
+      select(Math.max(1, left / 1_000_000L));
+    }
+    if (sendNanos < 0) sendNanos = System.nanoTime() - t0;
+    this.into = null;
+  }
+
+  /** Tells every task that the epoch is over and closes their connections. */
+  void end() {
+    ByteBuffer end = ByteBuffer.allocate(Wire.ROUND_HEADER).order(ByteOrder.LITTLE_ENDIAN);
+    end.putInt(Wire.END).position(Wire.ROUND_HEADER).flip();
+    for (Peer p : peers) {
+      if (p == null) continue;
+      try {
+        end.rewind();
+        // 28 bytes into a socket whose reader waits for them: never more than a few tries
+        for (long until = System.nanoTime() + 1_000_000_000L; end.hasRemaining() && System.nanoTime() < until; ) {
+          if (p.channel.write(end) == 0) Thread.onSpinWait();
+        }
+      } catch (IOException e) {
+        // the task is gone; its stage says why
+      }
+    }
+    dropPeers();
+  }
+
+  /** Closes the tasks' connections (after a failure, or at the end). */
+  void dropPeers() {
+    for (int q = 0; q < partitions; q++) {
+      if (peers[q] != null) closeQuietly(peers[q].channel);
+      peers[q] = null;
+    }
+    admitted = 0;
+  }
+
+  @Override
+  public void close() {
+    dropPeers();
+    for (SelectionKey k : selector.keys()) closeQuietly(k.channel());
+    closeQuietly(server);
+    if (localServer != null) closeQuietly(localServer);
+    closeQuietly(selector);
+    if (localDir != null) {
+      try {
+        Files.deleteIfExists(localDir.resolve("s"));
+        Files.deleteIfExists(localDir);
+      } catch (IOException e) {
+        log.println("WARNING: could not remove " + localDir + ": " + e.getMessage());
+      }
+    }
+  }
+
+  private void select(long millis) {
+    try {
+      selector.select(this::handle, millis);
+    } catch (IOException e) {
+      throw new Failure("selector: " + e);
+    }
+    expireHellos();
+  }
+
+  private void handle(SelectionKey key) {
+    Object a = key.attachment();
+    try {
+      if (a == null) {
+        accept((ServerSocketChannel) key.channel());
+      } else if (a instanceof Hello h) {
+        h.read(key);
+      } else {
+        ((Peer) a).ready(key);
+      }
+    } catch (IOException e) {
+      if (a instanceof Peer p) {
+        throw new Failure("partition " + p.partition + " lost its connection" + at() + ": " + e.getMessage());
+      }
+      if (a instanceof Hello h) {
+        h.drop(key, e.toString());
+      } else {
+        closeQuietly(key.channel());
+      }
+    }
+  }
+
+  private void accept(ServerSocketChannel from) throws IOException {
+    for (SocketChannel ch; (ch = from.accept()) != null; ) {
+      ch.configureBlocking(false);
+      if (from == server) ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      ch.setOption(StandardSocketOptions.SO_SNDBUF, Wire.SOCKET_BUFFER);
+      ch.setOption(StandardSocketOptions.SO_RCVBUF, Wire.SOCKET_BUFFER);
+      ch.register(selector, SelectionKey.OP_READ, new Hello(ch));
+    }
+  }
+
+  /** Drops connections that did not say hello in time. */
+  private void expireHellos() {
+    long now = System.nanoTime();
+    for (SelectionKey k : selector.keys()) {
+      if (k.attachment() instanceof Hello h && now > h.deadline) h.drop(k, "no hello within " + HELLO_MILLIS / 1000 + " s");
+    }
+  }
+
+  private String at() {
+    return round == null ? " before the first round" : " at " + round.describe();
+  }
+
+  private String missing() {
+    StringBuilder sb = new StringBuilder();
+    for (int q = 0; q < partitions; q++) if (peers[q] == null) sb.append(sb.length() == 0 ? "" : ", ").append(q);
+    return sb.toString();
+  }
+
+  private String waitingFor() {
+    StringBuilder sb = new StringBuilder();
+    for (Peer p : peers) if (p.state != Peer.DONE) sb.append(sb.length() == 0 ? "" : ", ").append(p.partition);
+    return sb.toString();
+  }
+
+  private static void closeQuietly(AutoCloseable c) {
+    try {
+      c.close();
+    } catch (Exception e) {
+      // closing anyway
+    }
+  }
+
+  /** A connection that has not yet presented its hello. */
+  private final class Hello {
+    final SocketChannel channel;
+    final ByteBuffer bytes = ByteBuffer.allocate(Wire.HELLO_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    final long deadline = System.nanoTime() + HELLO_MILLIS * 1_000_000L;
+    final String from;
+
+    Hello(SocketChannel channel) throws IOException {
+      this.channel = channel;
+      SocketAddress remote = channel.getRemoteAddress();
+      this.from = remote instanceof InetSocketAddress ? remote.toString() : "a process on this host (Unix socket)";
+    }
+
+    void read(SelectionKey key) throws IOException {
+      if (channel.read(bytes) < 0) {
+        drop(key, "closed after " + bytes.position() + " of the hello's " + Wire.HELLO_BYTES + " bytes");
+        return;
+      }
+      if (bytes.hasRemaining()) return;
+      bytes.flip();
+      int magic = bytes.getInt();
+      long l = bytes.getLong();
+      int p = bytes.getInt();
+      int n = bytes.getInt();
+      byte[] t = new byte[Wire.TOKEN_BYTES];
+      bytes.get(t);
+      String claim = " (claimed partition " + p + ")";
+      if (magic != Wire.HELLO) {
+        drop(key, String.format("not a sparkprop task: header 0x%08x", magic));
+      } else if (!MessageDigest.isEqual(t, token)) {
+        drop(key, "wrong token" + claim);
+      } else if (l != launch) {
+        drop(key, "a task of another launch of the barrier stage" + claim);
+      } else if (n != partitions || p < 0 || p >= partitions) {
+        drop(key, "partition " + p + " of " + n + ", the stage has " + partitions);
+      } else if (peers[p] != null) {
+        drop(key, "partition " + p + " is already connected");
+      } else {
+        peers[p] = new Peer(p, channel, key);
+        key.attach(peers[p]);
+        key.interestOps(0);
+        admitted++;
+      }
+    }
+
+    void drop(SelectionKey key, String why) {
+      log.printf("WARNING: barrier exchange: dropped a connection from %s: %s%n", from, why);
+      key.cancel();
+      closeQuietly(channel);
+    }
+  }
+
+  /** An admitted task's connection: its copy of the round message's position, and its sum being read. */
+  private final class Peer {
+    static final int HEADER = 0;
+    static final int VECTOR = 1;
+    static final int DONE = 2;
+    final int partition;
+    final SocketChannel channel;
+    final SelectionKey key;
+    final ByteBuffer out = message.duplicate();
+    final ByteBuffer header;
+    final ByteBuffer vector;
+    final FloatBuffer vectorFloats;
+    int state = DONE;
+    int vectorFloatsExpected;
+
+    Peer(int partition, SocketChannel channel, SelectionKey key) {
+      this.partition = partition;
+      this.channel = channel;
+      this.key = key;
+      header = sumHeaders[partition];
+      vector = sumVectors[partition];
+      vectorFloats = vector.duplicate().clear().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    }
+
+    void start(int bytes, int steps) {
+      out.clear().limit(bytes);
+      header.clear().limit(Wire.SUM_HEADER + steps * Wire.SUM_STEP);
+      state = HEADER;
+    }
+
+    void write() {
+      try {
+        channel.write(out);
+      } catch (IOException e) {
+        throw new Failure("partition " + partition + " lost its connection" + at() + ": " + e.getMessage());
+      }
+      if (out.hasRemaining()) {
+        key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
+      } else {
+        key.interestOps(SelectionKey.OP_READ);
+        sending--;
+      }
+    }
+
+    void ready(SelectionKey k) throws IOException {
+      if (k.isValid() && k.isWritable() && out.hasRemaining()) write();
+      if (k.isValid() && k.isReadable()) read();
+    }
+
+    private void read() throws IOException {
+      while (true) {
+        ByteBuffer b = state == HEADER ? header : state == VECTOR ? vector : null;
+        if (b == null) {
+          // a sum is complete (or no round runs): anything more is out of turn
+          int n = channel.read(ByteBuffer.allocate(1));
+          if (n < 0) throw new IOException("closed its connection");
+          if (n > 0) throw bad("sent bytes out of turn");
+          return;
+        }
+        int n = channel.read(b);
+        if (n < 0) throw new IOException("closed its connection");
+        if (b.hasRemaining()) return;
+        if (state == HEADER) {
+          parseHeader();
+        } else {
+          vectorFloats.clear();
+          vectorFloats.get(into[partition].vector, 0, vectorFloatsExpected);
+          finish();
+        }
+        if (state == DONE) return;
+      }
+    }
+
+    private void parseHeader() {
+      header.flip();
+      int magic = header.getInt();
+      int p = header.getInt();
+      int epoch = header.getInt();
+      int first = header.getInt();
+      int steps = header.getInt();
+      int rows = header.getInt();
+      long compute = header.getLong();
+      int n = header.getInt();
+      if (magic != Wire.SUM) throw bad(String.format("a sum with header 0x%08x", magic));
+      if (p != partition || epoch != round.epoch() || first != round.first() || steps != round.steps()) {
+        throw bad("a sum for partition " + p + ", epoch " + (epoch + 1) + " step " + first + " (" + steps + " steps)");
+      }
+      int expected = rows > 0 ? floats : 0;
+      if (rows < 0 || n != expected) throw bad("a sum of " + rows + " rows with " + n + " floats, expected " + expected);
+      PartitionSum s = into[partition];
+      int total = 0;
+      for (int j = 0; j < steps; j++) {
+        s.stepLoss[j] = header.getDouble();
+        s.stepRows[j] = header.getInt();
+        if (s.stepRows[j] < 0) throw bad("a step with " + s.stepRows[j] + " rows");
+        total += s.stepRows[j];
+      }
+      if (total != rows) throw bad("steps of " + total + " rows in all, a sum of " + rows);
+      s.partition = partition;
+      s.rows = rows;
+      s.computeNanos = compute;
+      if (n == 0) {
+        finish();
+      } else {
+        vector.clear().limit(4 * n);
+        vectorFloatsExpected = n;
+        state = VECTOR;
+      }
+    }
+
+    private void finish() {
+      state = DONE;
+      receiving--;
+    }
+
+    private Failure bad(String what) {
+      return new Failure("partition " + partition + " sent " + what + at() + "; dropped its connection");
+    }
+  }
+}

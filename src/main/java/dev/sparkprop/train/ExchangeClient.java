@@ -1,0 +1,144 @@
+package dev.sparkprop.train;
+
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * A barrier task's end of the exchange ({@link Wire}): one blocking connection to the driver,
+ * opened with the hello; then, until the driver says the epoch is over, the next round's
+ * message in and this partition's sum out. Buffers are allocated once. A task that Spark
+ * cancels is interrupted, which closes the channel and ends the blocking read.
+ */
+final class ExchangeClient implements AutoCloseable {
+  private final SocketChannel channel;
+  private final ByteBuffer header = ByteBuffer.allocateDirect(Wire.ROUND_HEADER).order(ByteOrder.LITTLE_ENDIAN);
+  private final ByteBuffer sumHeader;
+  private final ByteBuffer vector;
+  private final FloatBuffer vectorFloats;
+  private final ByteBuffer[] reply = new ByteBuffer[2];
+  private final int partition;
+  private final int maxFloats;
+  private Round round;
+  private int floats;
+
+  /**
+   * Connects to the driver: through its Unix domain socket when {@code localPath} is given and
+   * exists on this host (the task runs on the driver's machine), else over TCP to {@code driver}.
+   */
+  ExchangeClient(String driver, String localPath, long launch, int partition, int partitions, byte[] token, int maxFloats,
+      int maxSteps) throws IOException {
+    this.partition = partition;
+    this.maxFloats = maxFloats;
+    sumHeader = ByteBuffer.allocateDirect(Wire.SUM_HEADER + maxSteps * Wire.SUM_STEP).order(ByteOrder.LITTLE_ENDIAN);
+    vector = ByteBuffer.allocateDirect(4 * maxFloats).order(ByteOrder.LITTLE_ENDIAN);
+    vectorFloats = vector.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    channel = connect(driver, localPath);
+    try {
+      ByteBuffer hello = ByteBuffer.allocate(Wire.HELLO_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      hello.putInt(Wire.HELLO).putLong(launch).putInt(partition).putInt(partitions).put(token).flip();
+      writeFully(hello);
+    } catch (IOException e) {
+      channel.close();
+      throw e;
+    }
+  }
+
+  private static SocketChannel connect(String driver, String localPath) throws IOException {
+    if (localPath != null && Files.exists(Path.of(localPath))) {
+      SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+      try {
+        ch.setOption(StandardSocketOptions.SO_SNDBUF, Wire.SOCKET_BUFFER);
+        ch.setOption(StandardSocketOptions.SO_RCVBUF, Wire.SOCKET_BUFFER);
+        ch.connect(UnixDomainSocketAddress.of(localPath));
+        return ch;
+      } catch (IOException e) {
+        ch.close(); // another machine's path, or not ours to enter: TCP
+      }
+    }
+    int colon = driver.lastIndexOf(':');
+    SocketChannel ch = SocketChannel.open();
+    try {
+      ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+      ch.setOption(StandardSocketOptions.SO_SNDBUF, Wire.SOCKET_BUFFER);
+      ch.setOption(StandardSocketOptions.SO_RCVBUF, Wire.SOCKET_BUFFER);
+      ch.connect(new InetSocketAddress(driver.substring(0, colon), Integer.parseInt(driver.substring(colon + 1))));
+      return ch;
+    } catch (IOException e) {
+      ch.close();
+      throw e;
+    }
+  }
+
+  /**
+   * Waits for the driver: true with the round ({@link #round()}) and its floats in {@code into};
+   * false when the epoch is over.
+   */
+  boolean next(float[] into) throws IOException {
+    header.clear();
+    readFully(header);
+    header.flip();
+    int magic = header.getInt();
+    if (magic == Wire.END) return false;
+    if (magic != Wire.ROUND) throw new IOException(String.format("the driver sent header 0x%08x", magic));
+    int epoch = header.getInt();
+    int first = header.getInt();
+    int end = header.getInt();
+    long optimizerSteps = header.getLong();
+    int n = header.getInt();
+    if (n < 0 || n > maxFloats || n > into.length) throw new IOException("the driver sent " + n + " floats, at most " + maxFloats + " fit");
+    round = new Round(epoch, first, end, optimizerSteps);
+    floats = n;
+    vector.clear().limit(4 * n);
+    readFully(vector);
+    vectorFloats.clear();
+    vectorFloats.get(into, 0, n);
+    return true;
+  }
+
+  /** The round of the last {@link #next}. */
+  Round round() {
+    return round;
+  }
+
+  /** Sends this partition's sum of the current round (its vector when it had rows). */
+  void reply(PartitionSum s) throws IOException {
+    int steps = round.steps();
+    int n = s.rows > 0 ? floats : 0;
+    sumHeader.clear();
+    sumHeader.putInt(Wire.SUM).putInt(partition).putInt(round.epoch()).putInt(round.first()).putInt(steps).putInt(s.rows)
+        .putLong(s.computeNanos).putInt(n);
+    for (int j = 0; j < steps; j++) sumHeader.putDouble(s.stepLoss[j]).putInt(s.stepRows[j]);
+    sumHeader.flip();
+    vectorFloats.clear();
+    vectorFloats.put(s.vector, 0, n);
+    vector.clear().limit(4 * n);
+    reply[0] = sumHeader;
+    reply[1] = vector;
+    while (sumHeader.hasRemaining() || vector.hasRemaining()) channel.write(reply);
+  }
+
+  private void readFully(ByteBuffer b) throws IOException {
+    while (b.hasRemaining()) {
+      if (channel.read(b) < 0) throw new EOFException("the driver closed the connection");
+    }
+  }
+
+  private void writeFully(ByteBuffer b) throws IOException {
+    while (b.hasRemaining()) channel.write(b);
+  }
+
+  @Override
+  public void close() throws IOException {
+    channel.close();
+  }
+}

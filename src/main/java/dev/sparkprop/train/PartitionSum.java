@@ -1,0 +1,35 @@
+package dev.sparkprop.train;
+
+import java.io.Serializable;
+
+/**
+ * What one partition sends the driver for one {@link Round}: in exact SGD the gradient of the
+ * <em>summed</em> loss of its rows of the step's batch; in local SGD its end state
+ * {@code [params | optimizer state arrays]} multiplied by the rows it trained on. Also the loss
+ * sum and rows of every step of the round, and how long the partition computed. A partition
+ * without rows in the round sends no vector at all.
+ *
+ * <p>Mutable so that the barrier transport fills the same P objects every step; the job
+ * transport receives new ones from Spark.
+ */
+final class PartitionSum implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  int partition;
+  /** Rows used in the whole round (the weight of the vector in local SGD). */
+  int rows;
+  /** Per step of the round: the loss sum and rows of this partition's share of the batch. */
+  final double[] stepLoss;
+  final int[] stepRows;
+  /** The vector; its values are meaningful only when {@code rows > 0}. */
+  float[] vector;
+  /** Measured in the task: the round's computation (batch copy, forward, backward, local updates). */
+  long computeNanos;
+
+  PartitionSum(int partition, int maxSteps, float[] vector) {
+    this.partition = partition;
+    this.stepLoss = new double[maxSteps];
+    this.stepRows = new int[maxSteps];
+    this.vector = vector;
+  }
+}
