@@ -54,7 +54,7 @@ final class BarrierTransport implements Transport {
     int floats = plan.vectorLength();
     int maxSteps = plan.syncEvery();
     sums = new PartitionSum[partitions];
-    for (int p = 0; p < partitions; p++) sums[p] = new PartitionSum(p, maxSteps, new float[floats]);
+    for (int p = 0; p < partitions; p++) sums[p] = new PartitionSum(p, maxSteps, null); // the exchange's vectors
     byte[] id = new byte[16];
     random.nextBytes(id);
     runId = java.util.HexFormat.of().formatHex(id);
@@ -71,6 +71,7 @@ final class BarrierTransport implements Transport {
       exchange = new Exchange(bind, host, cfg.nonNegativeInt("sync.port"), partitions, floats, maxSteps,
           Wire.token(secret, runKey, runId), cfg.nonNegativeInt("sync.timeout") * 1000L,
           cfg.get("sync.socket").equals("auto"), log);
+      if (cfg.get("sync.socket").equals("auto")) MemoryLink.register(runId, exchange);
     } catch (IOException e) {
       throw new ConfigException("sync.port: cannot listen on " + bind + " port " + cfg.get("sync.port") + " (" + e.getMessage()
           + "); set sync.port to a free port the executors can reach, or 0 for any");
@@ -184,6 +185,7 @@ final class BarrierTransport implements Transport {
     try {
       if (stage != null) abort("closed");
     } finally {
+      MemoryLink.unregister(runId);
       exchange.close();
     }
   }
@@ -221,19 +223,24 @@ final class BarrierTransport implements Transport {
       String secret = runKey == null ? SparkEnv.get().securityManager().getSecretKey() : null;
       int floats = plan.vectorLength();
       ShardWorker worker = new ShardWorker(plan);
-      float[] incoming = new float[floats];
       PartitionSum sum = new PartitionSum(p, plan.syncEvery(), new float[floats]);
-      try (ExchangeClient c = new ExchangeClient(driver, localPath, launch, p, partitions, Wire.token(secret, runKey, runId), floats,
-          plan.syncEvery())) {
-        while (c.next(incoming)) {
-          worker.run(shard, c.round(), incoming, sum);
-          c.reply(sum);
+      byte[] token = Wire.token(secret, runKey, runId);
+      try (TaskLink link = connect(p, token, floats)) {
+        for (float[] in; (in = link.next()) != null; ) {
+          worker.run(shard, link.round(), in, sum);
+          link.reply(sum);
         }
       } catch (IOException e) {
         throw new IllegalStateException("barrier task of partition " + p + ": lost the driver's exchange at " + driver
             + ": " + e, e);
       }
       return CollectionConverters.asScala(Collections.<Integer>emptyIterator());
+    }
+
+    /** In memory when the driver runs in this JVM (local mode), else its Unix socket or TCP. */
+    private TaskLink connect(int p, byte[] token, int floats) throws IOException {
+      TaskLink memory = MemoryLink.connect(runId, launch, p, partitions, token, Exchange.HELLO_MILLIS);
+      return memory != null ? memory : new ExchangeClient(driver, localPath, launch, p, partitions, token, floats, plan.syncEvery());
     }
   }
 }

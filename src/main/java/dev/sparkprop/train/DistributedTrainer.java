@@ -107,27 +107,37 @@ public final class DistributedTrainer {
    * job may start before all of them have) for spark.scheduler.maxRegisteredResourcesWaitingTime.
    */
   private void awaitTaskSlots(int parts) {
-    if (parts <= jsc.defaultParallelism()) return;
+    if (parts <= taskSlots(jsc)) return;
     long waitMs = jsc.isLocal() ? 0 : jsc.sc().conf().getTimeAsMs("spark.scheduler.maxRegisteredResourcesWaitingTime", "30s");
     if (waitMs > 0) {
       log.printf("sync.mode=barrier needs %d task slots at once; %d registered so far, waiting up to %d s for executors%n",
-          parts, jsc.defaultParallelism(), waitMs / 1000);
+          parts, taskSlots(jsc), waitMs / 1000);
     }
     if (!waitForTaskSlots(jsc, parts, waitMs)) {
       throw new ConfigException("partitions: sync.mode=barrier runs all " + parts + " partitions at once, but "
-          + jsc.master() + " has " + jsc.defaultParallelism() + " task slots"
+          + jsc.master() + " has " + taskSlots(jsc) + " task slots"
           + (waitMs > 0 ? " after waiting " + waitMs / 1000 + " s for executors" : "") + "; set partitions to at most "
-          + jsc.defaultParallelism() + ", or use sync.mode=job");
+          + taskSlots(jsc) + ", or use sync.mode=job");
     }
   }
 
   /**
-   * Waits up to {@code waitMs} until the registered executors offer {@code slots} task slots
-   * (always at once in local mode); whether they do.
+   * The tasks the registered executors can run at once: what Spark's own check of a barrier
+   * stage counts ({@code SparkContext.maxNumConcurrentTasks}, public in the bytecode though
+   * Scala-private), not the default parallelism, which is at least 2 even with one executor core.
+   */
+  static int taskSlots(JavaSparkContext jsc) {
+    org.apache.spark.SparkContext sc = jsc.sc();
+    return sc.maxNumConcurrentTasks(sc.resourceProfileManager().defaultResourceProfile());
+  }
+
+  /**
+   * Waits up to {@code waitMs} until the registered executors offer {@code slots} task slots;
+   * whether they do.
    */
   public static boolean waitForTaskSlots(JavaSparkContext jsc, int slots, long waitMs) {
     long deadline = System.nanoTime() + waitMs * 1_000_000L;
-    while (!jsc.isLocal() && slots > jsc.defaultParallelism() && System.nanoTime() < deadline) {
+    while (slots > taskSlots(jsc) && System.nanoTime() < deadline) {
       try {
         Thread.sleep(200);
       } catch (InterruptedException e) {
@@ -135,7 +145,7 @@ public final class DistributedTrainer {
         break;
       }
     }
-    return slots <= jsc.defaultParallelism();
+    return slots <= taskSlots(jsc);
   }
 
   private static int used(int count, int limit) {

@@ -59,9 +59,12 @@ final class Exchange implements AutoCloseable {
   private final PrintStream log;
   private final ByteBuffer message; // the round message: header, then floats
   private final FloatBuffer messageFloats;
-  private final Peer[] peers;
+  private final Link[] peers;
   private final ByteBuffer[] sumHeaders; // by partition, reused by every launch
   private final ByteBuffer[] sumVectors;
+  private final float[][] received; // socket tasks' vectors, by partition
+  private final java.util.Queue<MemoryLink> memoryHellos = new java.util.concurrent.ConcurrentLinkedQueue<>();
+  private int socketPeers;
   private long launch;
   private int admitted;
   // the round in progress
@@ -113,9 +116,10 @@ final class Exchange implements AutoCloseable {
     message = ByteBuffer.allocateDirect(Wire.ROUND_HEADER + 4 * maxFloats).order(ByteOrder.LITTLE_ENDIAN);
     messageFloats = message.position(Wire.ROUND_HEADER).slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
     message.clear();
-    peers = new Peer[partitions];
+    peers = new Link[partitions];
     sumHeaders = new ByteBuffer[partitions];
     sumVectors = new ByteBuffer[partitions];
+    received = new float[partitions][maxFloats];
     for (int q = 0; q < partitions; q++) {
       sumHeaders[q] = ByteBuffer.allocateDirect(Wire.SUM_HEADER + maxSteps * Wire.SUM_STEP).order(ByteOrder.LITTLE_ENDIAN);
       sumVectors[q] = ByteBuffer.allocateDirect(4 * maxFloats).order(ByteOrder.LITTLE_ENDIAN);
@@ -130,6 +134,17 @@ final class Exchange implements AutoCloseable {
   /** The Unix domain socket's path for tasks on this host, or null. */
   String localPath() {
     return localDir == null ? null : localDir.resolve("s").toString();
+  }
+
+  /** The selector the training loop waits on (an in-memory task wakes it). */
+  Selector selector() {
+    return selector;
+  }
+
+  /** From a task in this JVM: asks to be admitted; the training loop answers on the link. */
+  void offerLocal(MemoryLink link) {
+    memoryHellos.add(link);
+    selector.wakeup();
   }
 
   /** The local socket address the server listens on (tests). */
@@ -171,16 +186,17 @@ final class Exchange implements AutoCloseable {
     this.round = r;
     this.floats = floats;
     this.into = into;
-    message.clear();
-    message.putInt(Wire.ROUND).putInt(r.epoch()).putInt(r.first()).putInt(r.end()).putLong(r.optimizerSteps()).putInt(floats);
-    messageFloats.clear();
-    messageFloats.put(out, 0, floats);
     int bytes = Wire.ROUND_HEADER + 4 * floats;
-    sending = partitions;
+    if (socketPeers > 0) {
+      message.clear();
+      message.putInt(Wire.ROUND).putInt(r.epoch()).putInt(r.first()).putInt(r.end()).putLong(r.optimizerSteps()).putInt(floats);
+      messageFloats.clear();
+      messageFloats.put(out, 0, floats);
+    }
+    sending = socketPeers;
     receiving = partitions;
     sendNanos = -1;
-    for (Peer p : peers) p.start(bytes, r.steps());
-    for (Peer p : peers) p.write(); // most of it goes at once; the selector takes the rest
+    for (Link p : peers) p.send(r, out, bytes); // most of it goes at once; the selector takes the rest
     long deadline = t0 + timeoutNanos;
     while (receiving > 0) {
       if (sending == 0 && sendNanos < 0) sendNanos = System.nanoTime() - t0;
@@ -197,30 +213,18 @@ final class Exchange implements AutoCloseable {
 
   /** Tells every task that the epoch is over and closes their connections. */
   void end() {
-    ByteBuffer end = ByteBuffer.allocate(Wire.ROUND_HEADER).order(ByteOrder.LITTLE_ENDIAN);
-    end.putInt(Wire.END).position(Wire.ROUND_HEADER).flip();
-    for (Peer p : peers) {
-      if (p == null) continue;
-      try {
-        end.rewind();
-        // 28 bytes into a socket whose reader waits for them: never more than a few tries
-        for (long until = System.nanoTime() + 1_000_000_000L; end.hasRemaining() && System.nanoTime() < until; ) {
-          if (p.channel.write(end) == 0) Thread.onSpinWait();
-        }
-      } catch (IOException e) {
-        // the task is gone; its stage says why
-      }
-    }
+    for (Link p : peers) if (p != null) p.end();
     dropPeers();
   }
 
   /** Closes the tasks' connections (after a failure, or at the end). */
   void dropPeers() {
     for (int q = 0; q < partitions; q++) {
-      if (peers[q] != null) closeQuietly(peers[q].channel);
+      if (peers[q] != null) peers[q].close();
       peers[q] = null;
     }
     admitted = 0;
+    socketPeers = 0;
   }
 
   @Override
@@ -246,7 +250,26 @@ final class Exchange implements AutoCloseable {
     } catch (IOException e) {
       throw new Failure("selector: " + e);
     }
+    for (MemoryLink l; (l = memoryHellos.poll()) != null; ) admitMemory(l);
+    for (Link p : peers) if (p != null) p.poll();
     expireHellos();
+  }
+
+  /** A task of this JVM asks in: the same checks as a socket's hello. */
+  private void admitMemory(MemoryLink l) {
+    String why = !l.tokenEquals(token) ? "wrong token"
+        : l.launch != launch ? "a task of another launch of the barrier stage"
+        : l.partitions != partitions || l.partition < 0 || l.partition >= partitions
+            ? "partition " + l.partition + " of " + l.partitions + ", the stage has " + partitions
+        : peers[l.partition] != null ? "partition " + l.partition + " is already connected" : null;
+    if (why != null) {
+      log.printf("WARNING: barrier exchange: refused an in-memory task (claimed partition %d): %s%n", l.partition, why);
+      l.refuse(why);
+      return;
+    }
+    peers[l.partition] = new MemoryPeer(l);
+    admitted++;
+    l.admit();
   }
 
   private void handle(SelectionKey key) {
@@ -301,7 +324,7 @@ final class Exchange implements AutoCloseable {
 
   private String waitingFor() {
     StringBuilder sb = new StringBuilder();
-    for (Peer p : peers) if (p.state != Peer.DONE) sb.append(sb.length() == 0 ? "" : ", ").append(p.partition);
+    for (Link p : peers) if (p.state != DONE) sb.append(sb.length() == 0 ? "" : ", ").append(p.partition);
     return sb.toString();
   }
 
@@ -351,10 +374,12 @@ final class Exchange implements AutoCloseable {
       } else if (peers[p] != null) {
         drop(key, "partition " + p + " is already connected");
       } else {
-        peers[p] = new Peer(p, channel, key);
-        key.attach(peers[p]);
+        Peer peer = new Peer(p, channel, key);
+        peers[p] = peer;
+        key.attach(peer);
         key.interestOps(0);
         admitted++;
+        socketPeers++;
       }
     }
 
@@ -365,23 +390,92 @@ final class Exchange implements AutoCloseable {
     }
   }
 
-  /** An admitted task's connection: its copy of the round message's position, and its sum being read. */
-  private final class Peer {
-    static final int HEADER = 0;
-    static final int VECTOR = 1;
-    static final int DONE = 2;
+  private static final int HEADER = 0;
+  private static final int VECTOR = 1;
+  private static final int DONE = 2;
+
+  /** An admitted task, over a socket or in memory, and where its sum of the round stands. */
+  private abstract static class Link {
     final int partition;
+    int state = DONE;
+
+    Link(int partition) {
+      this.partition = partition;
+    }
+
+    /** Starts the round: hands over {@code out} (or the first {@code bytes} of the shared message). */
+    abstract void send(Round r, float[] out, int bytes);
+
+    /** Looks for a sum that arrived outside the selector (in memory). */
+    void poll() {}
+
+    /** Tells the task the epoch is over. */
+    abstract void end();
+
+    abstract void close();
+  }
+
+  /** A task in the driver's JVM: its arrays are read and handed over in place. */
+  private final class MemoryPeer extends Link {
+    final MemoryLink link;
+
+    MemoryPeer(MemoryLink link) {
+      super(link.partition);
+      this.link = link;
+    }
+
+    @Override
+    void send(Round r, float[] out, int bytes) {
+      state = HEADER;
+      link.offer(r, out);
+    }
+
+    @Override
+    void poll() {
+      if (state == DONE) return;
+      PartitionSum s = link.sum();
+      if (s == null) return;
+      PartitionSum t = into[partition];
+      int total = 0;
+      for (int j = 0; j < round.steps(); j++) {
+        t.stepLoss[j] = s.stepLoss[j];
+        t.stepRows[j] = s.stepRows[j];
+        total += s.stepRows[j];
+      }
+      if (total != s.rows || s.partition != partition) {
+        throw new Failure("partition " + partition + " returned steps of " + total + " rows for a sum of " + s.rows + at());
+      }
+      t.partition = partition;
+      t.rows = s.rows;
+      t.computeNanos = s.computeNanos;
+      t.vector = s.vector; // read in place; the task leaves it alone until the next round
+      state = DONE;
+      receiving--;
+    }
+
+    @Override
+    void end() {
+      link.offer(null, null);
+    }
+
+    @Override
+    void close() {
+      link.closeFromDriver();
+    }
+  }
+
+  /** An admitted task's connection: its copy of the round message's position, and its sum being read. */
+  private final class Peer extends Link {
     final SocketChannel channel;
     final SelectionKey key;
     final ByteBuffer out = message.duplicate();
     final ByteBuffer header;
     final ByteBuffer vector;
     final FloatBuffer vectorFloats;
-    int state = DONE;
     int vectorFloatsExpected;
 
     Peer(int partition, SocketChannel channel, SelectionKey key) {
-      this.partition = partition;
+      super(partition);
       this.channel = channel;
       this.key = key;
       header = sumHeaders[partition];
@@ -389,10 +483,31 @@ final class Exchange implements AutoCloseable {
       vectorFloats = vector.duplicate().clear().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
     }
 
-    void start(int bytes, int steps) {
+    @Override
+    void send(Round r, float[] unused, int bytes) {
       out.clear().limit(bytes);
-      header.clear().limit(Wire.SUM_HEADER + steps * Wire.SUM_STEP);
+      header.clear().limit(Wire.SUM_HEADER + r.steps() * Wire.SUM_STEP);
       state = HEADER;
+      write();
+    }
+
+    @Override
+    void end() {
+      ByteBuffer end = ByteBuffer.allocate(Wire.ROUND_HEADER).order(ByteOrder.LITTLE_ENDIAN);
+      end.putInt(Wire.END).position(Wire.ROUND_HEADER).flip();
+      try {
+        // 28 bytes into a socket whose reader waits for them: never more than a few tries
+        for (long until = System.nanoTime() + 1_000_000_000L; end.hasRemaining() && System.nanoTime() < until; ) {
+          if (channel.write(end) == 0) Thread.onSpinWait();
+        }
+      } catch (IOException e) {
+        // the task is gone; its stage says why
+      }
+    }
+
+    @Override
+    void close() {
+      closeQuietly(channel);
     }
 
     void write() {
@@ -431,7 +546,8 @@ final class Exchange implements AutoCloseable {
           parseHeader();
         } else {
           vectorFloats.clear();
-          vectorFloats.get(into[partition].vector, 0, vectorFloatsExpected);
+          vectorFloats.get(received[partition], 0, vectorFloatsExpected);
+          into[partition].vector = received[partition];
           finish();
         }
         if (state == DONE) return;

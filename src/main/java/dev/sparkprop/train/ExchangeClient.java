@@ -19,7 +19,7 @@ import java.nio.file.Path;
  * message in and this partition's sum out. Buffers are allocated once. A task that Spark
  * cancels is interrupted, which closes the channel and ends the blocking read.
  */
-final class ExchangeClient implements AutoCloseable {
+final class ExchangeClient implements TaskLink {
   private final SocketChannel channel;
   private final ByteBuffer header = ByteBuffer.allocateDirect(Wire.ROUND_HEADER).order(ByteOrder.LITTLE_ENDIAN);
   private final ByteBuffer sumHeader;
@@ -28,6 +28,7 @@ final class ExchangeClient implements AutoCloseable {
   private final ByteBuffer[] reply = new ByteBuffer[2];
   private final int partition;
   private final int maxFloats;
+  private final float[] incoming;
   private Round round;
   private int floats;
 
@@ -39,6 +40,7 @@ final class ExchangeClient implements AutoCloseable {
       int maxSteps) throws IOException {
     this.partition = partition;
     this.maxFloats = maxFloats;
+    this.incoming = new float[maxFloats];
     sumHeader = ByteBuffer.allocateDirect(Wire.SUM_HEADER + maxSteps * Wire.SUM_STEP).order(ByteOrder.LITTLE_ENDIAN);
     vector = ByteBuffer.allocateDirect(4 * maxFloats).order(ByteOrder.LITTLE_ENDIAN);
     vectorFloats = vector.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
@@ -79,39 +81,36 @@ final class ExchangeClient implements AutoCloseable {
     }
   }
 
-  /**
-   * Waits for the driver: true with the round ({@link #round()}) and its floats in {@code into};
-   * false when the epoch is over.
-   */
-  boolean next(float[] into) throws IOException {
+  @Override
+  public float[] next() throws IOException {
     header.clear();
     readFully(header);
     header.flip();
     int magic = header.getInt();
-    if (magic == Wire.END) return false;
+    if (magic == Wire.END) return null;
     if (magic != Wire.ROUND) throw new IOException(String.format("the driver sent header 0x%08x", magic));
     int epoch = header.getInt();
     int first = header.getInt();
     int end = header.getInt();
     long optimizerSteps = header.getLong();
     int n = header.getInt();
-    if (n < 0 || n > maxFloats || n > into.length) throw new IOException("the driver sent " + n + " floats, at most " + maxFloats + " fit");
+    if (n < 0 || n > maxFloats) throw new IOException("the driver sent " + n + " floats, at most " + maxFloats + " fit");
     round = new Round(epoch, first, end, optimizerSteps);
     floats = n;
     vector.clear().limit(4 * n);
     readFully(vector);
     vectorFloats.clear();
-    vectorFloats.get(into, 0, n);
-    return true;
+    vectorFloats.get(incoming, 0, n);
+    return incoming;
   }
 
-  /** The round of the last {@link #next}. */
-  Round round() {
+  @Override
+  public Round round() {
     return round;
   }
 
-  /** Sends this partition's sum of the current round (its vector when it had rows). */
-  void reply(PartitionSum s) throws IOException {
+  @Override
+  public void reply(PartitionSum s) throws IOException {
     int steps = round.steps();
     int n = s.rows > 0 ? floats : 0;
     sumHeader.clear();
