@@ -34,7 +34,7 @@ import java.util.function.BooleanSupplier;
  * timeout fails the round with a {@link Failure} naming the partition and the step.
  */
 final class Exchange implements AutoCloseable {
-  /** Time a new connection has to present its hello. */
+  /** Time a new connection has to present its hello (or the timeout, if shorter). */
   static final long HELLO_MILLIS = 10_000;
 
   /** A round (or the admission of a launch's tasks) that cannot complete. */
@@ -56,6 +56,7 @@ final class Exchange implements AutoCloseable {
   private final int maxSteps;
   private final byte[] token;
   private final long timeoutNanos;
+  private final long helloNanos;
   private final PrintStream log;
   private final ByteBuffer message; // the round message: header, then floats
   private final FloatBuffer messageFloats;
@@ -92,6 +93,7 @@ final class Exchange implements AutoCloseable {
     this.maxSteps = maxSteps;
     this.token = token.clone();
     this.timeoutNanos = timeoutMillis * 1_000_000L;
+    this.helloNanos = Math.min(HELLO_MILLIS, timeoutMillis) * 1_000_000L;
     this.log = log;
     selector = Selector.open();
     server = ServerSocketChannel.open();
@@ -308,7 +310,7 @@ final class Exchange implements AutoCloseable {
   private void expireHellos() {
     long now = System.nanoTime();
     for (SelectionKey k : selector.keys()) {
-      if (k.attachment() instanceof Hello h && now > h.deadline) h.drop(k, "no hello within " + HELLO_MILLIS / 1000 + " s");
+      if (k.attachment() instanceof Hello h && now > h.deadline) h.drop(k, "no hello within " + helloNanos / 1_000_000 + " ms");
     }
   }
 
@@ -340,7 +342,7 @@ final class Exchange implements AutoCloseable {
   private final class Hello {
     final SocketChannel channel;
     final ByteBuffer bytes = ByteBuffer.allocate(Wire.HELLO_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    final long deadline = System.nanoTime() + HELLO_MILLIS * 1_000_000L;
+    final long deadline = System.nanoTime() + helloNanos;
     final String from;
 
     Hello(SocketChannel channel) throws IOException {
@@ -434,7 +436,10 @@ final class Exchange implements AutoCloseable {
     void poll() {
       if (state == DONE) return;
       PartitionSum s = link.sum();
-      if (s == null) return;
+      if (s == null) {
+        if (link.taskEnded()) throw new Failure("partition " + partition + "'s task ended" + at() + " without its sum");
+        return;
+      }
       PartitionSum t = into[partition];
       int total = 0;
       for (int j = 0; j < round.steps(); j++) {

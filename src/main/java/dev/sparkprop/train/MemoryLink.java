@@ -66,7 +66,8 @@ final class MemoryLink implements TaskLink {
   // task -> driver: the sum, published by the volatile write of replied
   private PartitionSum sum;
   private volatile int replied;
-  private volatile boolean closed;
+  private volatile boolean closed; // by the driver
+  private volatile boolean ended; // by the task
 
   private MemoryLink(long launch, int partition, int partitions, byte[] token, Selector driver) {
     this.launch = launch;
@@ -107,6 +108,11 @@ final class MemoryLink implements TaskLink {
     return replied == sent ? sum : null;
   }
 
+  /** Whether the task has ended (returned or failed): no sum will come. */
+  boolean taskEnded() {
+    return ended;
+  }
+
   void closeFromDriver() {
     closed = true;
     LockSupport.unpark(task);
@@ -144,6 +150,7 @@ final class MemoryLink implements TaskLink {
 
   @Override
   public void close() {
-    closed = true;
+    ended = true;
+    driver.wakeup();
   }
 }

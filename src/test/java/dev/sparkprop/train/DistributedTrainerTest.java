@@ -140,6 +140,41 @@ class DistributedTrainerTest {
     }
   }
 
+  /**
+   * A barrier task killed mid-epoch (Spark fails the whole barrier stage): the driver launches
+   * the stage again from the step that failed, with its own state, and ends with the undisturbed
+   * parameters, bit for bit.
+   */
+  @Test
+  void aKilledBarrierTaskIsLaunchedAgainFromTheStepThatFailed() throws Exception {
+    TrainConfig cfg = config("shuffle", "true", "partitions", "2", "epochs", "2", "batch.size", "100");
+    TrainResult undisturbed = distributed(cfg);
+    java.util.Map<Integer, Long> running = new java.util.concurrent.ConcurrentHashMap<>(); // partition -> task id
+    org.apache.spark.scheduler.SparkListener tasks = new org.apache.spark.scheduler.SparkListener() {
+      @Override
+      public void onTaskStart(org.apache.spark.scheduler.SparkListenerTaskStart e) {
+        running.put(e.taskInfo().index(), e.taskInfo().taskId());
+      }
+    };
+    jsc.sc().addSparkListener(tasks);
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    TrainResult disturbed;
+    try {
+      disturbed = new DistributedTrainer(jsc, cfg, new PrintStream(log, true, StandardCharsets.UTF_8)).onStep(st -> {
+        if (st.epoch() == 1 && st.step() == 10) jsc.sc().killTaskAttempt(running.get(1), true, "the test kills a barrier task");
+      }).fit(train, test, null);
+    } finally {
+      jsc.sc().removeSparkListener(tasks);
+    }
+    String text = log.toString(StandardCharsets.UTF_8);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile(
+        "WARNING: the barrier stage failed at epoch 2 step (\\d+): partition 1's task ended at epoch 2 step \\d+ without its sum "
+        + "\\(Spark: .*\\); launching it again from that step \\(attempt 2 of 4\\)").matcher(text);
+    assertTrue(m.find(), text);
+    assertTrue(Integer.parseInt(m.group(1)) >= 11, "from the step that failed: " + m.group());
+    assertArrayEquals(undisturbed.params(), disturbed.params(), "parameters after the relaunch, bit for bit");
+  }
+
   @Test
   void aDivergingStepStopsWithItsEpochAndBatchInBothTransports() {
     for (String mode : new String[] {"job", "barrier"}) {
