@@ -102,7 +102,7 @@ public final class ScalingModel {
       if (held) worstHeld = Math.max(worstHeld, Math.abs(e));
       else worstFit = Math.max(worstFit, Math.abs(e));
       String set = held ? "held-out" : "fit";
-      String sync = p.sync() == Sync.JOB ? "job" : "allreduce";
+      String sync = p.sync() == Sync.JOB ? "job" : "barrier";
       csv.append(String.format(Locale.ROOT, "%s,%s,%s,%d,%d,%.3f,%.3f,%.4f,%.3f,%.3f,%.4f%n", set, sync, p.net().name(),
           p.executors(), p.batch(), p.wallMs(), wall, e, p.computeMs(), comp, ec));
       table.append(String.format(Locale.ROOT, "| %s | %s | %s | %d | %d | %.2f | %.2f | %+.1f%% | %.2f | %.2f | %+.1f%% |%n", set,
@@ -197,7 +197,7 @@ public final class ScalingModel {
     Map<String, TreeMap<Integer, Point>> groups = new TreeMap<>();
     for (Point p : all) {
       boolean weak = p.batch() % p.executors() == 0 && p.batch() / p.executors() == ROWS_PER_EXECUTOR;
-      String key = (p.sync() == Sync.JOB ? "job" : "allreduce") + " " + p.net().name() + (weak ? " weak" : " batch " + p.batch());
+      String key = (p.sync() == Sync.JOB ? "job" : "barrier") + " " + p.net().name() + (weak ? " weak" : " batch " + p.batch());
       groups.computeIfAbsent(key, k -> new TreeMap<>()).put(p.executors(), p);
     }
     List<Charts.Series> series = new ArrayList<>();
@@ -224,7 +224,8 @@ public final class ScalingModel {
   static Point point(JsonNode b) {
     String layers = b.path("layers").asText();
     if (layers.isEmpty()) throw new IllegalArgumentException("bench JSON without 'layers': re-run it with this version's submit/bench");
-    Sync sync = b.path("sync_mode").asText().equals("allreduce") ? Sync.STAR : Sync.JOB;
+    // "allreduce": bench files of the earlier task-side hub (docs/scaling); a star like the barrier transport's
+    Sync sync = List.of("barrier", "allreduce").contains(b.path("sync_mode").asText()) ? Sync.STAR : Sync.JOB;
     return new Point(sync, b.path("partitions").asInt(), b.path("batch_size").asInt(), Net.of(sizes(layers)),
         b.path("slowest_task_compute_ms").path("median").asDouble(), b.path("wall_ms").path("median").asDouble());
   }

@@ -136,7 +136,8 @@ class ClusterIT {
     TrainResult local = train("local[2]", cfg.with("sync.mode", "job"), st -> { }, null);
     int[] executors = new int[1];
     long t0 = System.nanoTime();
-    TrainResult remote = train(cluster.url, cfg.with("sync.mode", "job"), st -> { }, executors);
+    List<Double> jobLosses = new ArrayList<>();
+    TrainResult remote = train(cluster.url, cfg.with("sync.mode", "job"), st -> jobLosses.add(st.loss()), executors);
     System.out.printf("cluster run with sync.mode=job: %d executors, %.1f s%n", executors[0], (System.nanoTime() - t0) / 1e9);
     assertEquals(2, executors[0], "two executor JVMs");
     assertArrayEquals(local.params(), remote.params(), "cluster and local[2] parameters, bit for bit");
@@ -151,6 +152,7 @@ class ClusterIT {
       System.out.printf("cluster run with sync.mode=barrier sync.socket=%s: %.1f s%n", socket, (System.nanoTime() - t0) / 1e9);
       assertArrayEquals(local.params(), barrier.params(), "barrier (" + socket + ") on the cluster and local[2] (job per step), bit for bit");
       assertEquals(local.finalEval().correct, barrier.finalEval().correct);
+      assertEquals(jobLosses, losses, "every step's loss, bit for bit (" + socket + ")");
       assertEquals(50, losses.size(), "every step reported");
     }
   }
