@@ -50,11 +50,22 @@ public final class Network {
     weights = new FMatrixRMaj[layers];
     weightGrads = new FMatrixRMaj[layers];
     acts = new FMatrixRMaj[layers + 1];
-    for (int l = 0; l < layers; l++) {
+    // the first layer's W and dW live in the caller's flat arrays (setParameters, forwardBackward)
+    weights[0] = shapeOnly(spec.in(0), spec.out(0));
+    weightGrads[0] = shapeOnly(spec.in(0), spec.out(0));
+    for (int l = 1; l < layers; l++) {
       weights[l] = new FMatrixRMaj(spec.in(l), spec.out(l));
       weightGrads[l] = new FMatrixRMaj(spec.in(l), spec.out(l));
     }
     for (int l = 0; l <= layers; l++) acts[l] = new FMatrixRMaj(1, l == 0 ? spec.inputSize() : spec.out(l - 1));
+  }
+
+  /** A (rows, cols) matrix header whose data array is set before use. */
+  private static FMatrixRMaj shapeOnly(int rows, int cols) {
+    FMatrixRMaj m = new FMatrixRMaj(1, 1);
+    m.numRows = rows;
+    m.numCols = cols;
+    return m;
   }
 
   public NetworkSpec spec() {
@@ -65,13 +76,18 @@ public final class Network {
     return gemm;
   }
 
-  /** Copies the weights out of the flat array; biases are read from it in place (kept, not copied). */
+  /**
+   * Uses a flat parameter array (kept, not copied, until the next call; read only): the first
+   * layer's weights, which start the array and are nearly all of it (784-512-10: 401,408 of
+   * 407,050 values), and every bias are read in place; the other layers' weights are copied out.
+   */
   public void setParameters(float[] flatParams) {
     if (flatParams.length != spec.numParams()) {
       throw new IllegalArgumentException("parameter array has " + flatParams.length
           + " values, network " + spec + " needs " + spec.numParams());
     }
-    for (int l = 0; l < spec.numLayers(); l++) {
+    weights[0].data = flatParams; // W_0 = flatParams[0, in*out): weightOffset(0) is 0
+    for (int l = 1; l < spec.numLayers(); l++) {
       System.arraycopy(flatParams, spec.weightOffset(l), weights[l].data, 0, spec.in(l) * spec.out(l));
     }
     params = flatParams;
@@ -113,7 +129,12 @@ public final class Network {
    * @return summed cross-entropy of the rows
    */
   public double forwardBackward(int rows, int[] labels, int labelOffset, float[] gradOut) {
+    if (gradOut.length != spec.numParams()) {
+      throw new IllegalArgumentException("gradient array has " + gradOut.length + " values, network " + spec
+          + " needs " + spec.numParams());
+    }
     double loss = forward(rows, labels, labelOffset);
+    weightGrads[0].data = gradOut; // dW_0 is written in place: gradOut[0, in*out)
     int classes = spec.outputSize();
     int last = spec.numLayers() - 1;
     deltaA.reshape(rows, classes, false);
@@ -130,7 +151,7 @@ public final class Network {
       } else {
         gemm.multTransA(acts[l], delta, weightGrads[l]);
       }
-      System.arraycopy(weightGrads[l].data, 0, gradOut, spec.weightOffset(l), in * out);
+      if (l > 0) System.arraycopy(weightGrads[l].data, 0, gradOut, spec.weightOffset(l), in * out);
       // db_l = column sums of dZ_l
       int bOff = spec.biasOffset(l);
       java.util.Arrays.fill(gradOut, bOff, bOff + out, 0f);
