@@ -39,6 +39,8 @@ public final class Adam implements Optimizer {
       v[i] = beta2 * v[i] + (1f - beta2) * g * g;
       params[i] -= stepSize * m[i] / ((float) Math.sqrt(v[i]) + epsHat);
     }
+    Subnormals.flush(m, t);
+    Subnormals.flush(v, t);
   }
 
   @Override

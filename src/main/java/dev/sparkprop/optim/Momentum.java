@@ -33,6 +33,7 @@ public final class Momentum implements Optimizer {
         params[i] -= a * v[i];
       }
     }
+    Subnormals.flush(v, steps);
   }
 
   @Override

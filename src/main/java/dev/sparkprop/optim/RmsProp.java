@@ -25,6 +25,7 @@ public final class RmsProp implements Optimizer {
       s[i] = rho * s[i] + (1f - rho) * g * g;
       params[i] -= a * g / ((float) Math.sqrt(s[i]) + eps);
     }
+    Subnormals.flush(s, steps);
   }
 
   @Override
