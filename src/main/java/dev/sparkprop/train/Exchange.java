@@ -23,9 +23,10 @@ import java.util.function.BooleanSupplier;
 
 /**
  * The driver's end of the barrier transport ({@link Wire}): a server socket on the driver's
- * address, the handshake that admits exactly the P tasks of the current stage launch, and per
- * round the message to every task and their sums back. Non-blocking, on one selector, in the
- * training loop's own thread; every buffer is allocated once.
+ * address (and a Unix domain socket for its machine), the handshake that admits exactly the P
+ * tasks of the current stage launch, and per round the message to every task and their sums
+ * back, each task through its {@link TaskPeer}. Non-blocking, on one selector, in the training
+ * loop's own thread; every buffer is allocated once.
  *
  * <p>Whoever else connects is dropped with a line in the log naming the address and the
  * partition it claimed: a wrong header, another launch's id, a wrong token, a partition already
@@ -60,7 +61,7 @@ final class Exchange implements AutoCloseable {
   private final PrintStream log;
   private final ByteBuffer message; // the round message: header, then floats
   private final FloatBuffer messageFloats;
-  private final Link[] peers;
+  private final TaskPeer[] peers;
   private final ByteBuffer[] sumHeaders; // by partition, reused by every launch
   private final ByteBuffer[] sumVectors;
   private final float[][] received; // socket tasks' vectors, by partition
@@ -70,8 +71,6 @@ final class Exchange implements AutoCloseable {
   private int admitted;
   // the round in progress
   private Round round;
-  private int floats;
-  private PartitionSum[] into;
   private int sending;
   private int receiving;
   private long sendNanos;
@@ -118,7 +117,7 @@ final class Exchange implements AutoCloseable {
     message = ByteBuffer.allocateDirect(Wire.ROUND_HEADER + 4 * maxFloats).order(ByteOrder.LITTLE_ENDIAN);
     messageFloats = message.position(Wire.ROUND_HEADER).slice().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
     message.clear();
-    peers = new Link[partitions];
+    peers = new TaskPeer[partitions];
     sumHeaders = new ByteBuffer[partitions];
     sumVectors = new ByteBuffer[partitions];
     received = new float[partitions][maxFloats];
@@ -186,8 +185,6 @@ final class Exchange implements AutoCloseable {
     if (admitted < partitions) throw new IllegalStateException("round before every task connected");
     long t0 = System.nanoTime();
     this.round = r;
-    this.floats = floats;
-    this.into = into;
     int bytes = Wire.ROUND_HEADER + 4 * floats;
     if (socketPeers > 0) {
       message.clear();
@@ -198,7 +195,9 @@ final class Exchange implements AutoCloseable {
     sending = socketPeers;
     receiving = partitions;
     sendNanos = -1;
-    for (Link p : peers) p.send(r, out, bytes); // most of it goes at once; the selector takes the rest
+    for (TaskPeer p : peers) {
+      if (p.start(r, out, floats, bytes, into[p.partition]) && p instanceof TaskPeer.Socket) sending--; // mostly at once
+    }
     long deadline = t0 + timeoutNanos;
     while (receiving > 0) {
       if (sending == 0 && sendNanos < 0) sendNanos = System.nanoTime() - t0;
@@ -210,12 +209,11 @@ final class Exchange implements AutoCloseable {
       select(Math.max(1, left / 1_000_000L));
     }
     if (sendNanos < 0) sendNanos = System.nanoTime() - t0;
-    this.into = null;
   }
 
   /** Tells every task that the epoch is over and closes their connections. */
   void end() {
-    for (Link p : peers) if (p != null) p.end();
+    for (TaskPeer p : peers) if (p != null) p.end();
     dropPeers();
   }
 
@@ -253,7 +251,7 @@ final class Exchange implements AutoCloseable {
       throw new Failure("selector: " + e);
     }
     for (MemoryLink l; (l = memoryHellos.poll()) != null; ) admitMemory(l);
-    for (Link p : peers) if (p != null) p.poll();
+    for (TaskPeer p : peers) if (p != null && p.poll()) receiving--;
     expireHellos();
   }
 
@@ -269,7 +267,7 @@ final class Exchange implements AutoCloseable {
       l.refuse(why);
       return;
     }
-    peers[l.partition] = new MemoryPeer(l);
+    peers[l.partition] = new TaskPeer.Memory(l);
     admitted++;
     l.admit();
   }
@@ -282,12 +280,11 @@ final class Exchange implements AutoCloseable {
       } else if (a instanceof Hello h) {
         h.read(key);
       } else {
-        ((Peer) a).ready(key);
+        int events = ((TaskPeer.Socket) a).ready(key);
+        if ((events & TaskPeer.Socket.SENT) != 0) sending--;
+        if ((events & TaskPeer.Socket.RECEIVED) != 0) receiving--;
       }
     } catch (IOException e) {
-      if (a instanceof Peer p) {
-        throw new Failure("partition " + p.partition + " lost its connection" + at() + ": " + e.getMessage());
-      }
       if (a instanceof Hello h) {
         h.drop(key, e.toString());
       } else {
@@ -314,10 +311,6 @@ final class Exchange implements AutoCloseable {
     }
   }
 
-  private String at() {
-    return round == null ? " before the first round" : " at " + round.describe();
-  }
-
   private String missing() {
     StringBuilder sb = new StringBuilder();
     for (int q = 0; q < partitions; q++) if (peers[q] == null) sb.append(sb.length() == 0 ? "" : ", ").append(q);
@@ -326,7 +319,7 @@ final class Exchange implements AutoCloseable {
 
   private String waitingFor() {
     StringBuilder sb = new StringBuilder();
-    for (Link p : peers) if (p.state != DONE) sb.append(sb.length() == 0 ? "" : ", ").append(p.partition);
+    for (TaskPeer p : peers) if (!p.done()) sb.append(sb.length() == 0 ? "" : ", ").append(p.partition);
     return sb.toString();
   }
 
@@ -376,7 +369,7 @@ final class Exchange implements AutoCloseable {
       } else if (peers[p] != null) {
         drop(key, "partition " + p + " is already connected");
       } else {
-        Peer peer = new Peer(p, channel, key);
+        TaskPeer.Socket peer = new TaskPeer.Socket(p, channel, key, message, sumHeaders[p], sumVectors[p], received[p]);
         peers[p] = peer;
         key.attach(peer);
         key.interestOps(0);
@@ -389,220 +382,6 @@ final class Exchange implements AutoCloseable {
       log.printf("WARNING: barrier exchange: dropped a connection from %s: %s%n", from, why);
       key.cancel();
       closeQuietly(channel);
-    }
-  }
-
-  private static final int HEADER = 0;
-  private static final int VECTOR = 1;
-  private static final int DONE = 2;
-
-  /** An admitted task, over a socket or in memory, and where its sum of the round stands. */
-  private abstract static class Link {
-    final int partition;
-    int state = DONE;
-
-    Link(int partition) {
-      this.partition = partition;
-    }
-
-    /** Starts the round: hands over {@code out} (or the first {@code bytes} of the shared message). */
-    abstract void send(Round r, float[] out, int bytes);
-
-    /** Looks for a sum that arrived outside the selector (in memory). */
-    void poll() {}
-
-    /** Tells the task the epoch is over. */
-    abstract void end();
-
-    abstract void close();
-  }
-
-  /** A task in the driver's JVM: its arrays are read and handed over in place. */
-  private final class MemoryPeer extends Link {
-    final MemoryLink link;
-
-    MemoryPeer(MemoryLink link) {
-      super(link.partition);
-      this.link = link;
-    }
-
-    @Override
-    void send(Round r, float[] out, int bytes) {
-      state = HEADER;
-      link.offer(r, out);
-    }
-
-    @Override
-    void poll() {
-      if (state == DONE) return;
-      PartitionSum s = link.sum();
-      if (s == null) {
-        if (link.taskEnded()) throw new Failure("partition " + partition + "'s task ended" + at() + " without its sum");
-        return;
-      }
-      PartitionSum t = into[partition];
-      int total = 0;
-      for (int j = 0; j < round.steps(); j++) {
-        t.stepLoss[j] = s.stepLoss[j];
-        t.stepRows[j] = s.stepRows[j];
-        total += s.stepRows[j];
-      }
-      if (total != s.rows || s.partition != partition) {
-        throw new Failure("partition " + partition + " returned steps of " + total + " rows for a sum of " + s.rows + at());
-      }
-      t.partition = partition;
-      t.rows = s.rows;
-      t.computeNanos = s.computeNanos;
-      t.vector = s.vector; // read in place; the task leaves it alone until the next round
-      state = DONE;
-      receiving--;
-    }
-
-    @Override
-    void end() {
-      link.offer(null, null);
-    }
-
-    @Override
-    void close() {
-      link.closeFromDriver();
-    }
-  }
-
-  /** An admitted task's connection: its copy of the round message's position, and its sum being read. */
-  private final class Peer extends Link {
-    final SocketChannel channel;
-    final SelectionKey key;
-    final ByteBuffer out = message.duplicate();
-    final ByteBuffer header;
-    final ByteBuffer vector;
-    final FloatBuffer vectorFloats;
-    int vectorFloatsExpected;
-
-    Peer(int partition, SocketChannel channel, SelectionKey key) {
-      super(partition);
-      this.channel = channel;
-      this.key = key;
-      header = sumHeaders[partition];
-      vector = sumVectors[partition];
-      vectorFloats = vector.duplicate().clear().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
-    }
-
-    @Override
-    void send(Round r, float[] unused, int bytes) {
-      out.clear().limit(bytes);
-      header.clear().limit(Wire.SUM_HEADER + r.steps() * Wire.SUM_STEP);
-      state = HEADER;
-      write();
-    }
-
-    @Override
-    void end() {
-      ByteBuffer end = ByteBuffer.allocate(Wire.ROUND_HEADER).order(ByteOrder.LITTLE_ENDIAN);
-      end.putInt(Wire.END).position(Wire.ROUND_HEADER).flip();
-      try {
-        // 28 bytes into a socket whose reader waits for them: never more than a few tries
-        for (long until = System.nanoTime() + 1_000_000_000L; end.hasRemaining() && System.nanoTime() < until; ) {
-          if (channel.write(end) == 0) Thread.onSpinWait();
-        }
-      } catch (IOException e) {
-        // the task is gone; its stage says why
-      }
-    }
-
-    @Override
-    void close() {
-      closeQuietly(channel);
-    }
-
-    void write() {
-      try {
-        channel.write(out);
-      } catch (IOException e) {
-        throw new Failure("partition " + partition + " lost its connection" + at() + ": " + e.getMessage());
-      }
-      if (out.hasRemaining()) {
-        key.interestOps(SelectionKey.OP_READ | SelectionKey.OP_WRITE);
-      } else {
-        key.interestOps(SelectionKey.OP_READ);
-        sending--;
-      }
-    }
-
-    void ready(SelectionKey k) throws IOException {
-      if (k.isValid() && k.isWritable() && out.hasRemaining()) write();
-      if (k.isValid() && k.isReadable()) read();
-    }
-
-    private void read() throws IOException {
-      while (true) {
-        ByteBuffer b = state == HEADER ? header : state == VECTOR ? vector : null;
-        if (b == null) {
-          // a sum is complete (or no round runs): anything more is out of turn
-          int n = channel.read(ByteBuffer.allocate(1));
-          if (n < 0) throw new IOException("closed its connection");
-          if (n > 0) throw bad("sent bytes out of turn");
-          return;
-        }
-        int n = channel.read(b);
-        if (n < 0) throw new IOException("closed its connection");
-        if (b.hasRemaining()) return;
-        if (state == HEADER) {
-          parseHeader();
-        } else {
-          vectorFloats.clear();
-          vectorFloats.get(received[partition], 0, vectorFloatsExpected);
-          into[partition].vector = received[partition];
-          finish();
-        }
-        if (state == DONE) return;
-      }
-    }
-
-    private void parseHeader() {
-      header.flip();
-      int magic = header.getInt();
-      int p = header.getInt();
-      int epoch = header.getInt();
-      int first = header.getInt();
-      int steps = header.getInt();
-      int rows = header.getInt();
-      long compute = header.getLong();
-      int n = header.getInt();
-      if (magic != Wire.SUM) throw bad(String.format("a sum with header 0x%08x", magic));
-      if (p != partition || epoch != round.epoch() || first != round.first() || steps != round.steps()) {
-        throw bad("a sum for partition " + p + ", epoch " + (epoch + 1) + " step " + first + " (" + steps + " steps)");
-      }
-      int expected = rows > 0 ? floats : 0;
-      if (rows < 0 || n != expected) throw bad("a sum of " + rows + " rows with " + n + " floats, expected " + expected);
-      PartitionSum s = into[partition];
-      int total = 0;
-      for (int j = 0; j < steps; j++) {
-        s.stepLoss[j] = header.getDouble();
-        s.stepRows[j] = header.getInt();
-        if (s.stepRows[j] < 0) throw bad("a step with " + s.stepRows[j] + " rows");
-        total += s.stepRows[j];
-      }
-      if (total != rows) throw bad("steps of " + total + " rows in all, a sum of " + rows);
-      s.partition = partition;
-      s.rows = rows;
-      s.computeNanos = compute;
-      if (n == 0) {
-        finish();
-      } else {
-        vector.clear().limit(4 * n);
-        vectorFloatsExpected = n;
-        state = VECTOR;
-      }
-    }
-
-    private void finish() {
-      state = DONE;
-      receiving--;
-    }
-
-    private Failure bad(String what) {
-      return new Failure("partition " + partition + " sent " + what + at() + "; dropped its connection");
     }
   }
 }
