@@ -30,24 +30,11 @@ app_jar() {
   echo "$dst"
 }
 
-# OpenBLAS 0.3.21 (Debian 12) does not know newer Xeons (e.g. CPU model 207) and falls back to
-# its Prescott kernels: 33 GFLOP/s a core here, against 150 with its SkylakeX (AVX-512) kernels.
-# Name the kernel family from this machine's CPU flags unless the user chose one. For a cluster
-# of other machines set spark.executorEnv.OPENBLAS_CORETYPE to what their CPUs support. The
-# kernel family changes float rounding: runs compared bit for bit must use the same one.
+# One BLAS thread per task: Spark already runs a task per core, and a BLAS's own threads would
+# fight them for the cores (the bundled OpenBLAS is set to one thread by the code as well; this
+# covers kernel=native with a system BLAS). A value the user exported wins.
 blas_env() {
-  # SPARKPROP_BLAS_ENV=keep: leave the OpenBLAS variables as they are (tests that compare bits
-  # across JVMs need every JVM on the same kernels).
-  [ "${SPARKPROP_BLAS_ENV:-}" = keep ] && return 0
   export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
-  if [ -z "${OPENBLAS_CORETYPE+x}" ] && [ -r /proc/cpuinfo ]; then
-    local flags
-    flags=$(grep -m1 '^flags' /proc/cpuinfo || true)
-    case " $flags " in
-      *' avx512f '*) export OPENBLAS_CORETYPE=SKYLAKEX ;;
-      *' avx2 '*) export OPENBLAS_CORETYPE=HASWELL ;;
-    esac
-  fi
 }
 
 # Runs a sparkprop command class through spark-submit: local[*] unless --master URL is given;

@@ -171,8 +171,9 @@ public final class Bench {
     dev.sparkprop.nn.Kernel kernel = cfg.kernel();
     List<Integer> ids = new ArrayList<>();
     for (int i = 0; i < parts; i++) ids.add(i);
-    r.put("kernel", cfg.get("kernel") + " = " + String.join(", ",
-        jsc.parallelize(ids, parts).map(i -> kernel.gemm().description()).distinct().collect()));
+    int rows = (int) Math.ceil(rowsPerTask);
+    r.put("kernel", String.join(", ", jsc.parallelize(ids, parts)
+        .map(i -> kernel.describe(rows, spec.in(0), spec.out(0))).distinct().collect()));
     r.put("cached_bytes", cachedBytes);
     long maxMem = 0;
     for (scala.Tuple2<Object, Object> v : scala.jdk.javaapi.CollectionConverters.asJava(jsc.sc().getExecutorMemoryStatus()).values()) {

@@ -1,110 +1,165 @@
 package dev.sparkprop.nn;
 
-import dev.ludovic.netlib.blas.BLAS;
 import dev.ludovic.netlib.blas.JavaBLAS;
 import dev.ludovic.netlib.blas.NativeBLAS;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import java.util.function.Supplier;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 
 /**
  * Which {@link Gemm} runs the large products: the {@code kernel} configuration key.
  *
  * <ul>
- *   <li>{@code auto} (default): native BLAS through netlib's JNI binding when the machine has a
- *       {@code libblas.so.3} (e.g. Debian's {@code libopenblas0-pthread}), else netlib's JDK Vector
- *       API BLAS, else EJML; each candidate must pass a self-check against a naive product first.
- *   <li>{@code native}: netlib's JNI BLAS, or an error if it does not load.
- *   <li>{@code java}: netlib's Java BLAS (Vector API when {@code jdk.incubator.vector} is added).
+ *   <li>{@code auto} (default): times every kernel that loads and passes its self-check on the
+ *       network's own product shapes (a few milliseconds, once per JVM) and takes the fastest
+ *       ({@link KernelProbe}).
+ *   <li>{@code openblas}: the OpenBLAS that comes with the build ({@link OpenBlasGemm}), on any
+ *       machine of the build's platform, with no system package.
+ *   <li>{@code native}: the system's {@code libblas.so.3} through netlib's JNI binding (MKL, a
+ *       vendor BLAS, Debian's OpenBLAS; or Debian's reference BLAS, about 2 GFLOP/s).
+ *   <li>{@code java}: netlib's Java BLAS (the JDK Vector API when {@code jdk.incubator.vector} is
+ *       added), with EJML's sparse kernels for a mostly-zero input layer.
  *   <li>{@code ejml}: EJML's own kernels, the reference implementation.
  * </ul>
  *
- * <p>Measured on the 2-core development machine (one thread, products of a 64-row MNIST batch,
- * 784-512): native OpenBLAS about 32 GFLOP/s, netlib's Vector API 12-25, EJML dense 2-5 and
- * EJML's sparse input kernels equivalent to 25 (on 19% non-zero pixels). So with native BLAS every
- * product is dense; with the Java kernels the input layer keeps EJML's sparse kernels for
- * mostly-zero batches. Resolved once per JVM; native BLAS should run one thread per task
- * ({@code OPENBLAS_NUM_THREADS=1}, set by the submit scripts) because Spark already runs a task
- * per core.
+ * Every kernel must pass a self-check against a naive product before it is used; each is
+ * resolved once per JVM. A kernel that is absent (no system BLAS, no Vector API) is skipped by
+ * {@code auto} without a warning; asked for by name, it fails with what to do.
  */
 public enum Kernel {
   AUTO,
+  OPENBLAS,
   NATIVE,
   JAVA,
   EJML;
 
-  private static volatile Gemm nativeGemm;
-  private static volatile Gemm javaGemm;
-  private static volatile String nativeFailure;
+  /** netlib warns on its logger when no system BLAS loads; a skipped candidate is not news. Kept reachable. */
+  private static final Logger NETLIB_LOG = Logger.getLogger("dev.ludovic.netlib.blas.InstanceBuilder");
 
-  /** Parses a configuration value ("auto", "native", "java", "ejml"). */
+  static {
+    NETLIB_LOG.setLevel(Level.SEVERE);
+  }
+
+  private static final Resolved[] RESOLVED = new Resolved[values().length];
+  private static volatile KernelProbe.Choice autoChoice;
+
+  /** Parses a configuration value ("auto", "openblas", "native", "java", "ejml"). */
   public static Kernel parse(String value) {
     try {
       return valueOf(value.trim().toUpperCase(Locale.ROOT));
     } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("unknown kernel '" + value + "': use auto, native, java or ejml");
+      throw new IllegalArgumentException("unknown kernel '" + value + "': use auto, openblas, native, java or ejml");
     }
   }
 
-  /** This JVM's implementation for this choice (cached). */
+  /** This JVM's implementation (cached); {@code auto} probes with a 784x512 layer and 128 rows. */
   public Gemm gemm() {
-    switch (this) {
-      case EJML:
-        return EjmlGemm.INSTANCE;
+    return gemm(128, 784, 512);
+  }
+
+  /**
+   * This JVM's implementation (cached). The first {@code auto} call probes the candidates on a
+   * layer of {@code rows} x {@code in} by {@code in} x {@code out}: the network's largest products.
+   */
+  public Gemm gemm(int rows, int in, int out) {
+    if (this == AUTO) return auto(rows, in, out).gemm();
+    Resolved r = resolved(this);
+    if (r.gemm == null) throw new IllegalStateException("kernel=" + name().toLowerCase(Locale.ROOT) + ": " + r.failure);
+    return r.gemm;
+  }
+
+  /** What {@code auto} chose in this JVM and the probe's figures, e.g. for the log (probes if needed). */
+  public static KernelProbe.Choice auto(int rows, int in, int out) {
+    KernelProbe.Choice c = autoChoice;
+    if (c == null) {
+      synchronized (Kernel.class) {
+        c = autoChoice;
+        if (c == null) {
+          // the bundled OpenBLAS first: the choice stays with it unless another is clearly faster
+          java.nio.file.Path system = SystemBlas.file(); // before the bundled one names itself to netlib
+          List<Gemm> candidates = new ArrayList<>();
+          Resolved bundled = resolved(OPENBLAS);
+          if (bundled.gemm != null) candidates.add(bundled.gemm);
+          String note = "";
+          if (bundled.gemm != null && SystemBlas.isOpenBlas(system)) { // see SystemBlas: never two OpenBLAS
+            note = "system BLAS " + system + " left out: an OpenBLAS too";
+          } else {
+            Resolved r = resolved(NATIVE);
+            if (r.gemm != null) {
+              candidates.add(r.gemm);
+            } else if (system != null) {
+              note = "system BLAS " + system + " not timed: " + r.failure;
+            }
+          }
+          Resolved java = resolved(JAVA);
+          if (java.gemm != null) candidates.add(java.gemm);
+          autoChoice = c = (candidates.isEmpty() ? new KernelProbe.Choice(EjmlGemm.INSTANCE, List.of(), rows, in, out, "")
+              : KernelProbe.fastest(candidates, rows, in, out)).withNote(note);
+        }
+      }
+    }
+    return c;
+  }
+
+  /**
+   * What this choice runs in this JVM, for the log: {@code auto}'s pick with its speed and the
+   * others' from the probe (which this call runs if it has not run), or the named kernel.
+   */
+  public String describe(int rows, int in, int out) {
+    return this == AUTO ? "auto = " + auto(rows, in, out).describe() : gemm(rows, in, out).description();
+  }
+
+  /** Whether this kernel loads and passes its self-check in this JVM ({@code auto} always does). */
+  public boolean available() {
+    return this == AUTO || this == EJML || resolved(this).gemm != null;
+  }
+
+  /** A kernel's load, once per JVM: the checked implementation or why there is none. */
+  private record Resolved(Gemm gemm, String failure) {}
+
+  private static synchronized Resolved resolved(Kernel k) {
+    Resolved r = RESOLVED[k.ordinal()];
+    if (r == null) {
+      r = RESOLVED[k.ordinal()] = load(k);
+    }
+    return r;
+  }
+
+  private static Resolved load(Kernel k) {
+    Supplier<Gemm> loader;
+    String advice;
+    switch (k) {
+      case OPENBLAS:
+        boolean netlibFree = RESOLVED[NATIVE.ordinal()] == null;
+        loader = () -> OpenBlasGemm.load(netlibFree);
+        advice = "the bundled OpenBLAS did not load; the build has it for " + System.getProperty("os.name") + "/"
+            + System.getProperty("os.arch") + " only if it was built with that javacpp.platform (README, Kernels)";
+        break;
+      case NATIVE:
+        Resolved bundled = RESOLVED[OPENBLAS.ordinal()];
+        if (bundled != null && bundled.gemm instanceof NetlibGemm) {
+          return new Resolved(null, "netlib's binding (one library per JVM) is taken by the bundled OpenBLAS in this JVM; "
+              + "kernel=native needs a JVM that did not load it");
+        }
+        loader = () -> new NetlibGemm(NativeBLAS.getInstance(), false, "system BLAS " + SystemBlas.file() + " (netlib binding)");
+        advice = "no system BLAS (libblas.so.3) loads through netlib; use kernel=auto or kernel=openblas (bundled)";
+        break;
       case JAVA:
-        return javaGemm();
-      case NATIVE: {
-        Gemm g = nativeGemm();
-        if (g == null) {
-          throw new IllegalStateException("kernel=native: native BLAS is not available (" + nativeFailure
-              + "); install a system BLAS (Debian: apt-get install libopenblas0-pthread) or use kernel=auto");
-        }
-        return g;
-      }
-      default: {
-        Gemm g = nativeGemm();
-        if (g != null) return g;
-        try {
-          return javaGemm();
-        } catch (IllegalStateException e) {
-          return EjmlGemm.INSTANCE;
-        }
-      }
+        loader = () -> new NetlibGemm(JavaBLAS.getInstance(), true);
+        advice = "netlib's Java BLAS did not load";
+        break;
+      default:
+        return new Resolved(EjmlGemm.INSTANCE, null);
     }
-  }
-
-  /** Whether netlib's JNI BLAS loads and passes the self-check in this JVM. */
-  public static boolean nativeAvailable() {
-    return nativeGemm() != null;
-  }
-
-  /** Resolved once; later calls (one per training step) read the volatile fields without a lock. */
-  private static Gemm nativeGemm() {
-    Gemm g = nativeGemm;
-    return g != null || nativeFailure != null ? g : loadNative();
-  }
-
-  private static synchronized Gemm loadNative() {
-    if (nativeGemm == null && nativeFailure == null) {
-      try {
-        BLAS blas = NativeBLAS.getInstance();
-        nativeGemm = selfChecked(new NetlibGemm(blas, false));
-      } catch (RuntimeException | LinkageError e) {
-        nativeFailure = String.valueOf(e.getMessage());
-      }
+    try {
+      return new Resolved(selfChecked(loader.get()), null);
+    } catch (RuntimeException | LinkageError e) {
+      return new Resolved(null, advice + " (" + e + ")");
     }
-    return nativeGemm;
-  }
-
-  private static Gemm javaGemm() {
-    Gemm g = javaGemm;
-    return g != null ? g : loadJava();
-  }
-
-  private static synchronized Gemm loadJava() {
-    if (javaGemm == null) {
-      javaGemm = selfChecked(new NetlibGemm(JavaBLAS.getInstance(), true));
-    }
-    return javaGemm;
   }
 
   /**

@@ -15,14 +15,20 @@ import org.ejml.data.FMatrixRMaj;
 public final class NetlibGemm implements Gemm {
   private final BLAS blas;
   private final boolean sparseInput;
+  private final String description;
 
   /**
    * @param sparseInput whether mostly-zero input batches should take EJML's sparse kernels instead
    *     (see {@link Kernel} for when that is faster)
    */
   public NetlibGemm(BLAS blas, boolean sparseInput) {
+    this(blas, sparseInput, "netlib " + blas.getClass().getSimpleName());
+  }
+
+  NetlibGemm(BLAS blas, boolean sparseInput, String description) {
     this.blas = blas;
     this.sparseInput = sparseInput;
+    this.description = description;
   }
 
   @Override
@@ -62,7 +68,7 @@ public final class NetlibGemm implements Gemm {
   }
 
   /** Empty products: BLAS needs leading dimensions of at least 1, and k = 0 means c = 0. */
-  private static boolean trivial(int m, int n, int k, FMatrixRMaj c) {
+  static boolean trivial(int m, int n, int k, FMatrixRMaj c) {
     if (m == 0 || n == 0) return true;
     if (k == 0) {
       Arrays.fill(c.data, 0, m * n, 0f);
@@ -71,7 +77,7 @@ public final class NetlibGemm implements Gemm {
     return false;
   }
 
-  private static void check(boolean ok, String op, FMatrixRMaj a, FMatrixRMaj b) {
+  static void check(boolean ok, String op, FMatrixRMaj a, FMatrixRMaj b) {
     if (!ok) {
       throw new IllegalArgumentException(op + ": shapes do not match: (" + a.numRows + ", " + a.numCols
           + ") and (" + b.numRows + ", " + b.numCols + ")");
@@ -85,6 +91,6 @@ public final class NetlibGemm implements Gemm {
 
   @Override
   public String description() {
-    return "netlib " + blas.getClass().getSimpleName();
+    return description;
   }
 }

@@ -19,7 +19,7 @@ public final class Workspace {
   /** This thread's workspace for {@code spec} on {@code kernel} (a new one if either changed). */
   public static Workspace get(NetworkSpec spec, Kernel kernel) {
     Workspace ws = CURRENT.get();
-    Gemm gemm = kernel.gemm();
+    Gemm gemm = kernel.gemm(128, spec.in(0), spec.out(0)); // auto: probed on the first layer, once per JVM
     if (ws == null || !ws.network.spec().equals(spec) || ws.network.gemm() != gemm) {
       ws = new Workspace(spec, gemm);
       CURRENT.set(ws);

@@ -89,7 +89,7 @@ public final class DistributedTrainer {
     JavaRDD<Shard> trainShards = TrainingData.batches(jsc, train, trainRows, layout, cfg.classes(), "training", log);
     JavaRDD<Shard> testShards = TrainingData.ranges(jsc, test, testRows, parts, cfg.classes(), "test", log);
     try {
-      logKernels(trainShards);
+      logKernels(trainShards, spec, (cfg.batchSize() + parts - 1) / parts);
       TrainResult r = loop(spec, layout, trainShards, testShards, run, state, checkpoints);
       if (finish != null) finish.accept(testShards, r.params());
       return r;
@@ -148,16 +148,24 @@ public final class DistributedTrainer {
   }
 
   /**
-   * Resolves the matrix kernel on every executor before training (each JVM loads and self-checks
-   * it once, about 0.1 s with native BLAS) and logs what they chose.
+   * Resolves the matrix kernel on every executor before training (each JVM loads, self-checks
+   * and, for {@code kernel=auto}, times the candidates once, on the first layer's products at
+   * the rows a task trains on) and logs what they chose. Executors that chose differently would
+   * compute other last bits: say so.
    */
-  private void logKernels(JavaRDD<Shard> shards) {
+  private void logKernels(JavaRDD<Shard> shards, NetworkSpec spec, int rowsPerTask) {
     dev.sparkprop.nn.Kernel kernel = cfg.kernel();
     jsc.setJobDescription("resolve kernel=" + cfg.get("kernel") + " on the executors");
-    List<String> chosen = shards.mapPartitions(it -> java.util.Collections.singletonList(kernel.gemm().description())
-        .iterator()).distinct().collect();
+    List<String> chosen = shards.mapPartitions(it -> java.util.Collections.singletonList(
+        kernel.describe(rowsPerTask, spec.in(0), spec.out(0))).iterator()).collect();
     jsc.setJobDescription(null);
-    log.printf("kernel=%s: %s%n", cfg.get("kernel"), String.join(", ", chosen));
+    java.util.Set<String> kernels = new java.util.TreeSet<>();
+    for (String c : chosen) kernels.add(c.replaceAll(" [0-9.]+ GFLOP/s.*", ""));
+    log.printf("kernel=%s: %s%n", cfg.get("kernel"), chosen.get(0));
+    if (kernels.size() > 1) {
+      log.printf("WARNING: the executors chose different kernels (%s): their products round differently, so runs are "
+          + "not bit-for-bit reproducible; set kernel= to one of them%n", String.join(", ", kernels));
+    }
   }
 
   private static int used(int count, int limit) {

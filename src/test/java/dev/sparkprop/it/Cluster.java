@@ -62,9 +62,6 @@ final class Cluster implements AutoCloseable {
     env.put("SPARKPROP_MASTER_PORT", String.valueOf(port));
     env.put("SPARKPROP_MASTER_UI_PORT", String.valueOf(port + 1000));
     env.put("SPARKPROP_WORKER_MEMORY", "1g");
-    // The executors must run the same BLAS kernels as this JVM's local[2] runs, or the bits differ:
-    // keep this JVM's OpenBLAS settings (set or unset) instead of choosing from the CPU flags.
-    env.put("SPARKPROP_BLAS_ENV", "keep");
   }
 
   /** The PIDs of the worker daemons. */
