@@ -129,7 +129,7 @@ class GradientCheckTest {
 
   /** The BLAS kernels in the whole pass: dense and mostly-zero inputs, three layers. */
   @ParameterizedTest
-  @EnumSource(value = Kernel.class, names = {"JAVA", "NATIVE"})
+  @EnumSource(value = Kernel.class, names = {"OPENBLAS", "JAVA", "NATIVE"})
   void blasKernelsMatchFiniteDifferences(Kernel kernel) {
     GemmTest.assumeAvailable(kernel);
     NetworkSpec spec = new NetworkSpec(new int[] {9, 7, 5, 4},
