@@ -173,4 +173,19 @@ class GradientCheckTest {
       assertEquals(numeric, p[j], 2e-3, "logit " + j);
     }
   }
+
+  /** The branch-free ReLU: the gradient passes whole for every positive output, subnormal ones too, and not at all for 0. */
+  @Test
+  void reluPassesTheGradientExactlyWhereTheOutputIsPositive() {
+    float[] z = {-3f, -0f, 0f, Float.MIN_VALUE, Float.MIN_NORMAL / 3, Float.MIN_NORMAL, 1e-30f, 0.5f, 7e37f, Float.MAX_VALUE};
+    Activation.RELU.forward(z, 1, z.length);
+    float[] want = {0f, 0f, 0f, Float.MIN_VALUE, Float.MIN_NORMAL / 3, Float.MIN_NORMAL, 1e-30f, 0.5f, 7e37f, Float.MAX_VALUE};
+    for (int i = 0; i < z.length; i++) org.junit.jupiter.api.Assertions.assertEquals(want[i], z[i], "forward " + i);
+    float[] g = new float[z.length];
+    java.util.Arrays.fill(g, -2.5f);
+    Activation.RELU.backward(z, g, 1, z.length);
+    for (int i = 0; i < z.length; i++) {
+      org.junit.jupiter.api.Assertions.assertEquals(z[i] > 0f ? -2.5f : 0f, Math.abs(g[i]) == 0f ? 0f : g[i], "backward " + i);
+    }
+  }
 }
