@@ -30,6 +30,13 @@ app_jar() {
   echo "$dst"
 }
 
+# The absolute path of a --config file, or an error naming the file as the user wrote it (exit 2).
+#   config=$(config_file PATH) || exit 2
+config_file() {
+  if [ ! -f "$1" ]; then echo "error: no config file $1" >&2; return 2; fi
+  (cd "$(dirname "$1")" && echo "$(pwd)/$(basename "$1")")
+}
+
 # One BLAS thread per task: Spark already runs a task per core, and a BLAS's own threads would
 # fight them for the cores (the bundled OpenBLAS is set to one thread by the code as well; this
 # covers kernel=native with a system BLAS). A value the user exported wins.

@@ -38,12 +38,18 @@ final class Args {
   }
 
   private static void load(Path file, Properties into) {
+    Properties p = new Properties();
     try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      into.load(r);
+      p.load(r);
     } catch (NoSuchFileException e) {
       throw new ConfigException("--config: no such file " + file);
     } catch (IOException e) {
       throw new ConfigException("--config: cannot read " + file + ": " + e.getMessage());
     }
+    if (p.containsKey("")) {
+      throw new ConfigException("--config " + file + ": a line has no key before its '=' (value '" + p.getProperty("")
+          + "'); write key=value");
+    }
+    into.putAll(p);
   }
 }

@@ -6,7 +6,6 @@ import dev.sparkprop.eval.Predictor;
 import dev.sparkprop.nn.NetworkSpec;
 import dev.sparkprop.report.RunReport;
 import dev.sparkprop.table.TableFormat;
-import dev.sparkprop.train.StepStats;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.broadcast.Broadcast;
@@ -22,6 +21,7 @@ import dev.sparkprop.train.DistributedTrainer;
 import dev.sparkprop.train.DivergenceException;
 import dev.sparkprop.train.EpochMetrics;
 import dev.sparkprop.train.RunDirectory;
+import dev.sparkprop.train.RunLock;
 import dev.sparkprop.train.TrainConfig;
 import dev.sparkprop.train.TrainResult;
 import dev.sparkprop.train.TrainState;
@@ -53,9 +53,23 @@ public final class Train {
 
   /** Runs the job; returns the process exit code. */
   public static int run(String[] args, PrintStream out) {
+    RunLock lock = null;
+    try {
+      TrainConfig parsed = Args.parse(args);
+      parsed = parsed.with("out", parsed.outDir()); // the default, runs/<timestamp>, fixed once
+      lock = RunLock.take(Path.of(parsed.get("out"))); // before anything is read from or written to out=
+      return run(parsed, lock, out);
+    } catch (Exception e) {
+      return Failures.beforeSpark(e);
+    } finally {
+      if (lock != null) lock.close();
+    }
+  }
+
+  private static int run(TrainConfig parsed, RunLock lock, PrintStream out) {
     Plan plan;
     try {
-      plan = plan(args, out);
+      plan = plan(parsed, out);
     } catch (Exception e) {
       return Failures.beforeSpark(e);
     }
@@ -80,11 +94,9 @@ public final class Train {
           + testData.describe() + " (" + testData.count + " rows)");
       TrainState state = plan.resumed() != null ? plan.resumed()
           : TrainState.fresh(cfg, plan.initFrom() != null ? plan.initFrom() : cfg.initializer().initialize(cfg.spec(), cfg.seed()));
-      List<StepStats> steps = new ArrayList<>();
       List<Dataset<Row>> predictions = new ArrayList<>();
       NetworkSpec spec = cfg.spec();
       TrainResult result = new DistributedTrainer(jsc, cfg, out)
-          .onStep(steps::add)
           .onFinish((testShards, params) -> {
             // The final model's predictions of the test set, kept for the Spark SQL reports.
             jsc.setJobDescription("predictions of the final model");
@@ -103,7 +115,7 @@ public final class Train {
       out.print(result.finalEval().confusionTable());
       int stepsPerEpoch = (int) ((Math.min(cfg.trainLimit() > 0 ? cfg.trainLimit() : Integer.MAX_VALUE, trainData.count)
           + cfg.batchSize() - 1) / cfg.batchSize());
-      RunReport.write(spark, run, cfg, result, steps, stepsPerEpoch, predictions.get(0), (System.nanoTime() - t0) / 1e9, out);
+      RunReport.write(spark, run, cfg, result, state.steps(), stepsPerEpoch, predictions.get(0), (System.nanoTime() - t0) / 1e9, out);
       out.printf("final test accuracy %.4f, test loss %.4f; %d epochs in %.1f s; model %s%n",
           result.finalEval().accuracy(), result.finalEval().meanLoss(), result.epochs().size(),
           (System.nanoTime() - t0) / 1e9, modelDir);
@@ -122,8 +134,8 @@ public final class Train {
     }
   }
 
-  private static Plan plan(String[] args, PrintStream out) throws IOException {
-    TrainConfig cfg = Args.parse(args);
+  private static Plan plan(TrainConfig cfg, PrintStream out) throws IOException {
+    DistributedTrainer.checkLocalSlots(cfg, System.getProperty("spark.master")); // set by spark-submit
     String outDir = cfg.outDir();
     String modelDir = outDir + "/model";
     if (ModelStore.exists(modelDir) && !cfg.overwrite()) {

@@ -21,6 +21,26 @@ public final class PngImage {
     if (bytes.length < 8 || !java.util.Arrays.equals(java.util.Arrays.copyOf(bytes, 8), SIGNATURE)) {
       throw new BadInputException(file + ": not a PNG file (no PNG signature)");
     }
+    // The header first (IHDR: width, height, bit depth, colour type), so that a wrong image, a
+    // 16-bit one or a decompression bomb of 60000x60000 pixels is refused before it is decoded.
+    if (bytes.length < 33) throw new BadInputException(file + ": truncated PNG (" + bytes.length + " bytes, no complete header)");
+    java.nio.ByteBuffer h = java.nio.ByteBuffer.wrap(bytes);
+    long w = h.getInt(16) & 0xffffffffL;
+    long hgt = h.getInt(20) & 0xffffffffL;
+    int depth = bytes[24];
+    int colour = bytes[25];
+    if (colour != 0) {
+      throw new BadInputException(file + ": colour type " + colour + " (" + (colour == 2 ? "RGB" : colour == 3 ? "palette"
+          : colour == 4 ? "grayscale with alpha" : colour == 6 ? "RGB with alpha" : "unknown") + "), expected an 8-bit "
+          + "grayscale PNG of " + width + "x" + height);
+    }
+    if (depth != 8) {
+      throw new BadInputException(file + ": " + depth + "-bit grayscale, expected an 8-bit grayscale PNG of " + width + "x"
+          + height + " (convert it first)");
+    }
+    if (w != width || hgt != height) {
+      throw new BadInputException(file + ": " + w + "x" + hgt + " pixels, expected " + width + "x" + height + " (resize it first)");
+    }
     BufferedImage img;
     try {
       img = ImageIO.read(new ByteArrayInputStream(bytes));

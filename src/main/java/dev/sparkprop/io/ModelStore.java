@@ -135,7 +135,8 @@ public final class ModelStore {
     String where = manifestPath.toString();
     JsonNode m;
     try (InputStream in = fs.open(manifestPath)) {
-      m = JSON.readTree(in);
+      // strict: anything after the JSON object (an edit gone wrong, two files run together) is refused
+      m = JSON.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(in);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new BadModelException(where + ": not valid JSON: " + e.getOriginalMessage());
     }
@@ -201,6 +202,10 @@ public final class ModelStore {
     String file = entry.path("file").asText();
     if (file.isEmpty() || file.contains("/") || file.contains("\\") || file.startsWith(".")) {
       throw new BadModelException(where + ": tensor '" + name + "' has an invalid file name '" + file + "'");
+    }
+    if (!"<f4".equals(entry.path("dtype").asText())) {
+      throw new BadModelException(where + ": tensor '" + name + "' has dtype '" + entry.path("dtype").asText()
+          + "', expected '<f4' (float32, little-endian), the only one sparkprop writes and reads");
     }
     int[] declared = new int[entry.path("shape").size()];
     Iterator<JsonNode> it = entry.path("shape").elements();

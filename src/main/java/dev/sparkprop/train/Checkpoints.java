@@ -26,6 +26,8 @@ import org.apache.hadoop.fs.Path;
 public final class Checkpoints {
   static final String PREFIX = "ckpt-";
   private static final String OPT_PREFIX = "optimizer_";
+  /** The step log (see {@link StepLog}) travels as extra tensors with this prefix. */
+  private static final String STEPS_PREFIX = "steps_";
   private final Path dir;
   private final int keep;
   private final PrintStream log;
@@ -62,6 +64,7 @@ public final class Checkpoints {
     info.put("config", cfg.resolved());
     Map<String, float[]> extra = new LinkedHashMap<>();
     for (Map.Entry<String, float[]> e : opt.arrays().entrySet()) extra.put(OPT_PREFIX + e.getKey(), e.getValue());
+    for (Map.Entry<String, float[]> e : StepLog.columns(s.steps).entrySet()) extra.put(STEPS_PREFIX + e.getKey(), e.getValue());
     Path target = new Path(dir, String.format("%s%012d", PREFIX, globalStep));
     ModelStore.save(target.toString(), new SavedModel(cfg.spec(), s.params, extra, info), true);
     prune();
@@ -133,6 +136,11 @@ public final class Checkpoints {
       s.secondsBefore = ((Number) c.get("seconds_before")).doubleValue();
       s.lastLr = ((Number) c.get("last_lr")).doubleValue();
       for (Map<String, Object> h : (List<Map<String, Object>>) m.info().get("history")) s.history.add(EpochMetrics.fromMap(h));
+      Map<String, float[]> steps = new LinkedHashMap<>();
+      for (Map.Entry<String, float[]> e : m.extraTensors().entrySet()) {
+        if (e.getKey().startsWith(STEPS_PREFIX)) steps.put(e.getKey().substring(STEPS_PREFIX.length()), e.getValue());
+      }
+      s.steps.addAll(StepLog.rows(steps)); // a checkpoint written before the log was kept has none
       log.printf("resuming from checkpoint %s: epoch %d, step %d%n", all.get(i), s.epoch + 1, s.step);
       return s;
     }

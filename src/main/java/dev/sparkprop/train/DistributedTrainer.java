@@ -121,6 +121,24 @@ public final class DistributedTrainer {
   }
 
   /**
+   * Before Spark starts: with a local master ({@code local}, {@code local[N]}, {@code local[*]},
+   * {@code local[N,F]}) the task slots are known from the master URL alone, so a barrier run with
+   * more partitions is refused before anything starts (a cluster's slots are known only once
+   * its executors register: {@link #fit} waits for them then).
+   */
+  public static void checkLocalSlots(TrainConfig cfg, String master) {
+    if (!cfg.get("sync.mode").equals("barrier") || cfg.partitions() == 0 || master == null) return;
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?])?").matcher(master.trim());
+    if (!m.matches()) return;
+    int slots = m.group(1) == null ? 1 : m.group(1).equals("*") ? Runtime.getRuntime().availableProcessors()
+        : Integer.parseInt(m.group(1));
+    if (cfg.partitions() > slots) {
+      throw new ConfigException("partitions: sync.mode=barrier runs all " + cfg.partitions() + " partitions at once, but "
+          + master + " has " + slots + " task slots; set partitions to at most " + slots + ", or use sync.mode=job");
+    }
+  }
+
+  /**
    * The tasks the registered executors can run at once: what Spark's own check of a barrier
    * stage counts ({@code SparkContext.maxNumConcurrentTasks}, public in the bytecode though
    * Scala-private), not the default parallelism, which is at least 2 even with one executor core.
@@ -233,13 +251,15 @@ public final class DistributedTrainer {
             s.rowsSeen += stepRows[j];
             s.step = k + 1;
             progress.step(epoch, k, steps, stepLoss[j] / stepRows[j], s.rowsSeen, s.secondsBefore + (System.nanoTime() - t0) / 1e9);
+            StepStats stats = new StepStats(epoch, k, (c3 - c0) / n, send / n, (c1 - c0 - send) / n, (c2 - c1) / n,
+                (c3 - c2) / n, slowest / n, stepRows[j], stepLoss[j] / stepRows[j], s.lastLr);
+            s.steps.add(stats);
             if (checkpoints != null && every > 0 && perStep && (globalStep + 1) % every == 0 && s.step < steps) {
               s.secondsBefore += (System.nanoTime() - t0) / 1e9;
               t0 = System.nanoTime();
               checkpoints.save(s, cfg, globalStep + 1);
             }
-            listener.accept(new StepStats(epoch, k, (c3 - c0) / n, send / n, (c1 - c0 - send) / n, (c2 - c1) / n,
-                (c3 - c2) / n, slowest / n, stepRows[j], stepLoss[j] / stepRows[j], s.lastLr));
+            listener.accept(stats);
           }
         }
         transport.endEpoch();

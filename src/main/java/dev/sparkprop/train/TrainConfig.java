@@ -97,6 +97,10 @@ public final class TrainConfig {
     Map<String, String> v = new LinkedHashMap<>();
     for (Key k : KEYS) v.put(k.name(), k.defaultValue());
     for (String name : props.stringPropertyNames()) {
+      if (name.isEmpty()) {
+        throw new ConfigException("a setting has no key before its '=' (value '" + props.getProperty(name)
+            + "'); write key=value");
+      }
       if (REMOVED.containsKey(name)) throw new ConfigException(name + ": " + REMOVED.get(name));
       if (!BY_NAME.containsKey(name)) {
         throw new ConfigException("unknown config key '" + name + "'" + suggestion(name)
@@ -253,7 +257,8 @@ public final class TrainConfig {
     try {
       return f.get();
     } catch (IllegalArgumentException e) {
-      throw new ConfigException(key + ": " + e.getMessage());
+      String m = String.valueOf(e.getMessage());
+      throw new ConfigException(m.startsWith(key + ": ") ? m : key + ": " + m); // not "layers: layers: ..."
     }
   }
 

@@ -23,6 +23,8 @@ public final class TrainState {
   double secondsBefore;
   double lastLr;
   final List<EpochMetrics> history = new ArrayList<>();
+  /** Every step's figures so far, this process's and (after a resume) the checkpoint's. */
+  final List<StepStats> steps = new ArrayList<>();
 
   TrainState(float[] params, Optimizer optimizer) {
     this.params = params;
@@ -48,5 +50,10 @@ public final class TrainState {
 
   public List<EpochMetrics> history() {
     return history;
+  }
+
+  /** Every step's figures so far (a resumed run's include the steps before its checkpoint). */
+  public List<StepStats> steps() {
+    return steps;
   }
 }

@@ -145,8 +145,20 @@ class EvaluatePredictTest {
     Path rgb = Files.createDirectories(dir.resolve("rgb")).resolve("b.png");
     ImageIO.write(new BufferedImage(28, 28, BufferedImage.TYPE_INT_RGB), "png", rgb.toFile());
     assertExit(3, run(Predict::run, "model=" + model, "data=" + rgb, "out=" + dir.resolve("r.csv")),
-        "b.png", "3 colour components", "grayscale");
+        "b.png", "colour type 2 (RGB), expected an 8-bit grayscale PNG of 28x28");
     assertFalse(Files.exists(dir.resolve("r.csv")) && Files.exists(dir.resolve("r.csv/_SUCCESS")), "no output for bad input");
+    // 16 bits a pixel: refused, not rescaled silently
+    Path deep = Files.createDirectories(dir.resolve("deep")).resolve("c.png");
+    ImageIO.write(new BufferedImage(28, 28, BufferedImage.TYPE_USHORT_GRAY), "png", deep.toFile());
+    assertExit(3, run(Predict::run, "model=" + model, "data=" + deep, "out=" + dir.resolve("d.csv")),
+        "c.png", "16-bit grayscale, expected an 8-bit grayscale PNG of 28x28");
+    // a header that claims 60000 x 60000 pixels is refused before anything is decoded
+    byte[] bomb = Files.readAllBytes(small.resolve("a.png"));
+    java.nio.ByteBuffer.wrap(bomb).putInt(16, 60000).putInt(20, 60000);
+    Path bombs = Files.createDirectories(dir.resolve("bomb"));
+    Files.write(bombs.resolve("e.png"), bomb);
+    assertExit(3, run(Predict::run, "model=" + model, "data=" + bombs, "out=" + dir.resolve("e.csv")),
+        "e.png", "60000x60000 pixels, expected 28x28");
   }
 
   @Test

@@ -34,7 +34,9 @@ class TrainArgumentsTest {
       "layers=784,512,7 | layers: the last size is 7 but classes is 10",
       "layers=784 | layers: need at least an input and an output size",
       "momentum=1.5 | momentum: momentum must be in [0, 1)",
-      "lr.schedule=linear | lr.schedule: unknown 'linear'"})
+      "lr.schedule=linear | lr.schedule: unknown 'linear'",
+      "=novalue | a setting has no key before its '=' (value 'novalue'); write key=value",
+      "layers=784,0,10 | error: layers: sizes must be positive, got [784, 0, 10]"})
   void impossibleValuesAreRefusedWithTheKeyBeforeSparkStarts(String arg, String message) {
     String[] r = errOf(arg, "train.path=" + dir, "test.path=" + dir);
     assertEquals("2", r[0], r[1]);
@@ -67,5 +69,9 @@ class TrainArgumentsTest {
     assertTrue(r[1].contains("unknown config key 'bogus.key'"), r[1]);
     String[] missing = errOf("--config", dir.resolve("absent.properties").toString());
     assertTrue(missing[1].contains("no such file"), missing[1]);
+    Files.writeString(conf, "epochs=3\n=novalue\n");
+    String[] empty = errOf("--config", conf.toString());
+    assertEquals("2", empty[0]);
+    assertTrue(empty[1].contains("--config " + conf + ": a line has no key before its '=' (value 'novalue')"), empty[1]);
   }
 }

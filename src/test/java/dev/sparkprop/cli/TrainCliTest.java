@@ -61,6 +61,48 @@ class TrainCliTest {
     new CliRun(Integer.parseInt(r[0]), r[1], r[2]).expect(code, parts);
   }
 
+  /** A run directory belongs to one run at a time; a lock file left by a dead run blocks nobody. */
+  @Test
+  void aRunDirectoryInUseIsRefusedAtOnceAndAStaleLockIsNot() throws Exception {
+    Path data = data("d");
+    Path busy = dir.resolve("busy");
+    try (dev.sparkprop.train.RunLock held = dev.sparkprop.train.RunLock.take(busy)) {
+      String[] r = train(data, "out=" + busy);
+      assertExit(2, r, "error: out: " + busy + " is in use by another run (process " + ProcessHandle.current().pid() + " on ",
+          "); wait for it to end, or choose another out=");
+      assertFalse(Files.exists(busy.resolve("config.properties")), "nothing written by the refused run");
+    }
+    Path stale = Files.createDirectories(dir.resolve("stale"));
+    Files.writeString(stale.resolve(".lock"), "process 999999 on elsewhere, since 2026-01-01T00:00:00Z");
+    assertExit(0, train(data, "out=" + stale), "final test accuracy");
+  }
+
+  /** A barrier run with more partitions than a local master's slots: refused before Spark starts, nothing written. */
+  @Test
+  void morePartitionsThanALocalMastersSlotsAreRefusedBeforeSparkStarts() throws Exception {
+    Path out = dir.resolve("p");
+    assertExit(2, train(data("d"), "out=" + out, "partitions=3"),
+        "error: partitions: sync.mode=barrier runs all 3 partitions at once, but local[2] has 2 task slots; "
+            + "set partitions to at most 2, or use sync.mode=job");
+    assertFalse(Files.exists(out), "nothing written");
+    assertTrue(org.apache.spark.SparkContext$.MODULE$.getActive().isEmpty(), "no SparkContext was started");
+  }
+
+  /** An out= that cannot be a run directory: exit 2 and one line naming it, before Spark starts. */
+  @Test
+  void anUnusableOutIsRefusedWithOneLine() throws Exception {
+    Path data = data("d");
+    Path file = Files.writeString(dir.resolve("a-file"), "x");
+    for (String[] c : new String[][] {
+        {file.toString(), "error: out: cannot use " + file + " as the run directory (" + file + " exists and is not a folder)"},
+        {file.resolve("sub").toString(), "error: out: cannot use " + file.resolve("sub") + " as the run directory ("},
+        {"/proc/sparkprop-run", "error: out: cannot use /proc/sparkprop-run as the run directory ("}}) {
+      String[] r = train(data, "out=" + c[0]);
+      assertExit(2, r, c[1], "choose a folder you can write, with out=");
+      assertEquals(1, r[2].strip().lines().count(), "one line: " + r[2]);
+    }
+  }
+
   @Test
   void runWritesModelMetricsAndConfigAndRefusesToOverwriteTheModel() throws Exception {
     Path data = data("d");

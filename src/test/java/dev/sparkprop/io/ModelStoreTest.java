@@ -133,6 +133,21 @@ class ModelStoreTest {
     assertMessage(e, "dense_0_W.npy", "shape [5, 6], expected [6, 5]");
   }
 
+  /** model.json is read strictly: a dtype other than float32, and anything after the JSON object, are refused. */
+  @Test
+  void anEditedDtypeAndTextAfterTheJsonAreRefused() throws Exception {
+    String target = saved();
+    Path manifest = Path.of(target, "model.json");
+    String json = Files.readString(manifest);
+    Files.writeString(manifest, json.replaceFirst("\"dtype\" : \"<f4\"", "\"dtype\" : \"<f8\""));
+    assertMessage(assertThrows(BadModelException.class, () -> ModelStore.load(target)), "model.json", "has dtype '<f8'",
+        "expected '<f4'");
+    Files.writeString(manifest, json + "\n{\"more\": 1}\n");
+    assertMessage(assertThrows(BadModelException.class, () -> ModelStore.load(target)), "model.json", "not valid JSON");
+    Files.writeString(manifest, json + "\n\n");
+    ModelStore.load(target); // white space after it is fine
+  }
+
   @Test
   void wrongFormatVersionAndNonJsonAreRefused() throws Exception {
     String target = saved();

@@ -3,6 +3,7 @@ package dev.sparkprop.it;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkprop.data.DataSpec;
@@ -220,6 +221,51 @@ class ClusterIT {
     }
     assertArrayEquals(undisturbed.params(), disturbed.params(), "parameters after recovery, bit for bit");
     assertEquals(undisturbed.finalEval().correct, disturbed.finalEval().correct);
+  }
+
+  /**
+   * The doors the secret does not guard are shut: the master runs no REST submission server
+   * (which would run anyone's driver), and its web UI kills no application.
+   */
+  @Test
+  void restSubmissionAndWebUiKillAreRefused() throws Exception {
+    String master = Files.readString(cluster.run.resolve("logs/master.log"), StandardCharsets.UTF_8);
+    assertFalse(master.contains("Started REST server"), "the master started its REST server:\n" + master);
+    assertThrows(java.net.ConnectException.class, () -> post("http://127.0.0.1:6066/v1/submissions/create",
+        "{\"action\":\"CreateSubmissionRequest\",\"appResource\":\"file:/bin/true\",\"mainClass\":\"x\"}"),
+        "nothing listens on the REST port");
+    int[] kill = {-1};
+    List<Double> losses = new ArrayList<>();
+    TrainResult r = train(cluster.url, config(6400), st -> {
+      losses.add(st.loss());
+      if (st.step() == 5) {
+        try {
+          kill[0] = post("http://127.0.0.1:" + (cluster.port + 1000) + "/app/kill/?id=" + appId + "&terminate=true", "");
+        } catch (java.io.IOException e) {
+          throw new AssertionError(e);
+        }
+      }
+    }, null);
+    System.out.println("web UI kill answered HTTP " + kill[0]);
+    assertTrue(kill[0] >= 0, "the kill request was sent");
+    assertEquals(50, losses.size(), "the application ran to its end");
+    assertTrue(r.finalEval().accuracy() > 0.8);
+    master = Files.readString(cluster.run.resolve("logs/master.log"), StandardCharsets.UTF_8);
+    assertFalse(master.contains("Asked to kill application") || master.contains("KILLED"), master);
+  }
+
+  /** POSTs {@code body}; the HTTP status (redirects not followed). */
+  private static int post(String url, String body) throws java.io.IOException {
+    java.net.HttpURLConnection c = (java.net.HttpURLConnection) java.net.URI.create(url).toURL().openConnection();
+    c.setInstanceFollowRedirects(false);
+    c.setRequestMethod("POST");
+    c.setDoOutput(true);
+    c.setConnectTimeout(5000);
+    c.setReadTimeout(10000);
+    c.getOutputStream().write(body.getBytes(StandardCharsets.UTF_8));
+    int code = c.getResponseCode();
+    c.disconnect();
+    return code;
   }
 
   @Test

@@ -71,6 +71,48 @@ class TrainLocalIT {
     }
   }
 
+  /** Two runs at once with the same out=: the second is refused at once, the first is untouched. */
+  @Test
+  void aSecondRunWithTheSameOutIsRefusedWhileTheFirstRuns() throws Exception {
+    Path root = TestData.projectDir();
+    Path run = out.resolve("shared");
+    Process first = start(root, out.resolve("first.txt"), "epochs=2", "out=" + run, "seed=1");
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+      while (!Files.exists(run.resolve("config.properties"))) { // the first one holds the lock and has started
+        assertTrue(first.isAlive(), Files.readString(out.resolve("first.txt")));
+        assertTrue(System.nanoTime() < deadline, "the first run did not start");
+        Thread.sleep(200);
+      }
+      Process second = start(root, out.resolve("second.txt"), "epochs=2", "out=" + run, "seed=2");
+      assertTrue(second.waitFor(2, TimeUnit.MINUTES), "the second run was not refused");
+      String text = Files.readString(out.resolve("second.txt"), StandardCharsets.UTF_8);
+      System.out.println(text);
+      assertEquals(2, second.exitValue(), text);
+      assertTrue(text.contains("error: out: " + run + " is in use by another run (process " + first.pid() + " on "), text);
+      assertTrue(first.isAlive(), "the first run goes on");
+      assertTrue(first.waitFor(10, TimeUnit.MINUTES), "the first run did not finish");
+      assertEquals(0, first.exitValue(), Files.readString(out.resolve("first.txt")));
+      assertTrue(Files.readString(run.resolve("config.properties")).contains("seed=1"), "the config is the first run's");
+    } finally {
+      first.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /** Starts Train through submit/spark-submit on local[2] with the default config and {@code kv}. */
+  private static Process start(Path root, Path log, String... kv) throws Exception {
+    List<String> cmd = new ArrayList<>(List.of(root.resolve("submit/spark-submit").toString(),
+        "--master", "local[2]", "--class", "dev.sparkprop.cli.Train", "--jars", libJars(root),
+        root.resolve("target/sparkprop.jar").toString(),
+        "--config", root.resolve("conf/mnist-mlp.properties").toString(),
+        "train.path=" + root.resolve("data/mnist"), "test.path=" + root.resolve("data/mnist"), "progress=plain"));
+    cmd.addAll(List.of(kv));
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().remove("SPARK_HOME");
+    pb.environment().remove("SPARK_CONF_DIR");
+    return pb.start();
+  }
+
   private static String libJars(Path root) throws Exception {
     StringBuilder sb = new StringBuilder();
     File[] jars = root.resolve("target/lib").toFile().listFiles((d, n) -> n.endsWith(".jar"));

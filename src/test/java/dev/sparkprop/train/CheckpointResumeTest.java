@@ -126,6 +126,32 @@ class CheckpointResumeTest {
     for (int e = 0; e < 3; e++) assertEquals(whole.epochs().get(e).testAccuracy(), resumed.epochs().get(e).testAccuracy(), 0.0);
   }
 
+  /** The steps before the checkpoint come back with it: the report of a resumed run has every step. */
+  @Test
+  void aResumedRunKeepsEveryStepOfItsHistory() throws Exception {
+    TrainConfig whole = config(dir.resolve("a").toString());
+    TrainState undisturbed = TrainState.fresh(whole, whole.initializer().initialize(whole.spec(), whole.seed()));
+    new DistributedTrainer(jsc, whole, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+        .fit(train, test, null, undisturbed, null);
+    String out = dir.resolve("b").toString();
+    assertThrows(Interrupt.class, () -> run(config(out), 1, 12, new ByteArrayOutputStream())); // checkpoint at step 28
+    TrainConfig cfg = config(out);
+    Checkpoints ck = new Checkpoints(out, cfg.checkpointKeep(), new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8));
+    TrainState resumed = ck.loadNewest(cfg);
+    assertEquals(28, resumed.steps().size(), "the checkpoint's steps");
+    new DistributedTrainer(jsc, cfg, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+        .fit(train, test, null, resumed, ck);
+    assertEquals(60, resumed.steps().size());
+    for (int i = 0; i < 60; i++) {
+      StepStats a = undisturbed.steps().get(i);
+      StepStats b = resumed.steps().get(i);
+      assertEquals(a.epoch() * 100 + a.step(), b.epoch() * 100 + b.step(), "step " + i);
+      assertEquals(a.rows(), b.rows(), "step " + i);
+      assertEquals((float) a.loss(), (float) b.loss(), "step " + i + " (kept as a float)");
+      assertEquals((float) a.lr(), (float) b.lr(), "step " + i);
+    }
+  }
+
   @Test
   void damagedNewestCheckpointIsSkippedWithAWarning() throws Exception {
     TrainResult whole = run(config(dir.resolve("a").toString()), -1, -1, new ByteArrayOutputStream());
