@@ -74,6 +74,7 @@ public final class Train {
       return Failures.beforeSpark(e);
     }
     TrainConfig cfg = plan.cfg();
+    Interruption interruption = new Interruption(cfg);
     SparkSession spark = SparkSession.builder().appName("sparkprop train").getOrCreate();
     try {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -94,6 +95,7 @@ public final class Train {
           + testData.describe() + " (" + testData.count + " rows)");
       TrainState state = plan.resumed() != null ? plan.resumed()
           : TrainState.fresh(cfg, plan.initFrom() != null ? plan.initFrom() : cfg.initializer().initialize(cfg.spec(), cfg.seed()));
+      interruption.watch(state);
       List<Dataset<Row>> predictions = new ArrayList<>();
       NetworkSpec spec = cfg.spec();
       TrainResult result = new DistributedTrainer(jsc, cfg, out)
@@ -120,16 +122,20 @@ public final class Train {
           result.finalEval().accuracy(), result.finalEval().meanLoss(), result.epochs().size(),
           (System.nanoTime() - t0) / 1e9, modelDir);
       return ExitCodes.OK;
-    } catch (ConfigException e) {
-      System.err.println("error: " + e.getMessage());
-      return ExitCodes.USAGE;
-    } catch (DivergenceException e) {
-      System.err.println("error: " + e.getMessage() + (cfg.checkpointEvery() > 0
-          ? "; the last good checkpoint is in " + plan.outDir() + "/checkpoints" : ""));
-      return ExitCodes.FAILED;
     } catch (Exception e) { // also SparkException, which Scala throws unchecked
+      if (interruption.happened()) return ExitCodes.FAILED; // the shutdown hook said where; Spark's shutdown is no news
+      if (e instanceof ConfigException) {
+        System.err.println("error: " + e.getMessage());
+        return ExitCodes.USAGE;
+      }
+      if (e instanceof DivergenceException) {
+        System.err.println("error: " + e.getMessage() + (cfg.checkpointEvery() > 0
+            ? "; the last good checkpoint is in " + plan.outDir() + "/checkpoints" : ""));
+        return ExitCodes.FAILED;
+      }
       return Failures.report(e);
     } finally {
+      interruption.close();
       spark.stop();
     }
   }

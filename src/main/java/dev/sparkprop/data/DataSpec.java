@@ -54,6 +54,7 @@ public final class DataSpec implements java.io.Serializable {
     IdxHeader images = IdxFiles.header(imagesPath, IdxHeader.IMAGES_MAGIC);
     int[] labels = IdxFiles.readLabels(labelsPath, numClasses);
     checkPair(images, labelsPath, labels.length, images.itemSize());
+    IdxFiles.verifyWhole(imagesPath, IdxHeader.IMAGES_MAGIC);
     return new DataSpec(imagesPath, labelsPath, images.count(), images.itemSize());
   }
 

@@ -52,7 +52,7 @@ public final class IdxFiles {
     int b1 = raw.read();
     raw.reset();
     boolean gz = b0 == 0x1f && b1 == 0x8b;
-    InputStream in = gz ? new BufferedInputStream(new GZIPInputStream(raw, 1 << 16), 1 << 16) : raw;
+    InputStream in = gz ? new BufferedInputStream(new Gunzip(path, raw), 1 << 16) : raw;
     DataInputStream din = new DataInputStream(in);
     try {
       IdxHeader h = IdxHeader.read(path, din, expectedMagic, gz ? -1 : st.getLen());
@@ -60,6 +60,70 @@ public final class IdxFiles {
     } catch (RuntimeException | IOException e) {
       din.close();
       throw e;
+    }
+  }
+
+  /**
+   * Decompresses a gzip file and says which file is truncated or corrupt (the JDK's
+   * {@code EOFException: Unexpected end of ZLIB input stream} and {@code ZipException} name none).
+   */
+  private static final class Gunzip extends java.io.FilterInputStream {
+    private final String path;
+
+    Gunzip(String path, InputStream raw) throws IOException {
+      super(open(path, raw));
+      this.path = path;
+    }
+
+    private static InputStream open(String path, InputStream raw) throws IOException {
+      try {
+        return new GZIPInputStream(raw, 1 << 16);
+      } catch (java.util.zip.ZipException | java.io.EOFException e) {
+        throw bad(path, e);
+      }
+    }
+
+    private static BadInputException bad(String path, IOException e) {
+      return new BadInputException(path + (e instanceof java.io.EOFException ? ": truncated gzip file (" : ": corrupt gzip file (")
+          + e.getMessage() + "); fetch or compress it again");
+    }
+
+    @Override
+    public int read() throws IOException {
+      try {
+        return super.read();
+      } catch (java.util.zip.ZipException | java.io.EOFException e) {
+        throw bad(path, e);
+      }
+    }
+
+    @Override
+    public int read(byte[] b, int off, int len) throws IOException {
+      try {
+        return super.read(b, off, len);
+      } catch (java.util.zip.ZipException | java.io.EOFException e) {
+        throw bad(path, e);
+      }
+    }
+  }
+
+  /**
+   * Reads a compressed file through to its end, so that a truncated or corrupt gzip file, or one
+   * whose item count does not match its header, is refused before Spark starts (a plain file's
+   * length was checked against the header when it was opened).
+   */
+  public static void verifyWhole(String path, int expectedMagic) throws IOException {
+    try (Opened o = open(path, expectedMagic)) {
+      if (o.lengthChecked) return;
+      byte[] buf = new byte[1 << 16];
+      long total = (long) o.header.count() * o.header.itemSize();
+      long done = 0;
+      while (done < total) {
+        int k = (int) Math.min(buf.length, total - done);
+        readFully(o, buf, 0, k, done / Math.max(1, o.header.itemSize()));
+        done += k;
+      }
+      expectEnd(o);
     }
   }
 

@@ -86,6 +86,7 @@ final class BarrierTransport implements Transport {
         exchange.round(r, out, length, sums);
         return sums;
       } catch (Exchange.Failure e) {
+        if (jsc.sc().isStopped()) throw new IllegalStateException("Spark stopped at " + r.describe(), e); // shutting down: no relaunch
         String cause = abort(e.getMessage());
         failures++;
         if (failures > retries) {
@@ -131,7 +132,7 @@ final class BarrierTransport implements Transport {
       stage.get(60, TimeUnit.SECONDS);
     } catch (ExecutionException | TimeoutException e) {
       // every round's sums are in: a task that fails after the end changes nothing
-      log.println("WARNING: the barrier stage did not end cleanly after its last round: " + firstLine(e));
+      if (!jsc.sc().isStopped()) log.println("WARNING: the barrier stage did not end cleanly after its last round: " + firstLine(e));
       stage.cancel(true);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();

@@ -66,6 +66,22 @@ class IdxReaderTest {
     assertMessage(e, tiny, "truncated");
   }
 
+  /** A cut or damaged gzip file is refused by DataSpec.check, before Spark starts, naming the file. */
+  @Test
+  void truncatedOrCorruptGzipIsRefusedWithItsName() throws Exception {
+    byte[] img = IdxTestFiles.images(500, 28, 28, 1);
+    byte[] gz = IdxTestFiles.gzip(img);
+    String lab = IdxTestFiles.write(dir, "lab", IdxTestFiles.labels(500, 10, 1));
+    String cut = IdxTestFiles.write(dir, "cut.gz", Arrays.copyOf(gz, gz.length / 2));
+    BadInputException e = assertThrows(BadInputException.class, () -> DataSpec.check(cut, lab, 10));
+    assertMessage(e, cut + ": truncated gzip file (Unexpected end of ZLIB input stream); fetch or compress it again");
+    byte[] damaged = gz.clone();
+    for (int i = 40; i < 60; i++) damaged[i] ^= 0x5a; // inside the deflate stream
+    String bad = IdxTestFiles.write(dir, "bad.gz", damaged);
+    e = assertThrows(BadInputException.class, () -> DataSpec.check(bad, lab, 10));
+    assertMessage(e, bad + ": corrupt gzip file (");
+  }
+
   @Test
   void trailingDataIsRefused() throws Exception {
     byte[] img = IdxTestFiles.images(10, 2, 2, 1);

@@ -99,6 +99,43 @@ class TrainLocalIT {
     }
   }
 
+  /**
+   * SIGTERM in epoch 2: one line saying where training stood and how to resume, exit 143, no
+   * trace; the rerun resumes from the epoch-1 checkpoint and its steps.csv holds every step.
+   */
+  @Test
+  void aTerminatedRunSaysWhereItStoodAndResumesWithItsWholeHistory() throws Exception {
+    Path root = TestData.projectDir();
+    Path run = out.resolve("sig");
+    Path log = out.resolve("sig.txt");
+    Process p = start(root, log, "epochs=2", "out=" + run, "checkpoint.every=1");
+    try {
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+      while (!Files.readString(log, StandardCharsets.UTF_8).contains("Epoch 2")) {
+        assertTrue(p.isAlive() && System.nanoTime() < deadline, Files.readString(log, StandardCharsets.UTF_8));
+        Thread.sleep(100);
+      }
+      p.destroy(); // SIGTERM
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the run did not end");
+    } finally {
+      p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+    }
+    String text = Files.readString(log, StandardCharsets.UTF_8);
+    System.out.println(text);
+    assertEquals(143, p.exitValue(), text);
+    Matcher m = Pattern.compile("interrupted at epoch 2 step \\d+; rerun with the same out= \\(" + Pattern.quote(run.toString())
+        + "\\) to resume from its newest checkpoint").matcher(text);
+    assertTrue(m.find(), text);
+    String after = text.substring(m.end());
+    assertTrue(after.isBlank(), "nothing after that line (no trace, no relaunch):" + after);
+    Process again = start(root, out.resolve("again.txt"), "epochs=2", "out=" + run, "checkpoint.every=1");
+    assertTrue(again.waitFor(10, TimeUnit.MINUTES));
+    String text2 = Files.readString(out.resolve("again.txt"), StandardCharsets.UTF_8);
+    assertEquals(0, again.exitValue(), text2);
+    assertTrue(text2.contains("resuming from checkpoint") && text2.contains("epoch 2, step 0"), text2);
+    assertEquals(1 + 2 * 235, Files.readAllLines(run.resolve("steps.csv")).size(), "every step of both epochs");
+  }
+
   /** Starts Train through submit/spark-submit on local[2] with the default config and {@code kv}. */
   private static Process start(Path root, Path log, String... kv) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(root.resolve("submit/spark-submit").toString(),
