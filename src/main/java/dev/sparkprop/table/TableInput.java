@@ -161,12 +161,34 @@ public final class TableInput {
         .mapPartitionsWithIndex((p, it) -> List.of(pack(p, it, spec.features, assignment)).iterator(), true);
   }
 
+  /**
+   * A header the CSV parser gives up on (univocity's TextParsingException, e.g. a line of more
+   * than Spark's 20480 values): bad input naming the file, not a parser trace.
+   */
+  private static RuntimeException unparsable(String path, RuntimeException e) {
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      if (t.getClass().getName().startsWith("com.univocity.parsers")) {
+        Throwable root = t.getCause() != null ? t.getCause() : t;
+        String why = root instanceof ArrayIndexOutOfBoundsException
+            ? "a line holds more values than the CSV reader's limit (spark.read's maxColumns, 20480)"
+            : String.valueOf(root.getMessage()).lines().findFirst().orElse(root.getClass().getSimpleName());
+        return new BadInputException(path + ": cannot read its CSV header: " + why);
+      }
+    }
+    return e;
+  }
+
   private static Dataset<Row> raw(SparkSession spark, TableFormat format, String path) {
     if (format == TableFormat.PARQUET) return spark.read().parquet(path);
     // Every CSV value is read as text and parsed here, so that a bad one is named exactly; a line
     // with more or fewer values than the header lands in _corrupt_record instead of being padded
     // or cut silently.
-    String[] header = spark.read().option("header", "true").option("inferSchema", "false").csv(path).columns();
+    String[] header;
+    try {
+      header = spark.read().option("header", "true").option("inferSchema", "false").csv(path).columns();
+    } catch (RuntimeException e) {
+      throw unparsable(path, e);
+    }
     StructType schema = new StructType();
     for (String h : header) schema = schema.add(h, org.apache.spark.sql.types.DataTypes.StringType);
     schema = schema.add(CORRUPT, org.apache.spark.sql.types.DataTypes.StringType);

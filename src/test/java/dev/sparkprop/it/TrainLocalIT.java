@@ -1,6 +1,7 @@
 package dev.sparkprop.it;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkprop.train.TestData;
@@ -134,6 +135,30 @@ class TrainLocalIT {
     assertEquals(0, again.exitValue(), text2);
     assertTrue(text2.contains("resuming from checkpoint") && text2.contains("epoch 2, step 0"), text2);
     assertEquals(1 + 2 * 235, Files.readAllLines(run.resolve("steps.csv")).size(), "every step of both epochs");
+  }
+
+  /** A bad row in a CSV: exit 3 and one line naming file, row and column; no executor or task-set trace before it. */
+  @Test
+  void aBadTableRowIsOneLineWithoutExecutorTraces() throws Exception {
+    Path root = TestData.projectDir();
+    Path csv = Files.createDirectories(out.resolve("bad")).resolve("train.csv");
+    StringBuilder sb = new StringBuilder("label");
+    for (int i = 0; i < 784; i++) sb.append(",pixel").append(i);
+    sb.append('\n');
+    for (int r = 0; r < 300; r++) {
+      sb.append(r % 10);
+      for (int i = 0; i < 784; i++) sb.append(',').append(r == 123 && i == 5 ? 300 : (r + i) % 256);
+      sb.append('\n');
+    }
+    Files.writeString(csv, sb.toString());
+    Path log = out.resolve("bad.txt");
+    Process p = start(root, log, "epochs=1", "out=" + out.resolve("badrun"), "train.path=" + csv);
+    assertTrue(p.waitFor(5, TimeUnit.MINUTES));
+    String text = Files.readString(log, StandardCharsets.UTF_8);
+    System.out.println(text);
+    assertEquals(3, p.exitValue(), text);
+    assertTrue(text.contains("error: bad input: train.csv, record 124 (line 125), column pixel5: 300, outside 0..255"), text);
+    assertFalse(text.contains("\tat ") || text.contains("Exception in task") || text.contains("Lost task"), text);
   }
 
   /** Starts Train through submit/spark-submit on local[2] with the default config and {@code kv}. */

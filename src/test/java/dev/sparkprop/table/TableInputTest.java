@@ -172,6 +172,17 @@ class TableInputTest {
     assertTrue(badInput(TableFormat.CSV, gap).contains("no column 'pixel1' (the header has pixel0..pixel2 with gaps)"));
   }
 
+  /** A header the CSV parser cannot read (more values than its limit): bad input naming the file, no parser trace. */
+  @Test
+  void aCsvHeaderTooWideForTheParserIsBadInput() throws Exception {
+    StringBuilder header = new StringBuilder("label");
+    for (int i = 0; i < 25000; i++) header.append(",pixel").append(i);
+    String wide = csv("wide", header.toString(), "1");
+    String m = badInput(TableFormat.CSV, wide);
+    assertTrue(m.endsWith("/wide: cannot read its CSV header: a line holds more values than the CSV reader's limit "
+        + "(spark.read's maxColumns, 20480)"), m);
+  }
+
   @Test
   void wrongFeatureLengthNamesFileRowAndColumn() throws Exception {
     List<Row> rows = imageRows(5);
