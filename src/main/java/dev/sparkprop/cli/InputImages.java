@@ -58,6 +58,9 @@ record InputImages(DataSpec idx, String pngPath) {
       if (needLabels) throw new BadInputException(data + ": PNG images carry no labels; evaluate needs IDX images and labels");
       return new InputImages(null, p.toString());
     }
+    if (p.getName().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {
+      throw new BadInputException(data + ": named .png, but it is not a PNG file (no PNG signature)");
+    }
     if (!labels.isEmpty()) return new InputImages(DataSpec.check(p.toString(), labels, classes), null);
     if (needLabels) throw new BadInputException(data + ": an images file needs labels=LABELS_FILE (or give the folder)");
     return new InputImages(DataSpec.imagesOnly(p.toString()), null);

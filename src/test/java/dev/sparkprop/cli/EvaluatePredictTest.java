@@ -152,6 +152,10 @@ class EvaluatePredictTest {
     ImageIO.write(new BufferedImage(28, 28, BufferedImage.TYPE_USHORT_GRAY), "png", deep.toFile());
     assertExit(3, run(Predict::run, "model=" + model, "data=" + deep, "out=" + dir.resolve("d.csv")),
         "c.png", "16-bit grayscale, expected an 8-bit grayscale PNG of 28x28");
+    // a text file named .png is named as that, not as an IDX file with a wrong magic number
+    Path text = Files.writeString(dir.resolve("note.png"), "not an image\n");
+    assertExit(3, run(Predict::run, "model=" + model, "data=" + text, "out=" + dir.resolve("t.csv")),
+        "note.png: named .png, but it is not a PNG file (no PNG signature)");
     // a header that claims 60000 x 60000 pixels is refused before anything is decoded
     byte[] bomb = Files.readAllBytes(small.resolve("a.png"));
     java.nio.ByteBuffer.wrap(bomb).putInt(16, 60000).putInt(20, 60000);
