@@ -43,13 +43,15 @@ public final class Initializer {
     float[] params = new float[spec.numParams()];
     SplittableRandom root = new SplittableRandom(seed);
     for (int l = 0; l < spec.numLayers(); l++) {
+      if (!spec.hasWeights(l)) continue; // pooling
       // One independent stream per layer, so a layer's values do not depend on the sizes before it.
       SplittableRandom rnd = root.split();
-      int in = spec.in(l);
+      int in = spec.in(l); // a convolution's fan-in: channels x kernel x kernel
       int out = spec.out(l);
+      int fanOut = spec.layer(l) instanceof NetworkSpec.Conv c ? out * c.kernel() * c.kernel() : out;
       int off = spec.weightOffset(l);
       int n = in * out;
-      for (int i = 0; i < n; i++) params[off + i] = (float) draw(rnd, in, out);
+      for (int i = 0; i < n; i++) params[off + i] = (float) draw(rnd, in, fanOut);
       // biases stay 0
     }
     return params;

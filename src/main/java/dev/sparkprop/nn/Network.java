@@ -21,13 +21,20 @@ import org.ejml.sparse.csc.CommonOps_FSCC;
  * about 3.5 times faster than EJML's dense ones (64 rows, 5.6 ms against 20 ms). Denser inputs
  * take the dense path.
  *
+ * <p>A network with convolution and pooling layers runs them first ({@link ConvHead}), then its
+ * dense layers on the flattened result: the same code as an MLP's from there on.
+ *
  * <p>Usage: {@code setParameters(p); fill input(rows); lossSum = forwardBackward(rows, y, off, g)}.
  */
 public final class Network {
   private final NetworkSpec spec;
-  private final FMatrixRMaj[] weights; // W_l: (in_l, out_l)
-  private final FMatrixRMaj[] acts; // acts[0] = x: (B, in_0); acts[l+1]: (B, out_l)
-  private final FMatrixRMaj[] weightGrads; // dW_l: (in_l, out_l)
+  // The dense layers, spec layers first .. first + T - 1, indexed t = 0 .. T - 1 below.
+  private final int first;
+  private final ConvHead head; // null for an MLP
+  private final FMatrixRMaj image; // the network input when there is a head: (B, C H W)
+  private final FMatrixRMaj[] weights; // W_t: (in_t, out_t)
+  private final FMatrixRMaj[] acts; // acts[0]: the dense input (B, in_0); acts[t+1]: (B, out_t)
+  private final FMatrixRMaj[] weightGrads; // dW_t: (in_t, out_t)
   private final FMatrixRMaj deltaA = new FMatrixRMaj(1, 1); // dZ of the current layer: (B, out_l)
   private final FMatrixRMaj deltaB = new FMatrixRMaj(1, 1); // dZ of the layer below: (B, in_l)
   private float[] params;
@@ -46,18 +53,31 @@ public final class Network {
   public Network(NetworkSpec spec, Gemm gemm) {
     this.spec = spec;
     this.gemm = gemm;
-    int layers = spec.numLayers();
+    int f = 0;
+    while (!(spec.layer(f) instanceof NetworkSpec.Dense)) f++;
+    first = f;
+    head = first > 0 ? new ConvHead(spec, first, gemm) : null;
+    image = first > 0 ? new FMatrixRMaj(1, spec.inputSize()) : null;
+    int layers = spec.numLayers() - first;
     weights = new FMatrixRMaj[layers];
     weightGrads = new FMatrixRMaj[layers];
     acts = new FMatrixRMaj[layers + 1];
-    // the first layer's W and dW live in the caller's flat arrays (setParameters, forwardBackward)
-    weights[0] = shapeOnly(spec.in(0), spec.out(0));
-    weightGrads[0] = shapeOnly(spec.in(0), spec.out(0));
-    for (int l = 1; l < layers; l++) {
-      weights[l] = new FMatrixRMaj(spec.in(l), spec.out(l));
-      weightGrads[l] = new FMatrixRMaj(spec.in(l), spec.out(l));
+    for (int t = 0; t < layers; t++) {
+      if (inPlace(t)) {
+        // an MLP's first W and dW live in the caller's flat arrays (setParameters, forwardBackward)
+        weights[t] = shapeOnly(spec.in(first + t), spec.out(first + t));
+        weightGrads[t] = shapeOnly(spec.in(first + t), spec.out(first + t));
+      } else {
+        weights[t] = new FMatrixRMaj(spec.in(first + t), spec.out(first + t));
+        weightGrads[t] = new FMatrixRMaj(spec.in(first + t), spec.out(first + t));
+      }
     }
-    for (int l = 0; l <= layers; l++) acts[l] = new FMatrixRMaj(1, l == 0 ? spec.inputSize() : spec.out(l - 1));
+    for (int t = 0; t <= layers; t++) acts[t] = new FMatrixRMaj(1, t == 0 ? spec.in(first) : spec.out(first + t - 1));
+  }
+
+  /** Whether dense layer t's W starts the flat array (an MLP's first): read and written in place. */
+  private boolean inPlace(int t) {
+    return spec.weightOffset(first + t) == 0;
   }
 
   /** A (rows, cols) matrix header whose data array is set before use. */
@@ -86,17 +106,23 @@ public final class Network {
       throw new IllegalArgumentException("parameter array has " + flatParams.length
           + " values, network " + spec + " needs " + spec.numParams());
     }
-    weights[0].data = flatParams; // W_0 = flatParams[0, in*out): weightOffset(0) is 0
-    for (int l = 1; l < spec.numLayers(); l++) {
-      System.arraycopy(flatParams, spec.weightOffset(l), weights[l].data, 0, spec.in(l) * spec.out(l));
+    for (int t = 0; t < weights.length; t++) {
+      int l = first + t;
+      if (inPlace(t)) {
+        weights[t].data = flatParams; // W_0 = flatParams[0, in*out)
+      } else {
+        System.arraycopy(flatParams, spec.weightOffset(l), weights[t].data, 0, spec.in(l) * spec.out(l));
+      }
     }
+    if (head != null) head.setParameters(flatParams);
     params = flatParams;
   }
 
-  /** The input buffer, reshaped to (rows, inputSize); the caller fills its {@code data} row-major. */
+  /** The input buffer, reshaped to (rows, inputSize); the caller fills its {@code data} row-major (C, H, W per row). */
   public FMatrixRMaj input(int rows) {
-    acts[0].reshape(rows, spec.inputSize(), false);
-    return acts[0];
+    FMatrixRMaj x = head != null ? image : acts[0];
+    x.reshape(rows, spec.inputSize(), false);
+    return x;
   }
 
   /**
@@ -106,11 +132,17 @@ public final class Network {
    */
   public double forward(int rows, int[] labels, int labelOffset) {
     checkReady(rows);
-    prepareInput(rows);
-    int last = spec.numLayers() - 1;
-    for (int l = 0; l < last; l++) {
-      layerForward(l, rows);
-      spec.activation(l).forward(acts[l + 1].data, rows, spec.out(l));
+    if (head != null) {
+      acts[0].reshape(rows, spec.in(first), false);
+      head.forward(image.data, rows, acts[0].data);
+      inputIsSparse = false;
+    } else {
+      prepareInput(rows);
+    }
+    int last = weights.length - 1;
+    for (int t = 0; t < last; t++) {
+      layerForward(t, rows);
+      spec.activation(first + t).forward(acts[t + 1].data, rows, spec.out(first + t));
     }
     layerForward(last, rows);
     return SoftmaxCrossEntropy.forward(acts[last + 1].data, labels, labelOffset, rows, spec.outputSize());
@@ -118,7 +150,7 @@ public final class Network {
 
   /** (rows, classes) probabilities of the last {@link #forward}. */
   public FMatrixRMaj output() {
-    return acts[spec.numLayers()];
+    return acts[weights.length];
   }
 
   /**
@@ -134,25 +166,26 @@ public final class Network {
           + " needs " + spec.numParams());
     }
     double loss = forward(rows, labels, labelOffset);
-    weightGrads[0].data = gradOut; // dW_0 is written in place: gradOut[0, in*out)
+    if (inPlace(0)) weightGrads[0].data = gradOut; // dW_0 is written in place: gradOut[0, in*out)
     int classes = spec.outputSize();
-    int last = spec.numLayers() - 1;
+    int last = weights.length - 1;
     deltaA.reshape(rows, classes, false);
     System.arraycopy(acts[last + 1].data, 0, deltaA.data, 0, rows * classes);
     SoftmaxCrossEntropy.backward(deltaA.data, labels, labelOffset, rows, classes);
     FMatrixRMaj delta = deltaA;
     FMatrixRMaj below = deltaB;
-    for (int l = last; l >= 0; l--) {
+    for (int t = last; t >= 0; t--) {
+      int l = first + t;
       int in = spec.in(l);
       int out = spec.out(l);
-      // dW_l = A_l^T dZ_l : (in, B) x (B, out)
-      if (l == 0 && inputIsSparse) {
-        CommonOps_FSCC.multTransA(sparseInput, delta, weightGrads[l], sparseWork);
+      // dW_t = A_t^T dZ_t : (in, B) x (B, out)
+      if (t == 0 && inputIsSparse) {
+        CommonOps_FSCC.multTransA(sparseInput, delta, weightGrads[t], sparseWork);
       } else {
-        gemm.multTransA(acts[l], delta, weightGrads[l]);
+        gemm.multTransA(acts[t], delta, weightGrads[t]);
       }
-      if (l > 0) System.arraycopy(weightGrads[l].data, 0, gradOut, spec.weightOffset(l), in * out);
-      // db_l = column sums of dZ_l
+      if (!inPlace(t)) System.arraycopy(weightGrads[t].data, 0, gradOut, spec.weightOffset(l), in * out);
+      // db_t = column sums of dZ_t
       int bOff = spec.biasOffset(l);
       java.util.Arrays.fill(gradOut, bOff, bOff + out, 0f);
       float[] d = delta.data;
@@ -160,30 +193,32 @@ public final class Network {
         int rowOff = r * out;
         for (int j = 0; j < out; j++) gradOut[bOff + j] += d[rowOff + j];
       }
-      if (l > 0) {
-        // dA_{l-1} = dZ_l W_l^T : (B, out) x (out, in), then through the activation of layer l-1
+      if (t > 0 || head != null) {
+        // dA_{t-1} = dZ_t W_t^T : (B, out) x (out, in), then through the activation of dense layer t-1
+        // (for t = 0: the gradient of the head's flattened output, which has no activation here)
         below.reshape(rows, in, false);
-        gemm.multTransB(delta, weights[l], below);
-        spec.activation(l - 1).backward(acts[l].data, below.data, rows, in);
-        FMatrixRMaj t = delta;
+        gemm.multTransB(delta, weights[t], below);
+        if (t > 0) spec.activation(l - 1).backward(acts[t].data, below.data, rows, in);
+        FMatrixRMaj tmp = delta;
         delta = below;
-        below = t;
+        below = tmp;
       }
     }
+    if (head != null) head.backward(delta.data, rows, gradOut);
     return loss;
   }
 
-  /** Z = A_l W_l + b_l into acts[l+1]. */
-  private void layerForward(int l, int rows) {
-    int out = spec.out(l);
-    FMatrixRMaj z = acts[l + 1];
+  /** Z = A_t W_t + b_t into acts[t+1]. */
+  private void layerForward(int t, int rows) {
+    int out = spec.out(first + t);
+    FMatrixRMaj z = acts[t + 1];
     z.reshape(rows, out, false);
-    if (l == 0 && inputIsSparse) {
-      CommonOps_FSCC.mult(sparseInput, weights[l], z);
+    if (t == 0 && inputIsSparse) {
+      CommonOps_FSCC.mult(sparseInput, weights[t], z);
     } else {
-      gemm.mult(acts[l], weights[l], z);
+      gemm.mult(acts[t], weights[t], z);
     }
-    int bOff = spec.biasOffset(l);
+    int bOff = spec.biasOffset(first + t);
     float[] zd = z.data;
     for (int r = 0; r < rows; r++) {
       int rowOff = r * out;
@@ -209,8 +244,9 @@ public final class Network {
 
   private void checkReady(int rows) {
     if (params == null) throw new IllegalStateException("setParameters was not called");
-    if (acts[0].numRows != rows) {
-      throw new IllegalStateException("input holds " + acts[0].numRows + " rows, asked for " + rows);
+    FMatrixRMaj x = head != null ? image : acts[0];
+    if (x.numRows != rows) {
+      throw new IllegalStateException("input holds " + x.numRows + " rows, asked for " + rows);
     }
   }
 }

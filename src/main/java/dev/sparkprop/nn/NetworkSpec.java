@@ -1,92 +1,370 @@
 package dev.sparkprop.nn;
 
 import java.io.Serializable;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.Locale;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
- * The architecture of a dense network and the layout of its parameters in one flat float array.
+ * The architecture of a network and the layout of its parameters in one flat float array.
  *
- * <p>Layer {@code l} maps {@code sizes[l]} inputs to {@code sizes[l+1]} outputs with
- * {@code activations[l]}; the last activation is softmax, fused with the cross-entropy loss.
- * Parameters are laid out as {@code W0, b0, W1, b1, ...} (the notebook's {@code model.weights}
- * order), {@code W_l} row-major with shape {@code (sizes[l], sizes[l+1])}.
+ * <p>A network takes an input of {@link Shape} C x H x W (an MLP's input is N x 1 x 1) through a
+ * list of layers: 2-D convolutions and max pooling (the head, on images), then dense layers (the
+ * tail; the first one flattens what reaches it in C, H, W order, like PyTorch's and ONNX's
+ * {@code flatten}). The last layer is dense with softmax, fused with the cross-entropy loss.
+ *
+ * <p>Parameters are laid out layer by layer as {@code W, b}: a dense layer's {@code W} row-major
+ * with shape (in, out) (the notebook's {@code model.weights} order); a convolution's {@code W}
+ * row-major with shape (filters, channels, kernel, kernel), PyTorch's {@code Conv2d.weight}.
  */
 public final class NetworkSpec implements Serializable {
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
 
-  private final int[] sizes;
-  private final Activation[] activations;
-  private final int[] weightOffsets;
+  /** A tensor's shape: channels x height x width (a dense layer's output is out x 1 x 1). */
+  public record Shape(int c, int h, int w) implements Serializable {
+    public int size() {
+      return c * h * w;
+    }
+
+    @Override
+    public String toString() {
+      return c + "x" + h + "x" + w;
+    }
+
+    /** "C,H,W" as in {@code input.shape=1,28,28}. */
+    public static Shape parse(String text) {
+      String[] p = text.trim().split("\\s*,\\s*");
+      if (p.length != 3) throw new IllegalArgumentException("expected C,H,W such as 1,28,28, got '" + text + "'");
+      int[] v = new int[3];
+      for (int i = 0; i < 3; i++) {
+        try {
+          v[i] = Integer.parseInt(p[i]);
+        } catch (NumberFormatException e) {
+          throw new IllegalArgumentException("expected C,H,W such as 1,28,28, got '" + text + "'");
+        }
+        if (v[i] <= 0) throw new IllegalArgumentException("every size must be positive, got '" + text + "'");
+      }
+      return new Shape(v[0], v[1], v[2]);
+    }
+  }
+
+  /** A layer of the network. */
+  public sealed interface Layer extends Serializable permits Dense, Conv, Pool {
+    /** As written in {@code layers=}, e.g. {@code conv(32,3) relu}. */
+    String describe();
+  }
+
+  /** A dense layer of {@code out} units. */
+  public record Dense(int out, Activation activation) implements Layer {
+    @Override
+    public String describe() {
+      return "dense(" + out + ") " + activation.configName();
+    }
+  }
+
+  /**
+   * A 2-D convolution: {@code filters} kernels of {@code kernel} x {@code kernel}, moved by
+   * {@code stride}; {@code same} pads with zeros so that the output is ceil(input / stride)
+   * (the padding split as TensorFlow does, the extra row and column at the bottom and right),
+   * else ({@code valid}) no padding.
+   */
+  public record Conv(int filters, int kernel, int stride, boolean same, Activation activation) implements Layer {
+    @Override
+    public String describe() {
+      return "conv(" + filters + "," + kernel + (stride != 1 ? ",stride=" + stride : "") + (same ? ",same" : "") + ") "
+          + activation.configName();
+    }
+  }
+
+  /** Max pooling over {@code size} x {@code size} windows moved by {@code stride}. */
+  public record Pool(int size, int stride) implements Layer {
+    @Override
+    public String describe() {
+      return "pool(" + size + (stride != size ? "," + stride : "") + ")";
+    }
+  }
+
+  private final Shape input;
+  private final Layer[] layers;
+  private final Shape[] shapes; // shapes[l]: what reaches layer l; shapes[layers.length]: the output
+  private final int[] weightOffsets; // -1 for a pooling layer
   private final int[] biasOffsets;
   private final int numParams;
 
-  public NetworkSpec(int[] sizes, Activation[] activations) {
-    if (sizes.length < 2) {
-      throw new IllegalArgumentException(
-          "layers: need at least an input and an output size, got " + Arrays.toString(sizes));
-    }
-    if (activations.length != sizes.length - 1) {
-      throw new IllegalArgumentException("need one activation per layer: " + (sizes.length - 1)
-          + " layers, " + activations.length + " activations");
-    }
-    for (int s : sizes) {
-      if (s <= 0) throw new IllegalArgumentException("layers: sizes must be positive, got " + Arrays.toString(sizes));
-    }
-    if (activations[activations.length - 1] != Activation.SOFTMAX) {
-      throw new IllegalArgumentException("the output layer must be softmax (it is fused with the "
-          + "cross-entropy loss), got " + activations[activations.length - 1].configName());
-    }
-    this.sizes = sizes.clone();
-    this.activations = activations.clone();
-    int layers = sizes.length - 1;
-    weightOffsets = new int[layers];
-    biasOffsets = new int[layers];
+  /**
+   * A network of {@code layers} on inputs of {@code input}.
+   *
+   * @throws IllegalArgumentException naming the layer, the shape that reached it and what it
+   *     needs, when the list does not fit the input
+   */
+  public NetworkSpec(Shape input, List<Layer> layers) {
+    if (layers.isEmpty()) throw new IllegalArgumentException("layers: the list is empty");
+    this.input = input;
+    this.layers = layers.toArray(new Layer[0]);
+    int n = this.layers.length;
+    shapes = new Shape[n + 1];
+    weightOffsets = new int[n];
+    biasOffsets = new int[n];
+    shapes[0] = input;
     long off = 0;
-    for (int l = 0; l < layers; l++) {
-      weightOffsets[l] = (int) off;
-      off += (long) sizes[l] * sizes[l + 1];
-      biasOffsets[l] = (int) off;
-      off += sizes[l + 1];
-      if (off > Integer.MAX_VALUE - 8) {
-        throw new IllegalArgumentException("layers " + Arrays.toString(sizes)
-            + " need more than 2^31 parameters; one flat float array cannot hold them");
+    boolean flat = input.h() == 1 && input.w() == 1;
+    for (int l = 0; l < n; l++) {
+      Layer layer = this.layers[l];
+      Shape s = shapes[l];
+      String at = layer.describe() + " (layer " + (l + 1) + ")";
+      String reached = s + (l == 0 ? " (the input)" : " (after " + this.layers[l - 1].describe() + ")");
+      if (layer instanceof Dense d) {
+        if (d.out() <= 0) throw new IllegalArgumentException("layers: " + at + " needs a positive number of units");
+        shapes[l + 1] = new Shape(d.out(), 1, 1);
+        weightOffsets[l] = (int) off;
+        off += (long) s.size() * d.out();
+        biasOffsets[l] = (int) off;
+        off += d.out();
+        flat = true;
+      } else if (layer instanceof Conv c) {
+        if (flat && l > 0) throw new IllegalArgumentException("layers: " + at + " comes after a dense layer; convolutions take images");
+        if (c.filters() <= 0 || c.kernel() <= 0 || c.stride() <= 0) {
+          throw new IllegalArgumentException("layers: " + at + " needs positive filters, kernel and stride");
+        }
+        if (c.activation() == Activation.SOFTMAX) {
+          throw new IllegalArgumentException("layers: " + at + ": softmax belongs to the output layer only");
+        }
+        if (!c.same() && (s.h() < c.kernel() || s.w() < c.kernel())) {
+          throw new IllegalArgumentException("layers: " + at + " needs an input of at least " + c.kernel() + "x"
+              + c.kernel() + ", but " + reached + " reaches it");
+        }
+        int ho = c.same() ? ceilDiv(s.h(), c.stride()) : (s.h() - c.kernel()) / c.stride() + 1;
+        int wo = c.same() ? ceilDiv(s.w(), c.stride()) : (s.w() - c.kernel()) / c.stride() + 1;
+        shapes[l + 1] = new Shape(c.filters(), ho, wo);
+        weightOffsets[l] = (int) off;
+        off += (long) c.filters() * s.c() * c.kernel() * c.kernel();
+        biasOffsets[l] = (int) off;
+        off += c.filters();
+      } else {
+        Pool p = (Pool) layer;
+        if (flat && l > 0) throw new IllegalArgumentException("layers: " + at + " comes after a dense layer; pooling takes images");
+        if (p.size() <= 0 || p.stride() <= 0) throw new IllegalArgumentException("layers: " + at + " needs a positive size and stride");
+        if (s.h() < p.size() || s.w() < p.size()) {
+          throw new IllegalArgumentException("layers: " + at + " needs an input of at least " + p.size() + "x" + p.size()
+              + ", but " + reached + " reaches it");
+        }
+        shapes[l + 1] = new Shape(s.c(), (s.h() - p.size()) / p.stride() + 1, (s.w() - p.size()) / p.stride() + 1);
+        weightOffsets[l] = -1;
+        biasOffsets[l] = -1;
       }
+      if (off > Integer.MAX_VALUE - 8) {
+        throw new IllegalArgumentException("layers: " + describeLayers() + " need more than 2^31 parameters; one flat float "
+            + "array cannot hold them");
+      }
+    }
+    Layer last = this.layers[n - 1];
+    if (!(last instanceof Dense d) || d.activation() != Activation.SOFTMAX) {
+      throw new IllegalArgumentException("layers: the output layer must be dense with softmax (it is fused with the "
+          + "cross-entropy loss), got " + last.describe());
     }
     numParams = (int) off;
   }
 
+  /** An MLP, as {@code layers=784,512,10} has always meant: one dense layer per size after the first. */
+  public NetworkSpec(int[] sizes, Activation[] activations) {
+    this(mlpInput(sizes), mlpLayers(sizes, activations));
+  }
+
+  private static Shape mlpInput(int[] sizes) {
+    if (sizes.length < 2) {
+      throw new IllegalArgumentException("layers: need at least an input and an output size, got " + Arrays.toString(sizes));
+    }
+    for (int s : sizes) {
+      if (s <= 0) throw new IllegalArgumentException("layers: sizes must be positive, got " + Arrays.toString(sizes));
+    }
+    return new Shape(sizes[0], 1, 1);
+  }
+
+  private static List<Layer> mlpLayers(int[] sizes, Activation[] activations) {
+    if (activations.length != sizes.length - 1) {
+      throw new IllegalArgumentException("need one activation per layer: " + (sizes.length - 1)
+          + " layers, " + activations.length + " activations");
+    }
+    List<Layer> out = new ArrayList<>();
+    for (int l = 1; l < sizes.length; l++) out.add(new Dense(sizes[l], activations[l - 1]));
+    return out;
+  }
+
   /** Hidden layers share one activation; the output layer is softmax. */
   public static NetworkSpec of(int[] sizes, Activation hidden) {
-    Activation[] acts = new Activation[sizes.length - 1];
+    Activation[] acts = new Activation[Math.max(0, sizes.length - 1)];
     Arrays.fill(acts, hidden);
     if (acts.length > 0) acts[acts.length - 1] = Activation.SOFTMAX;
     return new NetworkSpec(sizes, acts);
   }
 
+  private static final Pattern MLP = Pattern.compile("\\s*\\d+(\\s*,\\s*\\d+)+\\s*");
+  private static final Pattern ITEM = Pattern.compile("\\s*(conv|pool|dense)\\s*\\(([^)]*)\\)\\s*([a-z_]*)\\s*");
+
+  /** Whether {@code layers} is a list of sizes ({@code 784,512,10}), not of layers. */
+  public static boolean isSizeList(String layers) {
+    return MLP.matcher(layers).matches();
+  }
+
+  /**
+   * Reads a layer list such as {@code conv(32,3) relu, pool(2), conv(64,3) relu, pool(2),
+   * dense(128) relu, dense(10) softmax} for inputs of {@code input}. A convolution is
+   * {@code conv(FILTERS,KERNEL[,stride=S][,same|valid])}, pooling {@code pool(SIZE[,STRIDE])}
+   * (stride defaults to the size), a dense layer {@code dense(UNITS)}; a convolution or dense
+   * layer without an activation takes {@code hidden}, the last layer softmax.
+   */
+  public static NetworkSpec parse(String text, Shape input, Activation hidden) {
+    return new NetworkSpec(input, parseLayers(text, hidden));
+  }
+
+  /** The layers of {@link #parse}, checked for syntax only (their fit to an input is checked by the constructor). */
+  public static List<Layer> parseLayers(String text, Activation hidden) {
+    List<String> items = splitTopLevel(text);
+    List<Layer> out = new ArrayList<>();
+    for (int i = 0; i < items.size(); i++) {
+      String item = items.get(i);
+      Matcher m = ITEM.matcher(item.toLowerCase(Locale.ROOT));
+      String where = "layers: cannot read '" + item.trim() + "' (item " + (i + 1) + "): ";
+      if (!m.matches()) {
+        throw new IllegalArgumentException(where + "expected conv(FILTERS,KERNEL[,stride=S][,same|valid]) [ACTIVATION], "
+            + "pool(SIZE[,STRIDE]) or dense(UNITS) [ACTIVATION]");
+      }
+      boolean lastItem = i == items.size() - 1;
+      String[] args = m.group(2).trim().isEmpty() ? new String[0] : m.group(2).trim().split("\\s*,\\s*");
+      Activation act = m.group(3).isEmpty() ? (lastItem ? Activation.SOFTMAX : hidden) : Activation.parse(m.group(3));
+      switch (m.group(1)) {
+        case "dense":
+          if (args.length != 1) throw new IllegalArgumentException(where + "dense takes one number, the units");
+          out.add(new Dense(positive(args[0], where), act));
+          break;
+        case "pool":
+          if (args.length < 1 || args.length > 2 || !m.group(3).isEmpty()) {
+            throw new IllegalArgumentException(where + "pool takes SIZE[,STRIDE] and no activation");
+          }
+          int size = positive(args[0], where);
+          out.add(new Pool(size, args.length == 2 ? positive(args[1], where) : size));
+          break;
+        default: {
+          if (args.length < 2) throw new IllegalArgumentException(where + "conv takes FILTERS,KERNEL first");
+          int stride = 1;
+          boolean same = false;
+          for (int a = 2; a < args.length; a++) {
+            if (args[a].equals("same")) {
+              same = true;
+            } else if (args[a].equals("valid")) {
+              same = false;
+            } else if (args[a].startsWith("stride=")) {
+              stride = positive(args[a].substring(7), where);
+            } else {
+              throw new IllegalArgumentException(where + "unknown conv option '" + args[a] + "' (stride=S, same or valid)");
+            }
+          }
+          out.add(new Conv(positive(args[0], where), positive(args[1], where), stride, same, act));
+        }
+      }
+    }
+    return out;
+  }
+
+  private static List<String> splitTopLevel(String text) {
+    List<String> items = new ArrayList<>();
+    int depth = 0;
+    int start = 0;
+    for (int i = 0; i < text.length(); i++) {
+      char ch = text.charAt(i);
+      if (ch == '(') depth++;
+      if (ch == ')') depth--;
+      if (ch == ',' && depth == 0) {
+        items.add(text.substring(start, i));
+        start = i + 1;
+      }
+    }
+    items.add(text.substring(start));
+    return items;
+  }
+
+  private static int positive(String s, String where) {
+    try {
+      int v = Integer.parseInt(s.trim());
+      if (v > 0) return v;
+    } catch (NumberFormatException e) {
+      // below
+    }
+    throw new IllegalArgumentException(where + "'" + s.trim() + "' is not a positive integer");
+  }
+
+  private static int ceilDiv(int a, int b) {
+    return (a + b - 1) / b;
+  }
+
   public int numLayers() {
-    return sizes.length - 1;
+    return layers.length;
+  }
+
+  public Layer layer(int l) {
+    return layers[l];
+  }
+
+  /** The shape that reaches layer l ({@code l = numLayers()}: the output). */
+  public Shape shape(int l) {
+    return shapes[l];
+  }
+
+  public Shape inputShape() {
+    return input;
+  }
+
+  /** Whether every layer is dense: an MLP, whose input may be any vector. */
+  public boolean isDense() {
+    for (Layer l : layers) if (!(l instanceof Dense)) return false;
+    return true;
   }
 
   public int inputSize() {
-    return sizes[0];
+    return input.size();
   }
 
   public int outputSize() {
-    return sizes[sizes.length - 1];
+    return shapes[layers.length].size();
   }
 
-  /** Inputs of layer l. */
+  /** A dense layer's inputs (the flattened shape that reaches it); a convolution's inputs per output value (C k k). */
   public int in(int l) {
-    return sizes[l];
+    Layer layer = layers[l];
+    if (layer instanceof Conv c) return shapes[l].c() * c.kernel() * c.kernel();
+    if (layer instanceof Dense) return shapes[l].size();
+    throw new IllegalArgumentException("layer " + (l + 1) + " (" + layer.describe() + ") has no weights");
   }
 
-  /** Outputs of layer l. */
+  /** A dense layer's units; a convolution's filters. */
   public int out(int l) {
-    return sizes[l + 1];
+    Layer layer = layers[l];
+    if (layer instanceof Conv c) return c.filters();
+    if (layer instanceof Dense d) return d.out();
+    throw new IllegalArgumentException("layer " + (l + 1) + " (" + layer.describe() + ") has no weights");
   }
 
+  /** Whether layer l has weights and biases (dense and convolution; not pooling). */
+  public boolean hasWeights(int l) {
+    return weightOffsets[l] >= 0;
+  }
+
+  /** The shape of layer l's {@code W}: (in, out) for dense, (filters, channels, kernel, kernel) for a convolution. */
+  public int[] weightShape(int l) {
+    Layer layer = layers[l];
+    if (layer instanceof Conv c) return new int[] {c.filters(), shapes[l].c(), c.kernel(), c.kernel()};
+    return new int[] {in(l), out(l)};
+  }
+
+  /** The activation of a dense or convolution layer; null for pooling. */
   public Activation activation(int l) {
-    return activations[l];
+    Layer layer = layers[l];
+    if (layer instanceof Dense d) return d.activation();
+    if (layer instanceof Conv c) return c.activation();
+    return null;
   }
 
   public int weightOffset(int l) {
@@ -101,35 +379,41 @@ public final class NetworkSpec implements Serializable {
     return numParams;
   }
 
-  /** The widest layer output, for sizing workspaces. */
-  public int maxWidth() {
-    int m = 0;
-    for (int s : sizes) m = Math.max(m, s);
-    return m;
-  }
-
+  /** An MLP's sizes, input first ({@code 784, 512, 10}). */
   public int[] sizes() {
-    return sizes.clone();
+    if (!isDense()) throw new IllegalStateException(this + " is not an MLP: it has no size list");
+    int[] s = new int[layers.length + 1];
+    for (int l = 0; l <= layers.length; l++) s[l] = shapes[l].size();
+    return s;
   }
 
-  /** E.g. {@code 784-512(relu)-10(softmax)}. */
+  /** The layer list as {@code layers=} writes it. */
+  public String describeLayers() {
+    StringBuilder sb = new StringBuilder();
+    for (Layer l : layers) sb.append(sb.length() == 0 ? "" : ", ").append(l.describe());
+    return sb.toString();
+  }
+
+  /** E.g. {@code 784-512(relu)-10(softmax)}, or {@code 1x28x28: conv(32,3) relu, pool(2), ...}. */
   @Override
   public String toString() {
-    StringBuilder sb = new StringBuilder().append(sizes[0]);
-    for (int l = 0; l < numLayers(); l++) {
-      sb.append('-').append(sizes[l + 1]).append('(').append(activations[l].configName()).append(')');
+    if (!isDense()) return input + ": " + describeLayers();
+    StringBuilder sb = new StringBuilder().append(input.size());
+    for (int l = 0; l < layers.length; l++) {
+      sb.append('-').append(out(l)).append('(').append(activation(l).configName()).append(')');
     }
     return sb.toString();
   }
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof NetworkSpec s
-        && Arrays.equals(sizes, s.sizes) && Arrays.equals(activations, s.activations);
+    if (!(o instanceof NetworkSpec s)) return false;
+    // an MLP's input is a vector: 784x1x1 equals itself whatever image it came from
+    return Arrays.equals(layers, s.layers) && (isDense() ? input.size() == s.input.size() : input.equals(s.input));
   }
 
   @Override
   public int hashCode() {
-    return 31 * Arrays.hashCode(sizes) + Arrays.hashCode(activations);
+    return 31 * Arrays.hashCode(layers) + (isDense() ? input.size() : input.hashCode());
   }
 }
