@@ -161,19 +161,17 @@ public final class Bench {
     r.put("task_jvm_gc_ms", distLong(tm, 5));
     double wallMedian = median(m, StepStats::wall);
     r.put("samples_per_second", cfg.batchSize() / (wallMedian / 1e9));
-    // dense-equivalent flops of one task: forward and dW for every layer, dX for all but the first
+    // flops of one task's products: forward and dW for every layer, dX for all but the first
     double rowsPerTask = cfg.batchSize() / (double) parts;
-    double macs = 0;
-    for (int l = 0; l < spec.numLayers(); l++) macs += (l == 0 ? 2 : 3) * (double) spec.in(l) * spec.out(l);
-    double flops = 2 * rowsPerTask * macs;
+    double flops = rowsPerTask * spec.trainingFlopsPerRow();
     r.put("kernel_gflops_per_core", flops / median(m, StepStats::slowestCompute));
     // What the executors resolved the kernel to (each JVM resolves it itself).
     dev.sparkprop.nn.Kernel kernel = cfg.kernel();
     List<Integer> ids = new ArrayList<>();
     for (int i = 0; i < parts; i++) ids.add(i);
-    int rows = (int) Math.ceil(rowsPerTask);
+    int[] p = spec.largestProduct(spec.isDense() ? 128 : 16); // what Workspace probes on
     r.put("kernel", String.join(", ", jsc.parallelize(ids, parts)
-        .map(i -> kernel.describe(rows, spec.in(0), spec.out(0))).distinct().collect()));
+        .map(i -> kernel.describe(p[0], p[1], p[2])).distinct().collect()));
     r.put("cached_bytes", cachedBytes);
     long maxMem = 0;
     for (scala.Tuple2<Object, Object> v : scala.jdk.javaapi.CollectionConverters.asJava(jsc.sc().getExecutorMemoryStatus()).values()) {

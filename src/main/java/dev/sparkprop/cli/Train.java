@@ -88,6 +88,7 @@ public final class Train {
           : TableInput.inspect(spark, plan.trainFormat(), cfg.get("train.path"), "train.path");
       DataSpec testData = plan.test() != null ? plan.test()
           : TableInput.inspect(spark, plan.testFormat(), cfg.get("test.path"), "test.path");
+      cfg = cfg.withInputFrom(trainData.height, trainData.width, trainData.features, cfg.get("train.path"));
       checkInputSize(cfg, trainData, testData);
       plan = new Plan(cfg, trainData, testData, plan.outDir(), plan.checkpoints(), plan.resumed(), plan.initFrom(),
           plan.trainFormat(), plan.testFormat());
@@ -157,15 +158,6 @@ public final class Train {
       throw new ConfigException("out: " + outDir + " holds checkpoints of an earlier run and resume=false; "
           + "use resume=auto to continue it, or another out=");
     }
-    float[] initFrom = null;
-    if (!cfg.get("init.from").isEmpty()) {
-      SavedModel m = ModelStore.load(cfg.get("init.from"));
-      if (!m.spec().equals(cfg.spec())) {
-        throw new ConfigException("init.from: the model in " + cfg.get("init.from") + " is " + m.spec()
-            + ", the configured network is " + cfg.spec());
-      }
-      initFrom = m.params();
-    }
     TableFormat trainFormat = TableFormat.resolve(cfg.get("train.path"), cfg.get("train.format"), "train.path");
     TableFormat testFormat = TableFormat.resolve(cfg.get("test.path"), cfg.get("test.format"), "test.path");
     DataSpec train = null;
@@ -178,17 +170,31 @@ public final class Train {
       String[] te = MnistFiles.locate(cfg.get("test.path"), "t10k");
       test = DataSpec.check(te[0], te[1], cfg.classes());
     }
+    if (train != null) cfg = cfg.withInputFrom(train.height, train.width, train.features, cfg.get("train.path"));
     if (train != null && test != null) checkInputSize(cfg, train, test);
+    float[] initFrom = null;
+    if (!cfg.get("init.from").isEmpty()) {
+      SavedModel m = ModelStore.load(cfg.get("init.from"));
+      if (!m.spec().equals(cfg.spec())) {
+        throw new ConfigException("init.from: the model in " + cfg.get("init.from") + " is " + m.spec()
+            + ", the configured network is " + cfg.spec());
+      }
+      initFrom = m.params();
+    }
     TrainState resumed = hasCheckpoints ? checkpoints.loadNewest(cfg) : null;
     return new Plan(cfg, train, test, outDir, checkpoints, resumed, initFrom, trainFormat, testFormat);
   }
 
   private static void checkInputSize(TrainConfig cfg, DataSpec train, DataSpec test) {
-    int inputs = cfg.spec().inputSize();
+    NetworkSpec spec = cfg.spec();
+    int inputs = spec.inputSize();
     if (train.features != inputs || test.features != inputs) {
-      throw new ConfigException("layers: the first size is " + inputs + " but the data have "
-          + train.features + " (training) and " + test.features + " (test) features per row; set layers="
-          + train.features + ",...");
+      String have = train.features + " (training) and " + test.features + " (test)";
+      throw new ConfigException(NetworkSpec.isSizeList(cfg.get("layers"))
+          ? "layers: the first size is " + inputs + " but the data have " + have + " features per row; set layers="
+              + train.features + ",..."
+          : "input.shape: " + spec.inputShape() + " is " + inputs + " values but the data have " + have + " values per row"
+              + "; set input.shape to the images' C,H,W");
     }
   }
 

@@ -9,7 +9,7 @@ import java.io.IOException;
  * {@code idx}; {@link #imagesPath} is the table's path, inspected through Spark SQL).
  */
 public final class DataSpec implements java.io.Serializable {
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
 
   public final String imagesPath;
   public final String labelsPath;
@@ -17,12 +17,18 @@ public final class DataSpec implements java.io.Serializable {
   public final int count;
   /** Bytes per image (rows x cols), or features per row of a table. */
   public final int features;
+  /** An IDX image's rows and columns (0 for a table, whose rows are flat). */
+  public final int height;
+  public final int width;
   /** "idx", "parquet" or "csv". */
   public final String format;
   /** For tables: whether a {@code row} column gives each row's place (else Spark's scan order). */
   public final boolean hasRowColumn;
 
-  private DataSpec(String imagesPath, String labelsPath, int count, int features, String format, boolean hasRowColumn) {
+  private DataSpec(String imagesPath, String labelsPath, int count, int features, String format, boolean hasRowColumn,
+      int height, int width) {
+    this.height = height;
+    this.width = width;
     this.imagesPath = imagesPath;
     this.labelsPath = labelsPath;
     this.count = count;
@@ -31,13 +37,13 @@ public final class DataSpec implements java.io.Serializable {
     this.hasRowColumn = hasRowColumn;
   }
 
-  private DataSpec(String imagesPath, String labelsPath, int count, int features) {
-    this(imagesPath, labelsPath, count, features, "idx", true);
+  private DataSpec(String imagesPath, String labelsPath, IdxHeader images) {
+    this(imagesPath, labelsPath, images.count(), images.itemSize(), "idx", true, images.dim(1), images.dim(2));
   }
 
   /** A Parquet or CSV table, inspected by the caller (its schema, row count and feature count). */
   public static DataSpec table(String format, String path, int count, int features, boolean hasRowColumn) {
-    return new DataSpec(path, null, count, features, format, hasRowColumn);
+    return new DataSpec(path, null, count, features, format, hasRowColumn, 0, 0);
   }
 
   public boolean isTable() {
@@ -55,13 +61,13 @@ public final class DataSpec implements java.io.Serializable {
     int[] labels = IdxFiles.readLabels(labelsPath, numClasses);
     checkPair(images, labelsPath, labels.length, images.itemSize());
     IdxFiles.verifyWhole(imagesPath, IdxHeader.IMAGES_MAGIC);
-    return new DataSpec(imagesPath, labelsPath, images.count(), images.itemSize());
+    return new DataSpec(imagesPath, labelsPath, images);
   }
 
   /** Images without labels (for prediction). */
   public static DataSpec imagesOnly(String imagesPath) throws IOException {
     IdxHeader images = IdxFiles.header(imagesPath, IdxHeader.IMAGES_MAGIC);
-    return new DataSpec(imagesPath, null, images.count(), images.itemSize());
+    return new DataSpec(imagesPath, null, images);
   }
 
   static void checkPair(IdxHeader images, String labelsPath, int labelCount, int features) {

@@ -72,16 +72,13 @@ public final class ModelStore {
       root.put("format", FORMAT);
       root.put("format_version", FORMAT_VERSION);
       root.put("library_version", Version.get());
-      ObjectNode net = root.putObject("network");
-      ArrayNode layers = net.putArray("layers");
-      for (int s : spec.sizes()) layers.add(s);
-      ArrayNode acts = net.putArray("activations");
-      for (int l = 0; l < spec.numLayers(); l++) acts.add(spec.activation(l).configName());
+      writeSpec(root.putObject("network"), spec);
       ArrayNode tensors = root.putArray("tensors");
       for (int l = 0; l < spec.numLayers(); l++) {
-        writeTensor(fs, tmp, tensors, "dense_" + l + "_W", Npy.encode(model.params(), spec.weightOffset(l),
-            new int[] {spec.in(l), spec.out(l)}), new int[] {spec.in(l), spec.out(l)}, "network");
-        writeTensor(fs, tmp, tensors, "dense_" + l + "_b", Npy.encode(model.params(), spec.biasOffset(l),
+        if (!spec.hasWeights(l)) continue;
+        int[] w = spec.weightShape(l);
+        writeTensor(fs, tmp, tensors, tensorName(spec, l, "W"), Npy.encode(model.params(), spec.weightOffset(l), w), w, "network");
+        writeTensor(fs, tmp, tensors, tensorName(spec, l, "b"), Npy.encode(model.params(), spec.biasOffset(l),
             new int[] {spec.out(l)}), new int[] {spec.out(l)}, "network");
       }
       for (Map.Entry<String, float[]> e : model.extraTensors().entrySet()) {
@@ -105,6 +102,42 @@ public final class ModelStore {
       }
     } finally {
       if (fs.exists(tmp)) fs.delete(tmp, true);
+    }
+  }
+
+  /** {@code dense_L_W}, {@code conv_L_b}: the layer's kind and its place in the list (from 0). */
+  static String tensorName(NetworkSpec spec, int l, String which) {
+    return (spec.layer(l) instanceof NetworkSpec.Conv ? "conv_" : "dense_") + l + "_" + which;
+  }
+
+  /**
+   * A dense network as its sizes and activations (the form of every version-1 model); one with
+   * convolutions as its input shape and one object per layer.
+   */
+  private static void writeSpec(ObjectNode net, NetworkSpec spec) {
+    if (spec.isDense()) {
+      ArrayNode layers = net.putArray("layers");
+      for (int s : spec.sizes()) layers.add(s);
+      ArrayNode acts = net.putArray("activations");
+      for (int l = 0; l < spec.numLayers(); l++) acts.add(spec.activation(l).configName());
+      return;
+    }
+    ArrayNode shape = net.putArray("input_shape");
+    NetworkSpec.Shape in = spec.inputShape();
+    shape.add(in.c()).add(in.h()).add(in.w());
+    ArrayNode layers = net.putArray("layers");
+    for (int l = 0; l < spec.numLayers(); l++) {
+      ObjectNode o = layers.addObject();
+      NetworkSpec.Layer layer = spec.layer(l);
+      if (layer instanceof NetworkSpec.Conv c) {
+        o.put("type", "conv").put("filters", c.filters()).put("kernel", c.kernel()).put("stride", c.stride())
+            .put("padding", c.same() ? "same" : "valid").put("activation", c.activation().configName());
+      } else if (layer instanceof NetworkSpec.Pool p) {
+        o.put("type", "maxpool").put("size", p.size()).put("stride", p.stride());
+      } else {
+        NetworkSpec.Dense d = (NetworkSpec.Dense) layer;
+        o.put("type", "dense").put("units", d.out()).put("activation", d.activation().configName());
+      }
     }
   }
 
@@ -155,10 +188,11 @@ public final class ModelStore {
     Map<String, JsonNode> byName = new LinkedHashMap<>();
     for (JsonNode t : m.path("tensors")) byName.put(t.path("name").asText(), t);
     for (int l = 0; l < spec.numLayers(); l++) {
-      readTensor(fs, root, byName.remove("dense_" + l + "_W"), "dense_" + l + "_W", new int[] {spec.in(l), spec.out(l)},
-          params, spec.weightOffset(l), where);
-      readTensor(fs, root, byName.remove("dense_" + l + "_b"), "dense_" + l + "_b", new int[] {spec.out(l)},
-          params, spec.biasOffset(l), where);
+      if (!spec.hasWeights(l)) continue;
+      String w = tensorName(spec, l, "W");
+      String b = tensorName(spec, l, "b");
+      readTensor(fs, root, byName.remove(w), w, spec.weightShape(l), params, spec.weightOffset(l), where);
+      readTensor(fs, root, byName.remove(b), b, new int[] {spec.out(l)}, params, spec.biasOffset(l), where);
     }
     for (Map.Entry<String, JsonNode> e : byName.entrySet()) {
       if (!"extra".equals(e.getValue().path("role").asText())) {
@@ -176,6 +210,7 @@ public final class ModelStore {
   }
 
   private static NetworkSpec readSpec(JsonNode net, String where) {
+    if (net.has("input_shape")) return readLayerList(net, where);
     List<Integer> sizes = new ArrayList<>();
     for (JsonNode n : net.path("layers")) {
       if (!n.canConvertToInt() || n.asInt() <= 0) throw new BadModelException(where + ": network.layers holds " + n + ", expected positive integers");
@@ -194,6 +229,51 @@ public final class ModelStore {
     } catch (IllegalArgumentException e) {
       throw new BadModelException(where + ": network: " + e.getMessage());
     }
+  }
+
+  private static NetworkSpec readLayerList(JsonNode net, String where) {
+    JsonNode shape = net.path("input_shape");
+    if (!shape.isArray() || shape.size() != 3) throw new BadModelException(where + ": network.input_shape must be [C, H, W], got " + shape);
+    int[] chw = new int[3];
+    for (int i = 0; i < 3; i++) chw[i] = positiveInt(shape.get(i), "network.input_shape", where);
+    List<NetworkSpec.Layer> layers = new ArrayList<>();
+    int i = 0;
+    for (JsonNode o : net.path("layers")) {
+      String at = "network.layers[" + i++ + "]";
+      String type = o.path("type").asText();
+      try {
+        switch (type) {
+          case "conv" -> {
+            String padding = o.path("padding").asText();
+            if (!padding.equals("same") && !padding.equals("valid")) {
+              throw new BadModelException(where + ": " + at + ".padding is '" + padding + "', expected same or valid");
+            }
+            layers.add(new NetworkSpec.Conv(positiveInt(o.path("filters"), at + ".filters", where),
+                positiveInt(o.path("kernel"), at + ".kernel", where), positiveInt(o.path("stride"), at + ".stride", where),
+                padding.equals("same"), Activation.parse(o.path("activation").asText())));
+          }
+          case "maxpool" -> layers.add(new NetworkSpec.Pool(positiveInt(o.path("size"), at + ".size", where),
+              positiveInt(o.path("stride"), at + ".stride", where)));
+          case "dense" -> layers.add(new NetworkSpec.Dense(positiveInt(o.path("units"), at + ".units", where),
+              Activation.parse(o.path("activation").asText())));
+          default -> throw new BadModelException(where + ": " + at + ".type is '" + type + "', expected conv, maxpool or dense");
+        }
+      } catch (BadModelException e) {
+        throw e;
+      } catch (IllegalArgumentException e) {
+        throw new BadModelException(where + ": " + at + ": " + e.getMessage());
+      }
+    }
+    try {
+      return new NetworkSpec(new NetworkSpec.Shape(chw[0], chw[1], chw[2]), layers);
+    } catch (IllegalArgumentException e) {
+      throw new BadModelException(where + ": network: " + e.getMessage());
+    }
+  }
+
+  private static int positiveInt(JsonNode n, String what, String where) {
+    if (!n.canConvertToInt() || n.asInt() <= 0) throw new BadModelException(where + ": " + what + " is " + n + ", expected a positive integer");
+    return n.asInt();
   }
 
   private static void readTensor(FileSystem fs, Path root, JsonNode entry, String name, int[] shape, float[] dst, int off,

@@ -222,6 +222,13 @@ public final class NetworkSpec implements Serializable {
 
   /** The layers of {@link #parse}, checked for syntax only (their fit to an input is checked by the constructor). */
   public static List<Layer> parseLayers(String text, Activation hidden) {
+    if (text.trim().matches("\\d+")) {
+      throw new IllegalArgumentException("layers: need at least an input and an output size, like 784,512,10; got '" + text.trim() + "'");
+    }
+    if (!text.contains("(")) {
+      throw new IllegalArgumentException("layers: expected comma-separated integers like 784,512,10, or a layer list like "
+          + "conv(32,3) relu, pool(2), dense(10) softmax; got '" + text.trim() + "'");
+    }
     List<String> items = splitTopLevel(text);
     List<Layer> out = new ArrayList<>();
     for (int i = 0; i < items.size(); i++) {
@@ -377,6 +384,51 @@ public final class NetworkSpec implements Serializable {
 
   public int numParams() {
     return numParams;
+  }
+
+  /**
+   * Multiply-adds of layer l's forward product for one image: in x out for a dense layer,
+   * (C k k) x filters x (Ho Wo) for a convolution, 0 for pooling.
+   */
+  public double macsPerRow(int l) {
+    if (!hasWeights(l)) return 0;
+    double macs = (double) in(l) * out(l);
+    return layers[l] instanceof Conv ? macs * shapes[l + 1].h() * shapes[l + 1].w() : macs;
+  }
+
+  /**
+   * Floating-point operations of one training step per image: forward and weight gradient of
+   * every layer, input gradient of all but the first weighted layer (2 per multiply-add).
+   */
+  public double trainingFlopsPerRow() {
+    double flops = 0;
+    boolean first = true;
+    for (int l = 0; l < layers.length; l++) {
+      if (!hasWeights(l)) continue;
+      flops += (first ? 4 : 6) * macsPerRow(l);
+      first = false;
+    }
+    return flops;
+  }
+
+  /**
+   * The largest matrix product of a step on {@code rows} images, as {rows, inner, cols} of
+   * {@code A (rows x inner) B (inner x cols)}: a dense layer's {@code X W}, a convolution's
+   * {@code W cols} (filters x C k k by C k k x rows Ho Wo). What {@code kernel=auto} times.
+   */
+  public int[] largestProduct(int rows) {
+    int[] best = null;
+    double bestMacs = -1;
+    for (int l = 0; l < layers.length; l++) {
+      if (!hasWeights(l)) continue;
+      double macs = rows * macsPerRow(l);
+      if (macs <= bestMacs) continue;
+      bestMacs = macs;
+      best = layers[l] instanceof Conv
+          ? new int[] {out(l), in(l), rows * shapes[l + 1].h() * shapes[l + 1].w()}
+          : new int[] {rows, in(l), out(l)};
+    }
+    return best;
   }
 
   /** An MLP's sizes, input first ({@code 784, 512, 10}). */

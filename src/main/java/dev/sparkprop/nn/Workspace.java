@@ -19,7 +19,8 @@ public final class Workspace {
   /** This thread's workspace for {@code spec} on {@code kernel} (a new one if either changed). */
   public static Workspace get(NetworkSpec spec, Kernel kernel) {
     Workspace ws = CURRENT.get();
-    Gemm gemm = kernel.gemm(128, spec.in(0), spec.out(0)); // auto: probed on the first layer, once per JVM
+    int[] p = spec.largestProduct(spec.isDense() ? 128 : 16);
+    Gemm gemm = kernel.gemm(p[0], p[1], p[2]); // auto: probed on the largest product, once per JVM
     if (ws == null || !ws.network.spec().equals(spec) || ws.network.gemm() != gemm) {
       ws = new Workspace(spec, gemm);
       CURRENT.set(ws);

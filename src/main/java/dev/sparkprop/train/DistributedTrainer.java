@@ -174,8 +174,9 @@ public final class DistributedTrainer {
   private void logKernels(JavaRDD<Shard> shards, NetworkSpec spec, int rowsPerTask) {
     dev.sparkprop.nn.Kernel kernel = cfg.kernel();
     jsc.setJobDescription("resolve kernel=" + cfg.get("kernel") + " on the executors");
+    int[] p = spec.largestProduct(spec.isDense() ? rowsPerTask : Math.min(rowsPerTask, 16)); // a CNN's products are large at 16
     List<String> chosen = shards.mapPartitions(it -> java.util.Collections.singletonList(
-        kernel.describe(rowsPerTask, spec.in(0), spec.out(0))).iterator()).collect();
+        kernel.describe(p[0], p[1], p[2])).iterator()).collect();
     jsc.setJobDescription(null);
     java.util.Set<String> kernels = new java.util.TreeSet<>();
     for (String c : chosen) kernels.add(c.replaceAll(" [0-9.]+ GFLOP/s.*", ""));

@@ -33,7 +33,8 @@ public final class TrainConfig {
       new Key("train.limit", "0", "use only the first N training rows (0 = all)"),
       new Key("test.limit", "0", "use only the first N test rows (0 = all)"),
       new Key("classes", "10", "number of classes; labels must lie in [0, classes)"),
-      new Key("layers", "784,512,10", "layer sizes, input first; the first must equal the pixels per image, the last the class count"),
+      new Key("layers", "784,512,10", "the network: layer sizes, input first (784,512,10: a dense network whose first size equals the pixels per image and last the class count), or a layer list such as conv(32,3) relu, pool(2), conv(64,3) relu, pool(2), dense(128) relu, dense(10) softmax (README.md, Layers)"),
+      new Key("input.shape", "", "channels,height,width of an input image for a layer list, e.g. 1,28,28 (empty: from the IDX images' header, or a table's square width as 1,side,side)"),
       new Key("activation", "relu", "hidden-layer activation: relu, sigmoid, tanh, identity, softmax (the output layer is softmax)"),
       new Key("init", "he", "weight initialiser: he, he_uniform, glorot, glorot_normal, uniform (biases start at 0)"),
       new Key("init.low", "0", "lower bound of init=uniform"),
@@ -152,7 +153,12 @@ public final class TrainConfig {
 
   /** Parses every typed value once, so that a bad one fails now, before Spark starts. */
   private void validate() {
-    spec();
+    if (needsInputShape()) {
+      layerList(); // the syntax now; the fit to the images once the data's shape is known
+      if (!get("input.shape").isEmpty()) spec();
+    } else {
+      spec();
+    }
     initializer();
     seed();
     positive("epochs");
@@ -191,11 +197,61 @@ public final class TrainConfig {
     resume();
     bool("overwrite");
     if (positive("classes") < 2) throw new ConfigException("classes: need at least 2, got " + get("classes"));
-    int[] sizes = spec().sizes();
-    if (sizes[sizes.length - 1] != classes()) {
-      throw new ConfigException("layers: the last size is " + sizes[sizes.length - 1]
-          + " but classes is " + classes() + "; the output layer needs one unit per class");
+    if (NetworkSpec.isSizeList(get("layers"))) {
+      int[] sizes = spec().sizes();
+      if (sizes[sizes.length - 1] != classes()) {
+        throw new ConfigException("layers: the last size is " + sizes[sizes.length - 1]
+            + " but classes is " + classes() + "; the output layer needs one unit per class");
+      }
+    } else {
+      List<NetworkSpec.Layer> layers = layerList();
+      NetworkSpec.Layer last = layers.get(layers.size() - 1);
+      if (!(last instanceof NetworkSpec.Dense d) || d.activation() != Activation.SOFTMAX) {
+        throw new ConfigException("layers: the output layer must be dense with softmax (it is fused with the "
+            + "cross-entropy loss), got " + last.describe());
+      }
+      if (d.out() != classes()) {
+        throw new ConfigException("layers: the output layer " + last.describe() + " has " + d.out()
+            + " units but classes is " + classes() + "; it needs one unit per class");
+      }
     }
+  }
+
+  private List<NetworkSpec.Layer> layerList() {
+    Activation hidden = wrap("activation", () -> Activation.parse(get("activation")));
+    return wrap("layers", () -> NetworkSpec.parseLayers(get("layers"), hidden));
+  }
+
+  /** Whether {@code layers} is a layer list whose input shape is still to come from the data. */
+  public boolean needsInputShape() {
+    return !NetworkSpec.isSizeList(get("layers")) && get("input.shape").isEmpty();
+  }
+
+  /**
+   * This configuration with {@code input.shape} taken from the data when a layer list needs it
+   * (an IDX file's 1,rows,cols; a table's width as a square 1,side,side); otherwise itself.
+   *
+   * @param rows, cols the IDX images' rows and columns, or 0, 0 for a table
+   * @param features values per row of the data
+   */
+  public TrainConfig withInputFrom(int rows, int cols, int features, String where) {
+    if (!needsInputShape()) return this;
+    String shape;
+    if (rows > 0 && cols > 0) {
+      shape = "1," + rows + "," + cols;
+    } else {
+      int side = (int) Math.round(Math.sqrt(features));
+      if (side * side != features) {
+        throw new ConfigException("input.shape: the layer list needs the images' shape, and " + where + " has "
+            + features + " values per row, not a square; set input.shape=C,H,W");
+      }
+      shape = "1," + side + "," + side;
+    }
+    Map<String, String> v = new LinkedHashMap<>(values);
+    v.put("input.shape", shape);
+    TrainConfig c = new TrainConfig(v);
+    c.validate();
+    return c;
   }
 
   /** A key's default value ("" = unset). */
@@ -262,18 +318,34 @@ public final class TrainConfig {
     }
   }
 
+  /**
+   * The network. A layer list needs {@code input.shape}: set, or taken from the data by
+   * {@link #withInputFrom} before Spark starts.
+   */
   public NetworkSpec spec() {
-    String[] parts = get("layers").split(",");
+    String text = get("layers");
+    Activation hidden = wrap("activation", () -> Activation.parse(get("activation")));
+    if (!NetworkSpec.isSizeList(text)) {
+      List<NetworkSpec.Layer> layers = layerList();
+      if (get("input.shape").isEmpty()) {
+        throw new ConfigException("input.shape: the layer list needs the input images' shape and none is known yet; "
+            + "set input.shape=C,H,W (MNIST: 1,28,28)");
+      }
+      NetworkSpec.Shape shape = wrap("input.shape", () -> NetworkSpec.Shape.parse(get("input.shape")));
+      return wrap("layers", () -> new NetworkSpec(shape, layers));
+    }
+    String[] parts = text.split(",");
     int[] sizes = new int[parts.length];
-    for (int i = 0; i < parts.length; i++) {
-      try {
-        sizes[i] = Integer.parseInt(parts[i].trim());
-      } catch (NumberFormatException e) {
-        throw new ConfigException("layers: expected comma-separated integers like 784,512,10, got '" + get("layers") + "'");
+    for (int i = 0; i < parts.length; i++) sizes[i] = Integer.parseInt(parts[i].trim());
+    NetworkSpec mlp = wrap("layers", () -> NetworkSpec.of(sizes, hidden));
+    if (!get("input.shape").isEmpty()) {
+      NetworkSpec.Shape shape = wrap("input.shape", () -> NetworkSpec.Shape.parse(get("input.shape")));
+      if (shape.size() != sizes[0]) {
+        throw new ConfigException("input.shape: " + shape + " is " + shape.size() + " values, but layers=" + text
+            + " starts with " + sizes[0]);
       }
     }
-    Activation hidden = wrap("activation", () -> Activation.parse(get("activation")));
-    return wrap("layers", () -> NetworkSpec.of(sizes, hidden));
+    return mlp;
   }
 
   public Initializer initializer() {

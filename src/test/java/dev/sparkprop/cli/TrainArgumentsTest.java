@@ -36,7 +36,13 @@ class TrainArgumentsTest {
       "momentum=1.5 | momentum: momentum must be in [0, 1)",
       "lr.schedule=linear | lr.schedule: unknown 'linear'",
       "=novalue | a setting has no key before its '=' (value 'novalue'); write key=value",
-      "layers=784,0,10 | error: layers: sizes must be positive, got [784, 0, 10]"})
+      "layers=784,0,10 | error: layers: sizes must be positive, got [784, 0, 10]",
+      "layers=784;512;10 | layers: expected comma-separated integers like 784,512,10, or a layer list",
+      "layers=conv(32) relu, dense(10) | layers: cannot read 'conv(32) relu' (item 1): conv takes FILTERS,KERNEL first",
+      "layers=conv(8,3), pool(2), dense(7) | layers: the output layer dense(7) softmax has 7 units but classes is 10",
+      "input.shape=1,28 | input.shape: expected C,H,W such as 1,28,28, got '1,28'",
+      "input.shape=1,28,27 | input.shape: 1x28x27 is 756 values, but layers=784,512,10 starts with 784",
+      "layers=conv(8,3) | layers: the output layer must be dense with softmax"})
   void impossibleValuesAreRefusedWithTheKeyBeforeSparkStarts(String arg, String message) {
     String[] r = errOf(arg, "train.path=" + dir, "test.path=" + dir);
     assertEquals("2", r[0], r[1]);
@@ -73,5 +79,31 @@ class TrainArgumentsTest {
     String[] empty = errOf("--config", conf.toString());
     assertEquals("2", empty[0]);
     assertTrue(empty[1].contains("--config " + conf + ": a line has no key before its '=' (value 'novalue')"), empty[1]);
+  }
+
+  /**
+   * A layer list takes its input shape from the IDX header (1x28x28 for MNIST) and is checked
+   * against it before Spark starts: the layer, the shape that reached it and what it needs.
+   */
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "conv(8,29) relu, dense(10) | layers: conv(8,29) relu (layer 1) needs an input of at least 29x29, but 1x28x28 (the input) reaches it",
+      "conv(8,5,stride=2), pool(2), pool(2), pool(2), pool(2), dense(10) | layers: pool(2) (layer 5) needs an input of at least 2x2, but 8x1x1 (after pool(2)) reaches it",
+      "conv(8,3), dense(64), conv(4,3), dense(10) | layers: conv(4,3) relu (layer 3) comes after a dense layer"})
+  void aLayerListThatDoesNotFitMnistIsRefusedBeforeSparkStarts(String layers, String message) {
+    String mnist = TestData.mnistDir().toString();
+    String[] r = errOf("layers=" + layers, "train.path=" + mnist, "test.path=" + mnist, "out=" + dir.resolve("o"));
+    assertEquals("2", r[0], r[1]);
+    assertTrue(r[1].contains(message), "expected '" + message + "' in: " + r[1]);
+    assertTrue(SparkContext$.MODULE$.getActive().isEmpty(), "no SparkContext was started");
+  }
+
+  @Test
+  void anInputShapeThatIsNotTheDatasIsRefused() {
+    String mnist = TestData.mnistDir().toString();
+    String[] r = errOf("layers=conv(4,3), dense(10)", "input.shape=1,27,27", "train.path=" + mnist, "test.path=" + mnist,
+        "out=" + dir.resolve("o"));
+    assertEquals("2", r[0], r[1]);
+    assertTrue(r[1].contains("input.shape: 1x27x27 is 729 values but the data have 784 (training) and 784 (test) values per row"), r[1]);
   }
 }

@@ -197,4 +197,48 @@ class ModelStoreTest {
     assertEquals(p0, net.output().data[0], 1e-6);
     assertFalse(m.info().isEmpty());
   }
+
+  /**
+   * The committed convolutional fixture (2x4x5 input; conv same, pool, conv valid, dense) loads
+   * with its layer list, and its forward pass gives what PyTorch gives from the same .npy files
+   * ({@code F.conv2d(x, conv_0_W, conv_0_b, padding=1)}, relu, {@code F.max_pool2d(2)},
+   * {@code F.conv2d(., conv_2_W, conv_2_b)}, tanh, {@code flatten(1) @ dense_3_W + dense_3_b},
+   * softmax; run on this fixture: 0.4841983281794841, 0.515801671820516). The .npy weights are
+   * laid out as PyTorch's {@code Conv2d.weight}: out x in x kh x kw.
+   */
+  @Test
+  void committedCnnFixtureLoadsAndMatchesPyTorch() throws Exception {
+    Path fixture = Path.of(System.getProperty("sparkprop.project.dir", "."), "src/test/resources/fixtures/model-cnn-v1");
+    SavedModel m = ModelStore.load(fixture.toString());
+    assertEquals("2x4x5: conv(2,3,same) relu, pool(2), conv(3,2) tanh, dense(2) softmax", m.spec().toString());
+    assertEquals(73, m.params().length);
+    for (int i = 0; i < m.params().length; i++) assertEquals(((i % 7) - 3) / 8f, m.params()[i], 0f, "parameter " + i);
+    Network net = new Network(m.spec());
+    net.setParameters(m.params());
+    for (int i = 0; i < 40; i++) net.input(1).data[i] = ((i * 5) % 11 - 5) / 4f;
+    net.forward(1, new int[] {0}, 0);
+    assertEquals(0.4841983281794841, net.output().data[0], 1e-6);
+    assertEquals(0.515801671820516, net.output().data[1], 1e-6);
+  }
+
+  @Test
+  void aCnnRoundTripsAndABadLayerIsNamed() throws Exception {
+    NetworkSpec spec = NetworkSpec.parse("conv(4,3,stride=2,same) tanh, pool(2,1), conv(2,2) relu, dense(5), dense(3) softmax",
+        new NetworkSpec.Shape(3, 9, 8), Activation.SIGMOID);
+    float[] p = new Initializer(Initializer.Kind.GLOROT, 0, 0).initialize(spec, 7);
+    String target = dir.resolve("cnn").toString();
+    ModelStore.save(target, new SavedModel(spec, p, Map.of(), Map.of()), false);
+    SavedModel back = ModelStore.load(target);
+    assertEquals(spec, back.spec());
+    assertArrayEquals(p, back.params());
+    assertTrue(Files.exists(Path.of(target, "conv_0_W.npy")) && Files.exists(Path.of(target, "dense_3_W.npy")));
+    Path manifest = Path.of(target, "model.json");
+    String json = Files.readString(manifest);
+    Files.writeString(manifest, json.replace("\"type\" : \"maxpool\"", "\"type\" : \"avgpool\""));
+    assertMessage(assertThrows(BadModelException.class, () -> ModelStore.load(target)), "network.layers[1].type is 'avgpool'");
+    Files.writeString(manifest, json.replace("\"padding\" : \"same\"", "\"padding\" : \"full\""));
+    assertMessage(assertThrows(BadModelException.class, () -> ModelStore.load(target)), "network.layers[0].padding is 'full'");
+    Files.writeString(manifest, json.replace("\"input_shape\" : [ 3, 9, 8 ]", "\"input_shape\" : [ 3, 2, 2 ]"));
+    assertMessage(assertThrows(BadModelException.class, () -> ModelStore.load(target)), "needs an input of at least");
+  }
 }

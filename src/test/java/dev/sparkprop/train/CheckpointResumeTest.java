@@ -104,11 +104,13 @@ class CheckpointResumeTest {
 
   /** Step checkpoints in both transports: the driver holds the whole state after every step. */
   @org.junit.jupiter.params.ParameterizedTest
-  @org.junit.jupiter.params.provider.ValueSource(strings = {"barrier", "job"})
-  void interruptedAndResumedRunIsBitIdenticalToAnUninterruptedOne(String mode) throws Exception {
-    TrainResult whole = run(config(dir.resolve("a").toString(), "sync.mode", mode), -1, -1, new ByteArrayOutputStream());
+  @org.junit.jupiter.params.provider.CsvSource({"barrier,'784,512,10'", "job,'784,512,10'",
+      "'barrier','conv(6,5,stride=2) relu, pool(2), dense(32) relu, dense(10) softmax'"})
+  void interruptedAndResumedRunIsBitIdenticalToAnUninterruptedOne(String mode, String layers) throws Exception {
+    String[] kv = {"sync.mode", mode, "layers", layers, "input.shape", "1,28,28"};
+    TrainResult whole = run(config(dir.resolve("a").toString(), kv), -1, -1, new ByteArrayOutputStream());
     String out = dir.resolve("b").toString();
-    TrainConfig cfg = config(out, "sync.mode", mode);
+    TrainConfig cfg = config(out, kv);
     ByteArrayOutputStream log = new ByteArrayOutputStream();
     // stopped after global step 32 (epoch 2, step 12): checkpoints at steps 21 and 28 remain (keep 2)
     TrainResult resumed = interruptedThenResumed(cfg, 1, 12, () -> {

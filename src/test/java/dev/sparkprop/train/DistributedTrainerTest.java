@@ -256,4 +256,40 @@ class DistributedTrainerTest {
       assertTrue(e.getMessage().startsWith("training diverged at epoch 1 "), mode + ": " + e.getMessage());
     }
   }
+
+  /** A small CNN (strided convolution, pooling, two dense layers): what the CNN tests below train. */
+  private static TrainConfig cnn(String... kv) {
+    return config("layers", "conv(6,5,stride=2) relu, pool(2), conv(8,3,same) tanh, dense(24) relu, dense(10) softmax",
+        "train.limit", "1200", "batch.size", "100", "lr", "0.05").with(kv);
+  }
+
+  /** The same distributed step with convolutions: P = 1..4 partitions against the plain loop. */
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2, 3, 4})
+  void aCnnTrainsToTheReferenceLoopsParametersForEveryPartitionCount(int partitions) throws Exception {
+    TrainConfig cfg = cnn("shuffle", "false", "partitions", String.valueOf(partitions))
+        .withInputFrom(train.height, train.width, train.features, "MNIST");
+    assertEquals("1,28,28", cfg.get("input.shape"), "the IDX header gives the shape");
+    float[] reference = ReferenceLoop.train(cfg, train, 1200);
+    float[] got = distributed(cfg).params();
+    double diff = maxRelativeDifference(got, reference);
+    System.out.printf("CNN P=%d: max relative difference %.3g%n", partitions, diff);
+    assertTrue(diff <= 1e-4, "CNN P=" + partitions + ": max relative difference " + diff);
+  }
+
+  /** A CNN: bit-identical reruns, and the two transports (and local SGD's) agree bit for bit. */
+  @Test
+  void aCnnRerunsBitForBitOnBothTransports() throws Exception {
+    TrainConfig cfg = cnn("shuffle", "true", "partitions", "2", "epochs", "2", "input.shape", "1,28,28");
+    TrainResult a = distributed(cfg.with("sync.mode", "barrier"));
+    TrainResult b = distributed(cfg.with("sync.mode", "barrier"));
+    TrainResult job = distributed(cfg.with("sync.mode", "job"));
+    assertArrayEquals(a.params(), b.params(), "same seed, same bits");
+    assertArrayEquals(a.params(), job.params(), "barrier and job, same bits");
+    assertEquals(a.finalEval().correct, job.finalEval().correct);
+    assertTrue(a.finalEval().accuracy() > 0.6, "1200 rows, two epochs: accuracy " + a.finalEval().accuracy());
+    TrainConfig local = cfg.with("sync.every", "3");
+    assertArrayEquals(distributed(local.with("sync.mode", "barrier")).params(),
+        distributed(local.with("sync.mode", "job")).params(), "local SGD: barrier and job, same bits");
+  }
 }
