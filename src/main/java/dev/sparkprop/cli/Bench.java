@@ -68,6 +68,7 @@ public final class Bench {
       test = DataSpec.check(te[0], te[1], cfg.classes());
       long stepsPerEpoch = (train.count + cfg.batchSize() - 1) / cfg.batchSize();
       int epochs = (int) Math.max(1, (warmup + measured + stepsPerEpoch - 1) / stepsPerEpoch);
+      cfg = cfg.withInputFrom(train.height, train.width, train.features, cfg.get("train.path"));
       cfg = cfg.with("epochs", String.valueOf(epochs), "test.limit", "1000", "eval.every", "1000000", "log.every", "1000000");
     } catch (Exception e) {
       return Failures.beforeSpark(e);
@@ -136,6 +137,7 @@ public final class Bench {
     r.put("partitions", parts);
     r.put("network", spec.toString());
     r.put("layers", cfg.get("layers"));
+    r.put("input_shape", cfg.get("input.shape"));
     r.put("sync_mode", cfg.get("sync.mode"));
     r.put("sync_every", cfg.syncEvery());
     r.put("optimizer", cfg.get("optimizer"));

@@ -43,7 +43,12 @@ public final class ScalingModel {
   static final int ROWS_PER_EXECUTOR = 128;
   /** The networks projected to: 1 and 10 Gbit/s Ethernet, 0.1 ms a message (an assumption, not measured here). */
   static final List<Network> NETWORKS = List.of(new Network("1 Gbit/s", 1, 0.1), new Network("10 Gbit/s", 10, 0.1));
-  static final List<Net> NETS = List.of(Net.of(784, 512, 10), Net.of(784, 4096, 4096, 10));
+  /** The reference CNN (conf/mnist-cnn.properties), as the demo names it. */
+  static final String CNN_NAME = "cnn";
+  static final String CNN_LAYERS = "conv(32,3) relu, pool(2), conv(64,3) relu, pool(2), dense(128) relu, dense(10) softmax";
+  static final List<Net> NETS = List.of(Net.of(784, 512, 10), Net.of(784, 4096, 4096, 10),
+      Net.of(dev.sparkprop.nn.NetworkSpec.parse(CNN_LAYERS, new dev.sparkprop.nn.NetworkSpec.Shape(1, 28, 28),
+          dev.sparkprop.nn.Activation.RELU), CNN_NAME));
 
   public static void main(String[] args) throws Exception {
     if (args.length < 3) {
@@ -56,7 +61,7 @@ public final class ScalingModel {
     if (!args[1].equals("none")) {
       for (String h : args[1].split(";")) {
         if (h.startsWith("executors>")) maxFitExecutors = Integer.parseInt(h.substring("executors>".length()));
-        else holdout.add(Net.of(sizes(h)).name());
+        else holdout.add(h.equals(CNN_NAME) ? CNN_NAME : Net.of(sizes(h)).name());
       }
     }
     ObjectMapper mapper = new ObjectMapper();
@@ -226,7 +231,17 @@ public final class ScalingModel {
     if (layers.isEmpty()) throw new IllegalArgumentException("bench JSON without 'layers': re-run it with this version's submit/bench");
     // "allreduce": bench files of the earlier task-side hub (docs/scaling); a star like the barrier transport's
     Sync sync = List.of("barrier", "allreduce").contains(b.path("sync_mode").asText()) ? Sync.STAR : Sync.JOB;
-    return new Point(sync, b.path("partitions").asInt(), b.path("batch_size").asInt(), Net.of(sizes(layers)),
+    Net net;
+    if (dev.sparkprop.nn.NetworkSpec.isSizeList(layers)) {
+      net = Net.of(sizes(layers));
+    } else {
+      String shape = b.path("input_shape").asText();
+      if (shape.isEmpty()) throw new IllegalArgumentException("bench JSON of a layer list without 'input_shape': re-run it with this version's submit/bench");
+      dev.sparkprop.nn.NetworkSpec spec = dev.sparkprop.nn.NetworkSpec.parse(layers, dev.sparkprop.nn.NetworkSpec.Shape.parse(shape),
+          dev.sparkprop.nn.Activation.RELU);
+      net = Net.of(spec, layers.replaceAll("\\s+", " ").equals(CNN_LAYERS) ? CNN_NAME : "cnn-" + spec.numParams());
+    }
+    return new Point(sync, b.path("partitions").asInt(), b.path("batch_size").asInt(), net,
         b.path("slowest_task_compute_ms").path("median").asDouble(), b.path("wall_ms").path("median").asDouble());
   }
 

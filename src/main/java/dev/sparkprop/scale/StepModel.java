@@ -11,8 +11,11 @@ import java.util.Locale;
  *
  * <pre>
  * step        = compute + sync
- * compute     = k(P) (c0 + cParam N + cFlop rows F) + [job] (jc0 + jcParam N) + delta (P - 1)
- *               rows = batch / P, F = GFLOP a row; [job]: a job's task starts cold every step
+ * compute     = k(P) (c0 + cParam N + cFlop rows F + cConv rows Fconv) + [job] (jc0 + jcParam N) + delta (P - 1)
+ *               rows = batch / P, F = GFLOP a row of the dense layers, Fconv of the convolutions
+ *               (a convolution's products come with im2col, pooling and layout work of their own,
+ *               so they get their own rate; cConv = 0 when no network has convolutions);
+ *               [job]: a job's task starts cold every step
  * k(P)        = 1 + gamma (P - 1)    gamma and delta per sync mode: executors sharing this
  *                                    machine's two cores (0 in projections)
  * allreduce   = a0 + aParam N + (P - 1) (aMsg + lambda) + (P - 1) 8 N (aByte + 1/beta)
@@ -46,8 +49,11 @@ public final class StepModel {
     }
   }
 
-  /** A network by its size: parameters (millions) and dense GFLOP of one row's forward and backward pass. */
-  public record Net(String name, double paramsM, double gflopPerRow) {
+  /**
+   * A network by its size: parameters (millions) and GFLOP of one row's forward and backward
+   * pass, in its dense layers and in its convolutions.
+   */
+  public record Net(String name, double paramsM, double gflopPerRow, double convGflopPerRow) {
     /** From layer sizes: forward and dW for every layer, dX for all but the first. */
     public static Net of(int... sizes) {
       double params = 0;
@@ -58,7 +64,26 @@ public final class StepModel {
         macs += (l == 0 ? 2 : 3) * (double) sizes[l] * sizes[l + 1];
       }
       for (int s : sizes) name.append(name.length() == 0 ? "" : "-").append(s);
-      return new Net(name.toString(), params / 1e6, 2 * macs / 1e9);
+      return new Net(name.toString(), params / 1e6, 2 * macs / 1e9, 0);
+    }
+
+    /**
+     * Any network: its flops split into dense layers and convolutions (forward and dW for every
+     * layer, dX for all but the first with weights). Named by its sizes if dense, else {@code name}.
+     */
+    public static Net of(dev.sparkprop.nn.NetworkSpec spec, String name) {
+      if (spec.isDense()) return of(spec.sizes());
+      double dense = 0;
+      double conv = 0;
+      boolean first = true;
+      for (int l = 0; l < spec.numLayers(); l++) {
+        if (!spec.hasWeights(l)) continue;
+        double flops = (first ? 4 : 6) * spec.macsPerRow(l);
+        first = false;
+        if (spec.layer(l) instanceof dev.sparkprop.nn.NetworkSpec.Conv) conv += flops;
+        else dense += flops;
+      }
+      return new Net(name, spec.numParams() / 1e6, dense / 1e9, conv / 1e9);
     }
   }
 
@@ -84,6 +109,7 @@ public final class StepModel {
   final double c0;
   final double cParam;
   final double cFlop;
+  final double cConv;
   final double deltaStar;
   final double deltaJob;
   final double jc0;
@@ -100,7 +126,7 @@ public final class StepModel {
   final double jByte;
 
   /**
-   * @param compute c0, cParam, cFlop, jc0, jcParam, deltaStar, deltaJob
+   * @param compute c0, cParam, cFlop, jc0, jcParam, deltaStar, deltaJob, cConv
    * @param k gammaStar, gammaJob
    */
   StepModel(double[] compute, double[] k, double[] star, double[] job) {
@@ -111,6 +137,7 @@ public final class StepModel {
     this.jcParam = compute[4];
     this.deltaStar = compute[5];
     this.deltaJob = compute[6];
+    this.cConv = compute[7];
     this.gammaStar = k[0];
     this.gammaJob = k[1];
     this.a0 = star[0];
@@ -130,7 +157,7 @@ public final class StepModel {
    * separate machines would not have. Projections with both models bracket the truth.
    */
   public StepModel withoutPerPeerCosts() {
-    return new StepModel(new double[] {c0, cParam, cFlop, jc0, jcParam, deltaStar, deltaJob}, new double[] {gammaStar, gammaJob},
+    return new StepModel(new double[] {c0, cParam, cFlop, jc0, jcParam, deltaStar, deltaJob, cConv}, new double[] {gammaStar, gammaJob},
         new double[] {a0, aParam, 0, aByte}, new double[] {j0, 0, jParam, jByte});
   }
 
@@ -139,7 +166,9 @@ public final class StepModel {
     List<String[]> c = new ArrayList<>();
     c.add(new String[] {"c0", fmt(c0), "ms", "fixed compute of a task's step (batch copy, set-up)"});
     c.add(new String[] {"cParam", fmt(cParam), "ms per M parameters", "compute that grows with the parameters (copying them into the network)"});
-    c.add(new String[] {"cFlop", fmt(cFlop), "ms per GFLOP", "forward and backward arithmetic (" + fmt(1000 / cFlop) + " GFLOP/s)"});
+    c.add(new String[] {"cFlop", fmt(cFlop), "ms per GFLOP", "forward and backward arithmetic of dense layers (" + fmt(1000 / cFlop) + " GFLOP/s)"});
+    c.add(new String[] {"cConv", fmt(cConv), "ms per GFLOP", "the same of convolutions, with their im2col, pooling and layout work"
+        + (cConv > 0 ? " (" + fmt(1000 / cConv) + " GFLOP/s)" : " (no network with convolutions measured)")});
     c.add(new String[] {"deltaStar", fmt(deltaStar), "ms per extra executor", "allreduce: compute delay per extra executor on this machine's shared cores (0 in projections)"});
     c.add(new String[] {"deltaJob", fmt(deltaJob), "ms per extra executor", "job: the same for a job's tasks (0 in projections)"});
     c.add(new String[] {"gammaStar", fmt(gammaStar), "", "allreduce: compute slow-down per extra executor on this machine's shared cores (0 in projections)"});
@@ -165,7 +194,8 @@ public final class StepModel {
   public double compute(Sync sync, int executors, double rows, Net net, boolean shared) {
     boolean job = sync.isJob();
     double delay = shared ? (job ? deltaJob : deltaStar) * (executors - 1) : 0;
-    return k(sync, executors, shared, gammaStar, gammaJob) * (c0 + cParam * net.paramsM() + cFlop * rows * net.gflopPerRow())
+    return k(sync, executors, shared, gammaStar, gammaJob) * (c0 + cParam * net.paramsM() + cFlop * rows * net.gflopPerRow()
+        + cConv * rows * net.convGflopPerRow())
         + (job ? jc0 + jcParam * net.paramsM() : 0) + delay;
   }
 
@@ -276,7 +306,8 @@ public final class StepModel {
       double m = k(p.sync(), p.executors(), true, k[0], k[1]);
       boolean job = p.sync().isJob();
       x[i] = new double[] {m, m * p.net().paramsM(), m * p.rows() * p.net().gflopPerRow(), job ? 1 : 0,
-          job ? p.net().paramsM() : 0, job ? 0 : p.executors() - 1, job ? p.executors() - 1 : 0};
+          job ? p.net().paramsM() : 0, job ? 0 : p.executors() - 1, job ? p.executors() - 1 : 0,
+          m * p.rows() * p.net().convGflopPerRow()};
     }
     return x;
   }
@@ -288,13 +319,24 @@ public final class StepModel {
   }
 
   private static double[] computeFit(List<Point> points, double[] k) {
-    return LeastSquares.nonNegativeRelative(computeFeatures(points, k), computes(points));
+    return fitCompute(computeFeatures(points, k), computes(points));
   }
 
   private static double computeError(List<Point> points, double[] k) {
     double[][] x = computeFeatures(points, k);
     double[] y = computes(points);
-    return relativeSquares(x, y, LeastSquares.nonNegativeRelative(x, y));
+    return relativeSquares(x, y, fitCompute(x, y));
+  }
+
+  /** The compute constants; without convolutions among the points, cConv (the last) is 0 and left out of the fit. */
+  private static double[] fitCompute(double[][] x, double[] y) {
+    int last = x[0].length - 1;
+    boolean conv = false;
+    for (double[] row : x) conv |= row[last] != 0;
+    if (conv) return LeastSquares.nonNegativeRelative(x, y);
+    double[][] xd = new double[x.length][];
+    for (int i = 0; i < x.length; i++) xd[i] = java.util.Arrays.copyOf(x[i], last);
+    return java.util.Arrays.copyOf(LeastSquares.nonNegativeRelative(xd, y), last + 1);
   }
 
   private static double[] fitSync(List<Point> points, Sync sync) {

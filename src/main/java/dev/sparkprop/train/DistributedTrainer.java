@@ -94,8 +94,17 @@ public final class DistributedTrainer {
       if (finish != null) finish.accept(testShards, r.params());
       return r;
     } finally {
-      trainShards.unpersist(false);
-      testShards.unpersist(false);
+      // A SparkContext stopped under the run (its cluster manager gave up on the application)
+      // has no RpcEnv left: unpersisting would throw Spark's "RpcEnv already stopped" and a
+      // NullPointerException over the failure that stopped it.
+      try {
+        if (!jsc.sc().isStopped()) {
+          trainShards.unpersist(false);
+          testShards.unpersist(false);
+        }
+      } catch (RuntimeException e) {
+        if (!jsc.sc().isStopped()) throw e; // else stopped meanwhile: the failure in flight is the news
+      }
     }
   }
 

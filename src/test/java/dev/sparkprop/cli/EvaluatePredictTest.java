@@ -32,7 +32,10 @@ import org.junit.jupiter.api.io.TempDir;
 class EvaluatePredictTest {
   @TempDir static Path dir;
   private static String model;
+  private static String cnnModel;
   private static final NetworkSpec SPEC = NetworkSpec.of(new int[] {784, 16, 10}, Activation.RELU);
+  private static final NetworkSpec CNN = NetworkSpec.parse("conv(4,3) relu, pool(2), conv(6,3,stride=2,same) tanh, dense(10) softmax",
+      new NetworkSpec.Shape(1, 28, 28), Activation.RELU);
 
   @BeforeAll
   static void setUp() throws Exception {
@@ -42,6 +45,21 @@ class EvaluatePredictTest {
     model = dir.resolve("model").toString();
     ModelStore.save(model, new SavedModel(SPEC, new Initializer(Initializer.Kind.HE, 0, 0).initialize(SPEC, 5),
         Map.of(), Map.of()), false);
+    cnnModel = dir.resolve("cnn-model").toString();
+    ModelStore.save(cnnModel, new SavedModel(CNN, new Initializer(Initializer.Kind.HE, 0, 0).initialize(CNN, 5),
+        Map.of(), Map.of()), false);
+  }
+
+  /** A model with convolutions: evaluate and predict on the cluster, IDX and PNG alike. */
+  @Test
+  void aCnnModelEvaluatesAndPredicts() throws Exception {
+    assertExit(0, run(Evaluate::run, "model=" + cnnModel, "data=" + TestData.mnistDir()), "10000 images", "accuracy",
+        "confusion matrix");
+    Path csv = dir.resolve("cnn-pred.csv");
+    assertExit(0, run(Predict::run, "model=" + cnnModel, "data=" + TestData.mnistDir(), "out=" + csv),
+        "wrote 10000 predictions (csv)");
+    assertEquals(10000, readCsvParts(csv).stream().filter(l -> !l.startsWith("id,")).count());
+    pngsPredictLikeTheSameIdxRows(cnnModel, "cnn-");
   }
 
   @AfterAll
@@ -104,9 +122,13 @@ class EvaluatePredictTest {
 
   @Test
   void predictReadsPngImagesLikeTheSameIdxRows() throws Exception {
+    pngsPredictLikeTheSameIdxRows(model, "");
+  }
+
+  private static void pngsPredictLikeTheSameIdxRows(String model, String prefix) throws Exception {
     DataSpec test = TestData.mnist("t10k");
     Shard shard = ShardReader.read(test.imagesPath, test.labelsPath, 10, 3, 784, 0, ShardReader.ranges(3, 1));
-    Path pngs = Files.createDirectories(dir.resolve("pngs"));
+    Path pngs = Files.createDirectories(dir.resolve(prefix + "pngs"));
     float[] x = new float[3 * 784];
     shard.copyRows(0, 3, x);
     for (int i = 0; i < 3; i++) {
@@ -114,9 +136,9 @@ class EvaluatePredictTest {
       for (int p = 0; p < 784; p++) img.getRaster().setSample(p % 28, p / 28, 0, Math.round(x[i * 784 + p] * 255));
       ImageIO.write(img, "png", pngs.resolve("digit" + i + ".png").toFile());
     }
-    Path fromPng = dir.resolve("png.csv");
+    Path fromPng = dir.resolve(prefix + "png.csv");
     assertExit(0, run(Predict::run, "model=" + model, "data=" + pngs, "out=" + fromPng), "wrote 3 predictions");
-    Path fromIdx = dir.resolve("idx.csv");
+    Path fromIdx = dir.resolve(prefix + "idx.csv");
     assertExit(0, run(Predict::run, "model=" + model, "data=" + TestData.mnistDir(), "out=" + fromIdx));
     Map<String, String> idx = new HashMap<>();
     for (String l : readCsvParts(fromIdx)) idx.put(l.substring(0, l.indexOf(',')), l.substring(l.indexOf(',') + 1));

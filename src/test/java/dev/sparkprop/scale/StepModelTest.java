@@ -14,10 +14,13 @@ import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 class StepModelTest {
+  private static final Net CNN = Net.of(dev.sparkprop.nn.NetworkSpec.parse(
+      "conv(32,3) relu, pool(2), conv(64,3) relu, pool(2), dense(128) relu, dense(10) softmax",
+      new dev.sparkprop.nn.NetworkSpec.Shape(1, 28, 28), dev.sparkprop.nn.Activation.RELU), "cnn");
   private static final List<Net> NETS = List.of(Net.of(784, 256, 10), Net.of(784, 512, 10), Net.of(784, 1024, 1024, 10),
-      Net.of(784, 2048, 2048, 10));
-  // c0, cParam, cFlop, jc0, jcParam, deltaStar, deltaJob | gammaStar, gammaJob | a0, aParam, aMsg, aByte | j0, jExec, jParam, jByte
-  private static final StepModel TRUTH = new StepModel(new double[] {0.3, 0.5, 12.0, 0.9, 0.6, 0.4, 3.0}, new double[] {0.2, 0.5},
+      Net.of(784, 2048, 2048, 10), CNN);
+  // c0, cParam, cFlop, jc0, jcParam, deltaStar, deltaJob, cConv | gammaStar, gammaJob | a0, aParam, aMsg, aByte | j0, jExec, jParam, jByte
+  private static final StepModel TRUTH = new StepModel(new double[] {0.3, 0.5, 12.0, 0.9, 0.6, 0.4, 3.0, 25.0}, new double[] {0.2, 0.5},
       new double[] {0.05, 1.1, 0.4, 0.15}, new double[] {20, 30, 2.0, 0.9});
 
   /** The demo's grid of points, with times from a known model and multiplicative noise. */
@@ -46,6 +49,12 @@ class StepModelTest {
     // forward and dW of both layers, dX of the second: 2 (2 * 784 * 512 + 3 * 512 * 10) flops
     assertEquals(2 * (2.0 * 784 * 512 + 3.0 * 512 * 10) / 1e9, n.gflopPerRow(), 1e-15);
     assertEquals("784-4096-4096-10", Net.of(784, 4096, 4096, 10).name());
+    // the reference CNN: 225,034 parameters; convolutions 194,688 and 2,230,272 multiply-adds a
+    // row (forward), dense 204,800 + 1,280; the first convolution has no dX
+    assertEquals(0.225034, CNN.paramsM(), 1e-9);
+    assertEquals((4.0 * 194_688 + 6.0 * 2_230_272) / 1e9, CNN.convGflopPerRow(), 1e-15);
+    assertEquals(6.0 * (204_800 + 1_280) / 1e9, CNN.gflopPerRow(), 1e-15);
+    assertEquals(0, Net.of(784, 512, 10).convGflopPerRow());
   }
 
   @Test
@@ -53,9 +62,9 @@ class StepModelTest {
     StepModel fit = StepModel.fit(points(TRUTH, 0, 1));
     assertEquals(TRUTH.gammaStar, fit.gammaStar, 1e-5);
     assertEquals(TRUTH.gammaJob, fit.gammaJob, 1e-5);
-    double[] want = {TRUTH.c0, TRUTH.cParam, TRUTH.cFlop, TRUTH.jc0, TRUTH.jcParam, TRUTH.deltaStar, TRUTH.deltaJob, TRUTH.a0, TRUTH.aParam, TRUTH.aMsg, TRUTH.aByte, TRUTH.j0,
+    double[] want = {TRUTH.c0, TRUTH.cParam, TRUTH.cFlop, TRUTH.jc0, TRUTH.jcParam, TRUTH.deltaStar, TRUTH.deltaJob, TRUTH.cConv, TRUTH.a0, TRUTH.aParam, TRUTH.aMsg, TRUTH.aByte, TRUTH.j0,
         TRUTH.jExec, TRUTH.jParam, TRUTH.jByte};
-    double[] got = {fit.c0, fit.cParam, fit.cFlop, fit.jc0, fit.jcParam, fit.deltaStar, fit.deltaJob, fit.a0, fit.aParam, fit.aMsg, fit.aByte, fit.j0, fit.jExec, fit.jParam,
+    double[] got = {fit.c0, fit.cParam, fit.cFlop, fit.jc0, fit.jcParam, fit.deltaStar, fit.deltaJob, fit.cConv, fit.a0, fit.aParam, fit.aMsg, fit.aByte, fit.j0, fit.jExec, fit.jParam,
         fit.jByte};
     assertArrayEquals(want, got, 1e-4);
   }
