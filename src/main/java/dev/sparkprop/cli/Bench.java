@@ -23,7 +23,7 @@ import org.apache.spark.sql.SparkSession;
 import org.apache.spark.storage.RDDInfo;
 
 /**
- * {@code Bench [--config FILE] [bench.warmup=20] [bench.steps=100] [bench.json=FILE] [key=value ...]}:
+ * {@code Bench [--config FILE] [bench.warmup=20] [bench.steps=100] [bench.json=FILE] [key=value ...] [-- key=value ... ...]}:
  * runs the training step of the configured recipe, skips the warm-up steps, and reports per step
  * the median and 95th percentile of: wall time, broadcast creation, the Spark job, the driver's
  * sum and update, the slowest task's computation and broadcast read (measured in the tasks),
@@ -43,88 +43,144 @@ public final class Bench {
     System.exit(run(args, System.out));
   }
 
+  /** One measured configuration: its recipe, data, and the bench's own settings. */
+  private record Point(TrainConfig cfg, DataSpec train, DataSpec test, int warmup, int measured, String json, boolean floor) {}
+
+  /**
+   * {@code args} may hold several points separated by {@code --}: the arguments before the
+   * first {@code --} apply to all, each group after it is one point (for example its layers,
+   * batch size and bench.json), measured one after the other in the same application, which
+   * saves a Spark application's start per point. A point that fails is reported and the next
+   * one runs; the exit code is that of the last failure (0 if none).
+   */
   public static int run(String[] args, PrintStream out) {
+    List<List<String>> groups = new ArrayList<>();
+    groups.add(new ArrayList<>());
+    for (String a : args) {
+      if (a.equals("--")) groups.add(new ArrayList<>());
+      else groups.get(groups.size() - 1).add(a);
+    }
+    List<Point> points = new ArrayList<>();
+    try {
+      List<List<String>> each = groups.size() > 1 ? groups.subList(1, groups.size()) : List.of(List.of());
+      for (List<String> g : each) {
+        List<String> all = new ArrayList<>(groups.get(0));
+        all.addAll(g);
+        points.add(plan(all));
+      }
+    } catch (Exception e) {
+      return Failures.beforeSpark(e);
+    }
+    SparkSession spark = SparkSession.builder().appName("sparkprop bench").getOrCreate();
+    int status = ExitCodes.OK;
+    try {
+      JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+      java.util.concurrent.atomic.AtomicReference<ConcurrentLinkedQueue<long[]>> tasks = new java.util.concurrent.atomic.AtomicReference<>();
+      jsc.sc().addSparkListener(new SparkListener() {
+        @Override
+        public void onTaskEnd(SparkListenerTaskEnd e) {
+          ConcurrentLinkedQueue<long[]> q = tasks.get();
+          if (e.taskMetrics() == null || q == null) return;
+          q.add(new long[] {e.stageId(), e.taskMetrics().executorRunTime(), e.taskMetrics().executorDeserializeTime(),
+              e.taskMetrics().resultSerializationTime(), e.taskMetrics().resultSize(), e.taskMetrics().jvmGCTime()});
+        }
+      });
+      for (Point p : points) {
+        if (points.size() > 1) out.println("== " + p.cfg().spec() + ", batch " + p.cfg().batchSize() + ", sync.mode=" + p.cfg().get("sync.mode"));
+        try {
+          tasks.set(new ConcurrentLinkedQueue<>()); // stage id, run ms, deser ms, result ser ms, result bytes, GC ms
+          measure(jsc, p, tasks.get(), out);
+        } catch (Exception e) {
+          status = Failures.report(e);
+          if (jsc.sc().isStopped()) return status;
+        } finally {
+          settle(jsc);
+        }
+      }
+      return status;
+    } finally {
+      spark.stop();
+    }
+  }
+
+  private static Point plan(List<String> args) throws java.io.IOException {
     int warmup = 20;
     int measured = 100;
     String json = "";
     boolean floor = true;
     List<String> rest = new ArrayList<>();
-    TrainConfig cfg;
-    DataSpec train;
-    DataSpec test;
-    try {
-      for (String a : args) {
-        if (a.startsWith("bench.warmup=")) warmup = Integer.parseInt(a.substring(13));
-        else if (a.startsWith("bench.steps=")) measured = Integer.parseInt(a.substring(12));
-        else if (a.startsWith("bench.json=")) json = a.substring(11);
-        else if (a.startsWith("bench.floor=")) floor = Boolean.parseBoolean(a.substring(12));
-        else rest.add(a);
-      }
-      if (warmup < 0 || measured < 1) throw new IllegalArgumentException("bench.warmup must be >= 0 and bench.steps >= 1");
-      cfg = Args.parse(rest.toArray(new String[0]));
-      String[] tr = MnistFiles.locate(cfg.get("train.path"), "train");
-      String[] te = MnistFiles.locate(cfg.get("test.path"), "t10k");
-      train = DataSpec.check(tr[0], tr[1], cfg.classes());
-      test = DataSpec.check(te[0], te[1], cfg.classes());
-      long stepsPerEpoch = (train.count + cfg.batchSize() - 1) / cfg.batchSize();
-      int epochs = (int) Math.max(1, (warmup + measured + stepsPerEpoch - 1) / stepsPerEpoch);
-      cfg = cfg.withInputFrom(train.height, train.width, train.features, cfg.get("train.path"));
-      cfg = cfg.with("epochs", String.valueOf(epochs), "test.limit", "1000", "eval.every", "1000000", "log.every", "1000000");
-    } catch (Exception e) {
-      return Failures.beforeSpark(e);
+    for (String a : args) {
+      if (a.startsWith("bench.warmup=")) warmup = Integer.parseInt(a.substring(13));
+      else if (a.startsWith("bench.steps=")) measured = Integer.parseInt(a.substring(12));
+      else if (a.startsWith("bench.json=")) json = a.substring(11);
+      else if (a.startsWith("bench.floor=")) floor = Boolean.parseBoolean(a.substring(12));
+      else rest.add(a);
     }
-    SparkSession spark = SparkSession.builder().appName("sparkprop bench").getOrCreate();
+    if (warmup < 0 || measured < 1) throw new IllegalArgumentException("bench.warmup must be >= 0 and bench.steps >= 1");
+    TrainConfig cfg = Args.parse(rest.toArray(new String[0]));
+    String[] tr = MnistFiles.locate(cfg.get("train.path"), "train");
+    String[] te = MnistFiles.locate(cfg.get("test.path"), "t10k");
+    DataSpec train = DataSpec.check(tr[0], tr[1], cfg.classes());
+    DataSpec test = DataSpec.check(te[0], te[1], cfg.classes());
+    long stepsPerEpoch = (train.count + cfg.batchSize() - 1) / cfg.batchSize();
+    int epochs = (int) Math.max(1, (warmup + measured + stepsPerEpoch - 1) / stepsPerEpoch);
+    cfg = cfg.withInputFrom(train.height, train.width, train.features, cfg.get("train.path"));
+    cfg = cfg.with("epochs", String.valueOf(epochs), "test.limit", "1000", "eval.every", "1000000", "log.every", "1000000");
+    cfg.spec(); // a layer list that does not fit the images: refused before Spark starts
+    return new Point(cfg, train, test, warmup, measured, json, floor);
+  }
+
+  private static void measure(JavaSparkContext jsc, Point p, ConcurrentLinkedQueue<long[]> tasks, PrintStream out) throws Exception {
+    TrainConfig cfg = p.cfg();
+    List<StepStats> stats = new ArrayList<>();
+    long[] cached = {0};
+    int total = p.warmup() + p.measured();
+    DistributedTrainer trainer = new DistributedTrainer(jsc, cfg, new PrintStream(PrintStream.nullOutputStream()))
+        .onStep(s -> {
+          stats.add(s);
+          if (stats.size() == 1) {
+            long c = 0;
+            for (RDDInfo info : jsc.sc().getRDDStorageInfo()) c += info.memSize(); // while the shards are cached
+            cached[0] = c;
+          }
+          if (stats.size() == total) throw new Done();
+        });
+    // On a cluster, measure with every executor: wait (up to 60 s) until their task slots
+    // cover the partitions, so the first steps do not run on the executors registered so far.
+    DistributedTrainer.waitForTaskSlots(jsc, cfg.partitions() > 0 ? cfg.partitions() : jsc.defaultParallelism(), 60_000);
+    long t0 = System.nanoTime();
     try {
-      JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-      ConcurrentLinkedQueue<long[]> tasks = new ConcurrentLinkedQueue<>(); // stage id, run ms, deser ms, result ser ms, result bytes, GC ms
-      jsc.sc().addSparkListener(new SparkListener() {
-        @Override
-        public void onTaskEnd(SparkListenerTaskEnd e) {
-          if (e.taskMetrics() == null) return;
-          tasks.add(new long[] {e.stageId(), e.taskMetrics().executorRunTime(), e.taskMetrics().executorDeserializeTime(),
-              e.taskMetrics().resultSerializationTime(), e.taskMetrics().resultSize(), e.taskMetrics().jvmGCTime()});
-        }
-      });
-      List<StepStats> stats = new ArrayList<>();
-      long[] cached = {0};
-      int total = warmup + measured;
-      DistributedTrainer trainer = new DistributedTrainer(jsc, cfg, new PrintStream(PrintStream.nullOutputStream()))
-          .onStep(s -> {
-            stats.add(s);
-            if (stats.size() == 1) {
-              long c = 0;
-              for (RDDInfo info : jsc.sc().getRDDStorageInfo()) c += info.memSize(); // while the shards are cached
-              cached[0] = c;
-            }
-            if (stats.size() == total) throw new Done();
-          });
-      // On a cluster, measure with every executor: wait (up to 60 s) until their task slots
-      // cover the partitions, so the first steps do not run on the executors registered so far.
-      DistributedTrainer.waitForTaskSlots(jsc, cfg.partitions() > 0 ? cfg.partitions() : jsc.defaultParallelism(), 60_000);
-      long t0 = System.nanoTime();
+      trainer.fit(p.train(), p.test(), null);
+    } catch (Done d) {
+      // measured enough steps
+    }
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    Thread.sleep(300); // let the listener bus deliver the last task ends
+    List<StepStats> m = stats.subList(Math.min(p.warmup(), stats.size()), stats.size());
+    Map<String, Object> report = report(cfg, m, tasks, p.warmup(), jsc, cached[0]);
+    report.put("run_seconds", seconds);
+    if (p.floor()) {
+      Map<String, Double> f = BenchFloor.measure(jsc, cfg, p.train(), p.warmup(), p.measured(), new PrintStream(PrintStream.nullOutputStream()));
+      report.put("floor", f);
+    }
+    out.print(table(report));
+    String line = toJson(report);
+    out.println("JSON " + line);
+    if (!p.json().isEmpty()) Files.writeString(Path.of(p.json()), line + "\n", StandardCharsets.UTF_8);
+  }
+
+  /** Waits (up to 30 s) until no job of the point before runs, so that the next one finds every task slot free. */
+  private static void settle(JavaSparkContext jsc) {
+    if (jsc.sc().isStopped()) return;
+    jsc.cancelAllJobs();
+    long end = System.currentTimeMillis() + 30_000;
+    while (jsc.statusTracker().getActiveJobIds().length > 0 && System.currentTimeMillis() < end) {
       try {
-        trainer.fit(train, test, null);
-      } catch (Done d) {
-        // measured enough steps
+        Thread.sleep(50);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
       }
-      double seconds = (System.nanoTime() - t0) / 1e9;
-      Thread.sleep(300); // let the listener bus deliver the last task ends
-      List<StepStats> m = stats.subList(Math.min(warmup, stats.size()), stats.size());
-      Map<String, Object> report = report(cfg, m, tasks, warmup, jsc, cached[0]);
-      report.put("run_seconds", seconds);
-      if (floor) {
-        Map<String, Double> f = BenchFloor.measure(jsc, cfg, train, warmup, measured, new PrintStream(PrintStream.nullOutputStream()));
-        report.put("floor", f);
-      }
-      out.print(table(report));
-      String line = toJson(report);
-      out.println("JSON " + line);
-      if (!json.isEmpty()) Files.writeString(Path.of(json), line + "\n", StandardCharsets.UTF_8);
-      return ExitCodes.OK;
-    } catch (Exception e) {
-      return Failures.report(e);
-    } finally {
-      spark.stop();
     }
   }
 
