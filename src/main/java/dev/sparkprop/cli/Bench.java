@@ -68,6 +68,7 @@ public final class Bench {
         all.addAll(g);
         points.add(plan(all));
       }
+      MasterCheck.check(new org.apache.spark.SparkConf());
     } catch (Exception e) {
       return Failures.beforeSpark(e);
     }

@@ -55,6 +55,7 @@ public final class Evaluate {
       a.nonNegative("partitions");
       model = ModelStore.load(a.get("model"));
       input = InputImages.resolve(a.get("data"), a.get("split"), a.get("labels"), true, model.spec());
+      MasterCheck.check(new org.apache.spark.SparkConf());
     } catch (Exception e) {
       return Failures.beforeSpark(e);
     }

@@ -73,6 +73,7 @@ public final class Predict {
       }
       model = ModelStore.load(a.get("model"));
       input = InputImages.resolve(a.get("data"), a.get("split"), "", false, model.spec());
+      MasterCheck.check(new org.apache.spark.SparkConf());
     } catch (Exception e) {
       return Failures.beforeSpark(e);
     }

@@ -82,6 +82,7 @@ public final class Prepare {
           throw new dev.sparkprop.train.ConfigException("out: " + target + " exists; set overwrite=true to replace it");
         }
       }
+      MasterCheck.check(new org.apache.spark.SparkConf());
     } catch (Exception e) {
       return Failures.beforeSpark(e);
     }

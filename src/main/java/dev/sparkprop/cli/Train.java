@@ -70,6 +70,7 @@ public final class Train {
     Plan plan;
     try {
       plan = plan(parsed, out);
+      MasterCheck.check(new org.apache.spark.SparkConf());
     } catch (Exception e) {
       return Failures.beforeSpark(e);
     }

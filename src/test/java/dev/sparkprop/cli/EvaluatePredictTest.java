@@ -185,6 +185,16 @@ class EvaluatePredictTest {
     Files.write(bombs.resolve("e.png"), bomb);
     assertExit(3, run(Predict::run, "model=" + model, "data=" + bombs, "out=" + dir.resolve("e.csv")),
         "e.png", "60000x60000 pixels, expected 28x28");
+    // a PNG cut short: its header is right, its pixels cannot be decoded
+    BufferedImage digit = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
+    for (int i = 0; i < 28; i++) digit.getRaster().setSample(i, i, 0, 255);
+    java.io.ByteArrayOutputStream whole = new java.io.ByteArrayOutputStream();
+    ImageIO.write(digit, "png", whole);
+    Path cut = Files.createDirectories(dir.resolve("cut"));
+    Files.write(cut.resolve("f.png"), java.util.Arrays.copyOf(whole.toByteArray(), whole.size() / 2));
+    String[] r = run(Predict::run, "model=" + model, "data=" + cut, "out=" + dir.resolve("f.csv"));
+    assertExit(3, r, "f.png: cannot decode the PNG");
+    assertEquals(1, r[2].lines().filter(l -> !l.isBlank()).count(), "one line, no trace: " + r[2]);
   }
 
   @Test

@@ -280,38 +280,57 @@ class ClusterIT {
   }
 
   @Test
-  void applicationWithoutTheSecretIsRefused() throws Exception {
+  void applicationWithoutTheSecretIsRefusedAtOnceInOneLine() throws Exception {
+    refusedInOneLine("sparkprop-noauth", null, "closed the connection");
+  }
+
+  @Test
+  void applicationWithAWrongSecretIsRefusedAtOnceInOneLine() throws Exception {
+    refusedInOneLine("sparkprop-wrongauth", "0".repeat(64), "the authentication handshake failed");
+  }
+
+  /**
+   * Submits a training run to the cluster without its secret ({@code secret} null) or with
+   * another: exit 2 within seconds, one line naming the master and what to do, no trace, and
+   * nothing registered at the master.
+   */
+  private void refusedInOneLine(String name, String secret, String says) throws Exception {
     Path root = cluster.root;
+    Path confDir = Files.createTempDirectory("noauth-conf");
+    Files.copy(root.resolve("conf/log4j2.properties"), confDir.resolve("log4j2.properties"));
+    Files.writeString(confDir.resolve("spark-defaults.conf"), Files.readString(root.resolve("conf/spark-defaults.conf"))
+        + (secret == null ? "" : "\nspark.authenticate true\nspark.authenticate.secret " + secret + "\n"));
     List<String> cmd = new ArrayList<>(List.of(root.resolve("submit/spark-submit").toString(),
-        "--master", cluster.url, "--name", "sparkprop-noauth", "--class", "dev.sparkprop.cli.Train",
+        "--master", cluster.url, "--name", name, "--class", "dev.sparkprop.cli.Train",
         "--conf", "spark.driver.host=127.0.0.1", "--jars", cluster.jars().substring(cluster.jars().indexOf(',') + 1),
         root.resolve("target/sparkprop.jar").toString(), "epochs=1", "train.limit=1280",
         "train.path=" + TestData.mnistDir(), "test.path=" + TestData.mnistDir(),
-        "out=" + root.resolve("target/it-noauth-run")));
+        "out=" + root.resolve("target/it-" + name + "-run")));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().remove("SPARK_HOME");
-    pb.environment().put("SPARK_CONF_DIR", root.resolve("conf").toString()); // no secret there
+    pb.environment().put("SPARK_CONF_DIR", confDir.toString()); // not the cluster's secret
     Path log = Files.createTempFile("noauth", ".log");
     pb.redirectOutput(log.toFile());
+    long t0 = System.nanoTime();
     Process p = pb.start();
-    String text = "";
+    int exit;
     try {
-      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
-      while (System.nanoTime() < deadline && p.isAlive()) {
-        text = Files.readString(log, StandardCharsets.UTF_8);
-        if (text.contains("Failed to connect to master") || text.contains("All masters are unresponsive")) break;
-        Thread.sleep(500);
-      }
-      text = Files.readString(log, StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(60, TimeUnit.SECONDS), "the refused application should end within a minute");
+      exit = p.exitValue();
     } finally {
       p.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
     }
-    System.out.println(text);
-    assertTrue(text.contains("Failed to connect to master") || text.contains("All masters are unresponsive"),
-        "the application should be refused by the master:\n" + text);
+    double seconds = (System.nanoTime() - t0) / 1e9;
+    String text = Files.readString(log, StandardCharsets.UTF_8);
+    System.out.println(name + ": exit " + exit + " after " + String.format("%.1f", seconds) + " s:\n" + text);
+    assertEquals(2, exit, text);
+    List<String> errors = text.lines().filter(l -> l.startsWith("error: ")).toList();
+    assertEquals(1, errors.size(), text);
+    assertTrue(errors.get(0).contains("master " + cluster.url) && errors.get(0).contains(says), errors.get(0));
+    assertFalse(text.contains("\tat "), "no stack trace:\n" + text);
     assertFalse(text.contains("Epoch 1"), "no training may happen without the secret");
+    assertFalse(Files.exists(root.resolve("target/it-" + name + "-run")), "a refused run leaves no run directory");
     String master = Files.readString(cluster.run.resolve("logs/master.log"), StandardCharsets.UTF_8);
-    assertFalse(master.contains("Registering app sparkprop-noauth"), "the master registered the application:\n" + master);
-    assertTrue(master.contains("Expected SaslMessage"), "the master refused the connection for want of authentication");
+    assertFalse(master.contains("Registering app " + name), "the master registered the application:\n" + master);
   }
 }

@@ -69,4 +69,21 @@ class TrainClusterDryRunIT {
     assertEquals("2", local[0]);
     assertTrue(local[1].contains("train-local"), local[1]);
   }
+
+  /** A --config in a folder that does not exist: exit 2 and the path as given, from each script that takes one. */
+  @Test
+  void aConfigInAMissingFolderIsNamedAsGiven() throws Exception {
+    for (String script : new String[] {"train-cluster", "train-local", "bench"}) {
+      List<String> cmd = new ArrayList<>(List.of(root.resolve("submit/" + script).toString()));
+      if (script.equals("train-cluster")) cmd.addAll(List.of("--master", "spark://10.1.2.3:7077", "--dry-run"));
+      cmd.addAll(List.of("--config", "nodir/x.properties", "epochs=1"));
+      ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+      pb.environment().remove("SPARK_HOME");
+      Process p = pb.start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).trim();
+      assertTrue(p.waitFor(1, TimeUnit.MINUTES));
+      assertEquals(2, p.exitValue(), script + ": " + out);
+      assertEquals("error: no config file nodir/x.properties", out, script);
+    }
+  }
 }

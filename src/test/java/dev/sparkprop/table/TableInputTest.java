@@ -183,6 +183,13 @@ class TableInputTest {
         + "(spark.read's maxColumns, 20480)"), m);
   }
 
+  /** One unbalanced quote: bad input naming the file and the record, not Spark's cast failure. */
+  @Test
+  void aCsvWithAnUnbalancedQuoteIsBadInput() throws Exception {
+    String m = badInput(TableFormat.CSV, csv("quote", "label,pixel0,pixel1", "1,2,3", "4,\"5,6", "7,8,9", "1,1,1"));
+    assertTrue(m.matches("part-0\\.csv, record 2 \\(line 3\\), column \\(the whole line\\): its number of values differs from the header's"), m);
+  }
+
   @Test
   void wrongFeatureLengthNamesFileRowAndColumn() throws Exception {
     List<Row> rows = imageRows(5);
