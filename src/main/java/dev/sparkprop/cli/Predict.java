@@ -107,9 +107,29 @@ public final class Predict {
       out.printf("wrote %d predictions (%s) to %s%n", n, format, a.get("out"));
       return ExitCodes.OK;
     } catch (Exception e) { // also SparkException, which Scala throws unchecked
+      removeEmptyOutput(a.get("out"));
       return Failures.report(e);
     } finally {
       spark.stop();
+    }
+  }
+
+  /**
+   * A failed write leaves its output folder behind without data (Spark aborts the job and removes
+   * only its temporary files); it did not exist before this command, so it goes, and the same
+   * command can be run again once the input is fixed.
+   */
+  private static void removeEmptyOutput(String out) {
+    try {
+      Path p = new Path(out);
+      org.apache.hadoop.fs.FileSystem fs = p.getFileSystem(new Configuration());
+      if (!fs.exists(p) || !fs.getFileStatus(p).isDirectory()) return;
+      for (org.apache.hadoop.fs.FileStatus f : fs.listStatus(p)) {
+        if (!f.getPath().getName().startsWith("_") && !f.getPath().getName().startsWith(".")) return; // data: keep
+      }
+      fs.delete(p, true);
+    } catch (java.io.IOException | RuntimeException ignored) {
+      // the failure being reported matters more than this folder
     }
   }
 

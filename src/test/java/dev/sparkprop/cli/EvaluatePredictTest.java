@@ -195,6 +195,7 @@ class EvaluatePredictTest {
     String[] r = run(Predict::run, "model=" + model, "data=" + cut, "out=" + dir.resolve("f.csv"));
     assertExit(3, r, "f.png: cannot decode the PNG");
     assertEquals(1, r[2].lines().filter(l -> !l.isBlank()).count(), "one line, no trace: " + r[2]);
+    assertFalse(Files.exists(dir.resolve("f.csv")), "a failed predict leaves no output folder behind");
   }
 
   @Test
