@@ -38,6 +38,8 @@ public final class ModelStore {
   public static final String FORMAT = "sparkprop-model";
   public static final int FORMAT_VERSION = 1;
   public static final String MANIFEST = "model.json";
+  /** The network and its parameters as an ONNX model ({@link OnnxExport}), beside the tensors. */
+  public static final String ONNX = "model.onnx";
   private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
   private ModelStore() {}
@@ -54,7 +56,16 @@ public final class ModelStore {
     return fs(p).exists(new Path(p, MANIFEST));
   }
 
+  /** Saves a model with its model.onnx. */
   public static void save(String dir, SavedModel model, boolean overwrite) throws IOException {
+    save(dir, model, overwrite, true);
+  }
+
+  /**
+   * Saves a model, atomically; {@code onnx}: with model.onnx (checkpoints, written every few steps
+   * for a resume, go without).
+   */
+  public static void save(String dir, SavedModel model, boolean overwrite, boolean onnx) throws IOException {
     Path target = new Path(dir);
     FileSystem fs = fs(target);
     target = fs.makeQualified(target);
@@ -84,6 +95,14 @@ public final class ModelStore {
       for (Map.Entry<String, float[]> e : model.extraTensors().entrySet()) {
         float[] a = e.getValue();
         writeTensor(fs, tmp, tensors, e.getKey(), Npy.encode(a, 0, new int[] {a.length}), new int[] {a.length}, "extra");
+      }
+      if (onnx) {
+        byte[] bytes = OnnxExport.write(spec, model.params(), Version.get());
+        try (OutputStream out = fs.create(new Path(tmp, ONNX), true)) {
+          out.write(bytes);
+        }
+        root.putObject("onnx").put("file", ONNX).put("opset", OnnxExport.OPSET).put("input", OnnxExport.INPUT)
+            .put("output", OnnxExport.OUTPUT).put("bytes", bytes.length).put("sha256", sha256(bytes));
       }
       root.set("info", JSON.valueToTree(model.info()));
       try (OutputStream out = fs.create(new Path(tmp, MANIFEST), true)) {
@@ -204,9 +223,24 @@ public final class ModelStore {
       readTensor(fs, root, e.getValue(), e.getKey(), new int[] {a.length}, a, 0, where);
       extra.put(e.getKey(), a);
     }
+    if (m.has("onnx")) checkOnnx(fs, root, m.get("onnx"), where);
     @SuppressWarnings("unchecked")
     Map<String, Object> info = m.has("info") ? JSON.convertValue(m.get("info"), Map.class) : Map.of();
     return new SavedModel(spec, params, extra, info);
+  }
+
+  /**
+   * The model.onnx the manifest lists must be there with its recorded size and sha256 (a model
+   * saved before ONNX export has no entry, and loads without it).
+   */
+  private static void checkOnnx(FileSystem fs, Path root, JsonNode entry, String where) throws IOException {
+    String file = entry.path("file").asText();
+    if (!ONNX.equals(file)) throw new BadModelException(where + ": onnx.file is '" + file + "', expected '" + ONNX + "'");
+    Path p = new Path(root, file);
+    if (!fs.exists(p)) {
+      throw new BadModelException(p + ": missing (listed in " + MANIFEST + "); write it again with submit/export-onnx " + root);
+    }
+    readChecked(fs, p, entry);
   }
 
   private static NetworkSpec readSpec(JsonNode net, String where) {
@@ -296,6 +330,12 @@ public final class ModelStore {
     }
     Path p = new Path(root, file);
     if (!fs.exists(p)) throw new BadModelException(p + ": missing (listed in " + MANIFEST + " as tensor '" + name + "')");
+    byte[] bytes = readChecked(fs, p, entry);
+    Npy.decode(p.toString(), bytes, shape, dst, off);
+  }
+
+  /** The file's bytes, after its length and sha256 are checked against the manifest entry's {@code bytes} and {@code sha256}. */
+  private static byte[] readChecked(FileSystem fs, Path p, JsonNode entry) throws IOException {
     long len = fs.getFileStatus(p).getLen();
     long declaredBytes = entry.path("bytes").asLong(-1);
     if (len != declaredBytes) {
@@ -312,7 +352,7 @@ public final class ModelStore {
       throw new BadModelException(p + ": sha256 " + sum + " does not match " + MANIFEST + " (" + entry.path("sha256").asText()
           + "); the file was changed or damaged");
     }
-    Npy.decode(p.toString(), bytes, shape, dst, off);
+    return bytes;
   }
 
   static String sha256(byte[] bytes) {

@@ -66,7 +66,7 @@ public final class Checkpoints {
     for (Map.Entry<String, float[]> e : opt.arrays().entrySet()) extra.put(OPT_PREFIX + e.getKey(), e.getValue());
     for (Map.Entry<String, float[]> e : StepLog.columns(s.steps).entrySet()) extra.put(STEPS_PREFIX + e.getKey(), e.getValue());
     Path target = new Path(dir, String.format("%s%012d", PREFIX, globalStep));
-    ModelStore.save(target.toString(), new SavedModel(cfg.spec(), s.params, extra, info), true);
+    ModelStore.save(target.toString(), new SavedModel(cfg.spec(), s.params, extra, info), true, false); // no model.onnx
     prune();
   }
 

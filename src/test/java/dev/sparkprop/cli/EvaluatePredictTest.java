@@ -216,7 +216,9 @@ class EvaluatePredictTest {
       "missing | dense_0_b.npy: missing",
       "truncated | dense_0_W.npy: 50300 bytes, model.json says 50304 (truncated)",
       "tampered | dense_0_W.npy: sha256",
-      "shape | tensor 'dense_0_W' has shape [784, 16] but the network needs [784, 32]"})
+      "shape | tensor 'dense_0_W' has shape [784, 16] but the network needs [784, 32]",
+      "onnx-missing | model.onnx: missing (listed in model.json); write it again with submit/export-onnx",
+      "onnx-tampered | model.onnx: sha256"})
   void everyDamagedModelIsRefusedWithExitCode3(String damage, String message) throws Exception {
     Path m = dir.resolve("damaged-" + damage);
     NetworkSpec spec = NetworkSpec.of(new int[] {784, 16, 10}, Activation.RELU);
@@ -225,6 +227,12 @@ class EvaluatePredictTest {
     switch (damage) {
       case "missing" -> Files.delete(m.resolve("dense_0_b.npy"));
       case "truncated" -> Files.write(w, java.util.Arrays.copyOf(Files.readAllBytes(w), 50300));
+      case "onnx-missing" -> Files.delete(m.resolve("model.onnx"));
+      case "onnx-tampered" -> {
+        byte[] b = Files.readAllBytes(m.resolve("model.onnx"));
+        b[b.length - 100] ^= 1;
+        Files.write(m.resolve("model.onnx"), b);
+      }
       case "tampered" -> {
         byte[] b = Files.readAllBytes(w);
         b[200] = 1;

@@ -1,0 +1,40 @@
+package dev.sparkprop.cli;
+
+import dev.sparkprop.io.ModelStore;
+import dev.sparkprop.io.SavedModel;
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * {@code export-onnx model=DIR}: adds model.onnx to a model saved before models held one. The
+ * model is loaded with every check and saved again in place (atomically, tensors and info
+ * unchanged), which writes model.onnx and lists it in model.json. No Spark is started.
+ */
+public final class ExportOnnx {
+  private ExportOnnx() {}
+
+  static final Map<String, String> KEYS = new LinkedHashMap<>();
+
+  static {
+    KEYS.put("model", null);
+  }
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.out));
+  }
+
+  public static int run(String[] args, PrintStream out) {
+    try {
+      CommandArgs a = CommandArgs.parse("export-onnx", args, KEYS);
+      String dir = a.get("model");
+      SavedModel model = ModelStore.load(dir);
+      ModelStore.save(dir, model, true);
+      out.println("wrote " + dir + "/" + ModelStore.ONNX + " (" + model.spec() + ", input features (N, "
+          + model.spec().inputSize() + "), output probabilities (N, " + model.spec().outputSize() + "))");
+      return ExitCodes.OK;
+    } catch (Exception e) {
+      return Failures.beforeSpark(e);
+    }
+  }
+}
