@@ -17,7 +17,12 @@ import org.apache.hadoop.fs.RemoteIterator;
 public enum TableFormat {
   IDX,
   PARQUET,
-  CSV;
+  CSV,
+  /**
+   * A DataFrame handed to the Spark application API ({@code dev.sparkprop.spark}), registered as a
+   * temporary view under the data set's path; never chosen from a path or a {@code *.format} key.
+   */
+  DATAFRAME;
 
   public String key() {
     return name().toLowerCase(Locale.ROOT);

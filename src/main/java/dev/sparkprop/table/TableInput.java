@@ -120,18 +120,70 @@ public final class TableInput {
     if (rows == 0) throw new BadInputException(key + ": " + path + " holds no rows");
     if (rows > Integer.MAX_VALUE) throw new BadInputException(path + ": " + rows + " rows; at most " + Integer.MAX_VALUE);
     boolean hasRow = names.contains("row");
-    if (hasRow) {
-      Row a = df.agg(min(col("row").cast("long")), max(col("row").cast("long")), countDistinct(col("row").cast("long")),
-          count(col("row").cast("long"))).first();
-      boolean ok = !a.isNullAt(0) && a.getLong(0) == 0 && a.getLong(1) == rows - 1 && a.getLong(2) == rows
-          && a.getLong(3) == rows;
-      if (!ok) {
-        throw new BadInputException(path + ": column 'row' must number the " + rows + " rows 0.." + (rows - 1)
-            + " once each; found min " + a.get(0) + ", max " + a.get(1) + ", " + a.get(2) + " distinct values, "
-            + (rows - a.getLong(3)) + " null or non-integer");
-      }
-    }
+    if (hasRow) checkRowColumn(df, rows, path);
     return DataSpec.table(format.key(), qualified, (int) rows, features, hasRow);
+  }
+
+  private static void checkRowColumn(Dataset<Row> df, long rows, String path) {
+    Row a = df.agg(min(col("row").cast("long")), max(col("row").cast("long")), countDistinct(col("row").cast("long")),
+        count(col("row").cast("long"))).first();
+    boolean ok = !a.isNullAt(0) && a.getLong(0) == 0 && a.getLong(1) == rows - 1 && a.getLong(2) == rows
+        && a.getLong(3) == rows;
+    if (!ok) {
+      throw new BadInputException(path + ": column 'row' must number the " + rows + " rows 0.." + (rows - 1)
+          + " once each; found min " + a.get(0) + ", max " + a.get(1) + ", " + a.get(2) + " distinct values, "
+          + (rows - a.getLong(3)) + " null or non-integer");
+    }
+  }
+
+  private static final java.util.concurrent.atomic.AtomicInteger VIEWS = new java.util.concurrent.atomic.AtomicInteger();
+
+  /**
+   * A DataFrame of a Spark application as a data set: an integer label column and a features
+   * column (binary, one byte 0..255 per pixel, or array of float or double in [0, 1]; null: the
+   * one of {@code image} and {@code features} that it has), optionally an integer {@code row}
+   * column that numbers the rows. The columns are checked here, by the names the caller gave;
+   * the rows on the executors, as a table's are. The DataFrame is registered as a temporary view
+   * named after {@code name} ("training DataFrame" becomes {@code training_DataFrame_N}), which
+   * messages about its rows name.
+   */
+  public static DataSpec inspect(Dataset<Row> df, String name, String labelCol, String featuresCol) {
+    StructType schema = df.schema();
+    List<String> names = Arrays.asList(df.columns());
+    if (!names.contains(labelCol)) {
+      throw new BadInputException(name + " has no column '" + labelCol + "' for the labels (columns: " + preview(names)
+          + "); name it with setLabelCol");
+    }
+    requireInteger(schema, labelCol, name);
+    String features = featuresCol;
+    if (features == null) {
+      features = names.contains("image") ? "image" : names.contains("features") ? "features" : null;
+      if (features == null) {
+        throw new BadInputException(name + " has neither an 'image' nor a 'features' column (columns: " + preview(names)
+            + "); name the features column with setFeaturesCol");
+      }
+    } else if (!names.contains(features)) {
+      throw new BadInputException(name + " has no column '" + features + "' for the features (columns: " + preview(names) + ")");
+    }
+    DataType t = type(schema, features);
+    boolean binary = t instanceof BinaryType;
+    if (!binary && !(t instanceof ArrayType a && (a.elementType() instanceof FloatType || a.elementType() instanceof DoubleType))) {
+      throw new BadInputException(name + ": column '" + features + "' is " + t.simpleString()
+          + ", expected binary (one byte 0..255 per pixel) or array<float> (or array<double>) with values in [0, 1]");
+    }
+    boolean hasRow = names.contains("row") && !labelCol.equals("row") && !features.equals("row");
+    if (hasRow) requireInteger(schema, "row", name);
+    List<Column> cols = new ArrayList<>(List.of(col(labelCol).as("label"), col(features).as(binary ? "image" : "features")));
+    if (hasRow) cols.add(col("row"));
+    Dataset<Row> picked = df.select(cols.toArray(new Column[0]));
+    int width = firstLength(picked, binary ? "length(image)" : "size(features)", binary ? "image" : "features", name);
+    long rows = picked.count();
+    if (rows == 0) throw new BadInputException(name + " holds no rows");
+    if (rows > Integer.MAX_VALUE) throw new BadInputException(name + ": " + rows + " rows; at most " + Integer.MAX_VALUE);
+    if (hasRow) checkRowColumn(picked, rows, name);
+    String view = name.replace(' ', '_') + "_" + VIEWS.incrementAndGet();
+    picked.createOrReplaceTempView(view);
+    return DataSpec.table(TableFormat.DATAFRAME.key(), view, (int) rows, width, hasRow);
   }
 
   /**
@@ -144,15 +196,20 @@ public final class TableInput {
     Dataset<Row> df = raw(spark, format, spec.imagesPath);
     List<Column> cols = new ArrayList<>();
     cols.add(col("label"));
-    if (format == TableFormat.PARQUET) {
+    if (format == TableFormat.PARQUET || format == TableFormat.DATAFRAME) {
       cols.add(col(Arrays.asList(df.columns()).contains("image") ? "image" : "features"));
     } else {
       for (int i = 0; i < spec.features; i++) cols.add(col("pixel" + i));
       cols.add(col(CORRUPT));
     }
     cols.add(spec.hasRowColumn ? col("row").cast("long") : org.apache.spark.sql.functions.lit(-1L));
-    cols.add(col("_metadata.file_name"));
-    cols.add(col("_metadata.file_block_start"));
+    if (format == TableFormat.DATAFRAME) { // no files: the view's name stands for them
+      cols.add(org.apache.spark.sql.functions.lit(spec.imagesPath));
+      cols.add(org.apache.spark.sql.functions.lit(0L));
+    } else {
+      cols.add(col("_metadata.file_name"));
+      cols.add(col("_metadata.file_block_start"));
+    }
     JavaRDD<Row> rows = df.select(cols.toArray(new Column[0])).javaRDD();
     RowParser parser = new RowParser(format, spec.features, classes, usedRows, partitions, assignment);
     JavaPairRDD<Row, Long> indexed = spec.hasRowColumn ? rows.mapToPair(r -> new Tuple2<>(r, -1L)) : rows.zipWithIndex();
@@ -180,6 +237,7 @@ public final class TableInput {
 
   private static Dataset<Row> raw(SparkSession spark, TableFormat format, String path) {
     if (format == TableFormat.PARQUET) return spark.read().parquet(path);
+    if (format == TableFormat.DATAFRAME) return spark.table(path);
     // Every CSV value is read as text and parsed here, so that a bad one is named exactly; a line
     // with more or fewer values than the header lands in _corrupt_record instead of being padded
     // or cut silently.
@@ -315,7 +373,8 @@ public final class TableInput {
         record++;
         long g = t._2() >= 0 ? t._2() : r.getLong(n - 3);
         if (g >= usedRows) continue;
-        String where = where(file, start, record, t._2() < 0 ? g : -1);
+        // a DataFrame's rows are named by their place in it (from 0)
+        String where = format == TableFormat.DATAFRAME ? file + ", row " + g : where(file, start, record, t._2() < 0 ? g : -1);
         if (format == TableFormat.CSV && !r.isNullAt(n - 4)) {
           throw bad(where, "(the whole line)", "its number of values differs from the header's");
         }

@@ -73,6 +73,8 @@ public final class DistributedTrainer {
    * Trains from {@code state} (a fresh start or a resumed checkpoint) to the configured number
    * of epochs.
    *
+   * @param test evaluated after the epochs {@code eval.every} says and after the last (null: no
+   *     evaluation; the result's {@code finalEval} is null and the epochs' test metrics NaN)
    * @param run where to write metrics (may be null)
    * @param checkpoints where to write checkpoints (null: none)
    */
@@ -80,18 +82,18 @@ public final class DistributedTrainer {
       throws IOException {
     NetworkSpec spec = cfg.spec();
     int trainRows = used(train.count, cfg.trainLimit());
-    int testRows = used(test.count, cfg.testLimit());
+    int testRows = test == null ? 0 : used(test.count, cfg.testLimit());
     int parts = partitions();
     BatchLayout layout = new BatchLayout(trainRows, cfg.batchSize(), parts);
     log.printf("network %s, %d parameters; %d training rows in %d partitions, batch %d (%d steps an epoch); "
         + "%d test rows%n", spec, spec.numParams(), trainRows, parts, cfg.batchSize(), layout.numBatches(), testRows);
     if (cfg.get("sync.mode").equals("barrier")) awaitTaskSlots(parts);
     JavaRDD<Shard> trainShards = TrainingData.batches(jsc, train, trainRows, layout, cfg.classes(), "training", log);
-    JavaRDD<Shard> testShards = TrainingData.ranges(jsc, test, testRows, parts, cfg.classes(), "test", log);
+    JavaRDD<Shard> testShards = test == null ? null : TrainingData.ranges(jsc, test, testRows, parts, cfg.classes(), "test", log);
     try {
       logKernels(trainShards, spec, (cfg.batchSize() + parts - 1) / parts);
       TrainResult r = loop(spec, layout, trainShards, testShards, run, state, checkpoints);
-      if (finish != null) finish.accept(testShards, r.params());
+      if (finish != null && testShards != null) finish.accept(testShards, r.params());
       return r;
     } finally {
       // A SparkContext stopped under the run (its cluster manager gave up on the application)
@@ -100,7 +102,7 @@ public final class DistributedTrainer {
       try {
         if (!jsc.sc().isStopped()) {
           trainShards.unpersist(false);
-          testShards.unpersist(false);
+          if (testShards != null) testShards.unpersist(false);
         }
       } catch (RuntimeException e) {
         if (!jsc.sc().isStopped()) throw e; // else stopped meanwhile: the failure in flight is the news
@@ -279,7 +281,7 @@ public final class DistributedTrainer {
         double testAcc = Double.NaN;
         double evalSeconds = 0;
         boolean last = epoch == cfg.epochs() - 1;
-        if (last || (epoch + 1) % cfg.evalEvery() == 0) {
+        if (testShards != null && (last || (epoch + 1) % cfg.evalEvery() == 0)) {
           long e0 = System.nanoTime();
           jsc.setJobDescription("evaluate epoch " + (epoch + 1));
           lastEval = evaluate(testShards, params, spec);
@@ -304,7 +306,7 @@ public final class DistributedTrainer {
       }
     }
     jsc.setJobDescription(null);
-    if (lastEval == null) {
+    if (lastEval == null && testShards != null) {
       // resumed after the last epoch's evaluation: evaluate the final parameters once more
       lastEval = evaluate(testShards, params, spec);
     }

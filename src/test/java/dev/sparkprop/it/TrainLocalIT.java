@@ -163,6 +163,41 @@ class TrainLocalIT {
     assertFalse(text.contains("\tat ") || text.contains("Exception in task") || text.contains("Lost task"), text);
   }
 
+  /**
+   * The example Spark application (examples/, built into target/sparkprop-examples.jar) through
+   * spark-submit on the Parquet tables of submit/prepare: it fits, prints the test accuracy and
+   * saves a model that loads, with its model.onnx.
+   */
+  @Test
+  void theExampleApplicationFitsTransformsAndSaves() throws Exception {
+    Path root = TestData.projectDir();
+    Path tables = out.resolve("tables");
+    Process prep = new ProcessBuilder(root.resolve("submit/prepare").toString(), "in=" + root.resolve("data/mnist"),
+        "out=" + tables).redirectErrorStream(true).redirectOutput(out.resolve("prepare.txt").toFile()).start();
+    assertTrue(prep.waitFor(5, TimeUnit.MINUTES));
+    assertEquals(0, prep.exitValue(), Files.readString(out.resolve("prepare.txt")));
+    Path model = out.resolve("example-model");
+    List<String> cmd = List.of(root.resolve("submit/spark-submit").toString(), "--master", "local[2]",
+        "--class", "dev.sparkprop.examples.MnistApp",
+        "--jars", root.resolve("target/sparkprop.jar") + "," + libJars(root),
+        root.resolve("target/sparkprop-examples.jar").toString(), tables.toString(), model.toString(), "1");
+    Path log = out.resolve("example.txt");
+    ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile());
+    pb.environment().remove("SPARK_HOME");
+    pb.environment().remove("SPARK_CONF_DIR");
+    Process p = pb.start();
+    assertTrue(p.waitFor(5, TimeUnit.MINUTES));
+    String text = Files.readString(log, StandardCharsets.UTF_8);
+    System.out.println(text);
+    assertEquals(0, p.exitValue(), text);
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("example: test accuracy (0\\.\\d+) on 10000 rows").matcher(text);
+    assertTrue(m.find(), text);
+    assertTrue(Double.parseDouble(m.group(1)) > 0.95, "one epoch of 784-512-10: " + m.group(1));
+    assertTrue(text.contains("example: model saved to " + model), text);
+    assertTrue(Files.isRegularFile(model.resolve("model.onnx")));
+    assertEquals("784-512(relu)-10(softmax)", dev.sparkprop.io.ModelStore.load(model.toString()).spec().toString());
+  }
+
   /** Starts Train through submit/spark-submit on local[2] with the default config and {@code kv}. */
   private static Process start(Path root, Path log, String... kv) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(root.resolve("submit/spark-submit").toString(),

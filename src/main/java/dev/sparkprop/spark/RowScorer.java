@@ -1,0 +1,116 @@
+package dev.sparkprop.spark;
+
+import dev.sparkprop.data.BadInputException;
+import dev.sparkprop.nn.Kernel;
+import dev.sparkprop.nn.Network;
+import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.nn.Workspace;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import org.apache.spark.TaskContext;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+
+/**
+ * The executor side of {@link SparkpropModel#transform}: reads a partition's rows {@link #CHUNK}
+ * at a time into the network's input, runs the forward pass, and returns each row with its
+ * prediction and class probabilities appended.
+ */
+final class RowScorer implements MapPartitionsFunction<Row, Row> {
+  private static final long serialVersionUID = 1L;
+  /** Rows per forward pass: large enough for the products to run at BLAS speed, small enough for the cache. */
+  static final int CHUNK = 256;
+
+  private final NetworkSpec spec;
+  private final Broadcast<float[]> params;
+  private final int column;
+  private final String columnName;
+  private final boolean binary;
+
+  RowScorer(NetworkSpec spec, Broadcast<float[]> params, int column, String columnName, boolean binary) {
+    this.spec = spec;
+    this.params = params;
+    this.column = column;
+    this.columnName = columnName;
+    this.binary = binary;
+  }
+
+  @Override
+  public Iterator<Row> call(Iterator<Row> rows) {
+    Network net = Workspace.get(spec, Kernel.AUTO).network;
+    net.setParameters(params.value());
+    int features = spec.inputSize();
+    int classes = spec.outputSize();
+    int partition = TaskContext.getPartitionId();
+    int[] labels = new int[CHUNK];
+    return new Iterator<>() {
+      private final List<Row> in = new ArrayList<>(CHUNK);
+      private final List<Row> out = new ArrayList<>(CHUNK);
+      private int next;
+      private long seen;
+
+      @Override
+      public boolean hasNext() {
+        if (next < out.size()) return true;
+        if (!rows.hasNext()) return false;
+        in.clear();
+        out.clear();
+        next = 0;
+        while (in.size() < CHUNK && rows.hasNext()) in.add(rows.next());
+        int n = in.size();
+        float[] x = net.input(n).data;
+        for (int r = 0; r < n; r++) fill(in.get(r), x, r * features, seen + r);
+        net.forward(n, labels, 0);
+        float[] p = net.output().data;
+        for (int r = 0; r < n; r++) {
+          Row row = in.get(r);
+          Object[] v = new Object[row.length() + 2];
+          for (int i = 0; i < row.length(); i++) v[i] = row.get(i);
+          float[] probs = new float[classes];
+          System.arraycopy(p, r * classes, probs, 0, classes);
+          int best = 0;
+          for (int k = 1; k < classes; k++) if (probs[k] > probs[best]) best = k;
+          v[row.length()] = best;
+          v[row.length() + 1] = probs;
+          out.add(RowFactory.create(v));
+        }
+        seen += n;
+        return true;
+      }
+
+      @Override
+      public Row next() {
+        if (!hasNext()) throw new NoSuchElementException();
+        return out.get(next++);
+      }
+
+      private void fill(Row row, float[] x, int at, long index) {
+        if (row.isNullAt(column)) throw bad(partition, index, "null");
+        if (binary) {
+          byte[] b = (byte[]) row.get(column);
+          if (b.length != features) throw bad(partition, index, b.length + " bytes, the model takes " + features);
+          for (int j = 0; j < features; j++) x[at + j] = (b[j] & 0xff) / 255f;
+        } else {
+          List<Object> v = row.getList(column);
+          if (v.size() != features) throw bad(partition, index, v.size() + " values, the model takes " + features);
+          for (int j = 0; j < features; j++) {
+            Object o = v.get(j);
+            if (o == null) throw bad(partition, index, "value " + j + " is null");
+            float f = ((Number) o).floatValue();
+            if (!Float.isFinite(f)) throw bad(partition, index, "value " + j + " is " + f);
+            x[at + j] = f;
+          }
+        }
+      }
+    };
+  }
+
+  private BadInputException bad(int partition, long index, String problem) {
+    return new BadInputException("transform: partition " + partition + ", row " + index + " of it, column " + columnName
+        + ": " + problem);
+  }
+}

@@ -1,0 +1,161 @@
+package dev.sparkprop.spark;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.sparkprop.data.BadInputException;
+import dev.sparkprop.data.DataSpec;
+import dev.sparkprop.data.Shard;
+import dev.sparkprop.data.ShardReader;
+import dev.sparkprop.train.ConfigException;
+import dev.sparkprop.train.DistributedTrainer;
+import dev.sparkprop.train.TestData;
+import dev.sparkprop.train.TrainConfig;
+import java.io.OutputStream;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Spark application API: fit on DataFrames, transform, save and load, and its refusals. */
+class SparkpropApiTest {
+  private static final int ROWS = 3000;
+  private static final PrintStream QUIET = new PrintStream(OutputStream.nullOutputStream());
+  private static SparkSession spark;
+  private static Dataset<Row> train;
+  private static Dataset<Row> test;
+
+  @BeforeAll
+  static void start() throws Exception {
+    spark = TestData.spark("local[2]");
+    train = table(TestData.mnist("train"), ROWS, true);
+    test = table(TestData.mnist("t10k"), 10000, false);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (spark != null) spark.stop();
+  }
+
+  /** The first {@code rows} rows of an IDX pair as a DataFrame: (row,) digit, image, and a column to keep. */
+  private static Dataset<Row> table(DataSpec data, int rows, boolean rowColumn) throws Exception {
+    Shard s = ShardReader.read(data.imagesPath, data.labelsPath, 10, rows, data.features, 0, ShardReader.ranges(rows, 1));
+    float[] x = new float[rows * data.features];
+    s.copyRows(0, rows, x);
+    List<Row> out = new ArrayList<>(rows);
+    for (int r = 0; r < rows; r++) {
+      byte[] image = new byte[data.features];
+      for (int j = 0; j < data.features; j++) image[j] = (byte) Math.round(x[r * data.features + j] * 255f);
+      out.add(rowColumn ? RowFactory.create((long) r, s.labels()[r], image, "id" + r)
+          : RowFactory.create(s.labels()[r], image, "id" + r));
+    }
+    StructType schema = new StructType();
+    if (rowColumn) schema = schema.add("row", DataTypes.LongType, false);
+    schema = schema.add("digit", DataTypes.IntegerType, false).add("image", DataTypes.BinaryType, false)
+        .add("name", DataTypes.StringType, false);
+    return spark.createDataFrame(out, schema);
+  }
+
+  private static SparkpropClassifier classifier() {
+    return new SparkpropClassifier().setLabelCol("digit").setLayers("784,64,10").setEpochs(2).setBatchSize(100)
+        .setLearningRate(0.1).setPartitions(2).setLog(QUIET);
+  }
+
+  /** fit on a DataFrame trains exactly what the command line's trainer trains on the same rows of the IDX files. */
+  @Test
+  void fitOnADataFrameEqualsTrainingOnTheIdxFiles() throws Exception {
+    SparkpropModel model = classifier().fit(train);
+    TrainConfig cfg = TrainConfig.of(Map.of("layers", "784,64,10", "epochs", "2", "batch.size", "100", "lr", "0.1",
+        "partitions", "2", "train.limit", String.valueOf(ROWS), "test.limit", "100"));
+    float[] cli = new DistributedTrainer(JavaSparkContext.fromSparkContext(spark.sparkContext()), cfg, QUIET)
+        .fit(TestData.mnist("train"), TestData.mnist("t10k"), null).params();
+    assertArrayEquals(cli, model.parameters(), "the API and the command line must train the same bits");
+    assertEquals(2, ((Map<?, ?>) model.info().get("metrics")).get("epochs"));
+  }
+
+  @Test
+  void transformAddsPredictionAndProbabilityAndKeepsEveryColumn(@TempDir Path dir) throws Exception {
+    SparkpropModel model = classifier().fit(train, test.limit(500));
+    assertTrue(((Map<?, ?>) model.info().get("metrics")).containsKey("validation_accuracy"), model.info().toString());
+    Dataset<Row> scored = model.transform(test);
+    assertEquals(List.of("digit", "image", "name", "prediction", "probability"), Arrays.asList(scored.columns()));
+    assertEquals("array<float>", scored.schema().apply("probability").dataType().simpleString());
+    scored.createOrReplaceTempView("scored");
+    Row r = spark.sql("SELECT count(*), avg(CASE WHEN prediction = digit THEN 1.0 ELSE 0.0 END), "
+        + "max(abs(aggregate(probability, 0D, (a, p) -> a + p) - 1)), count(DISTINCT name) FROM scored").first();
+    assertEquals(10000L, r.getLong(0));
+    double accuracy = r.getDecimal(1).doubleValue();
+    System.out.printf("784-64-10, 2 epochs on %d rows: test accuracy %.4f%n", ROWS, accuracy);
+    assertTrue(accuracy > 0.85, "accuracy " + accuracy);
+    assertTrue(r.getDouble(2) < 1e-5, "probabilities sum to 1: " + r.getDouble(2));
+    assertEquals(10000L, r.getLong(3));
+
+    // saved and loaded (the model format, with model.onnx): the same predictions
+    String saved = dir.resolve("model").toString();
+    model.save(saved);
+    assertTrue(dir.resolve("model/model.onnx").toFile().isFile());
+    SparkpropModel back = SparkpropModel.load(saved);
+    assertArrayEquals(model.parameters(), back.parameters());
+    List<Row> a = model.transform(test.limit(300)).select("prediction", "probability").collectAsList();
+    List<Row> b = back.transform(test.limit(300)).select("prediction", "probability").collectAsList();
+    assertEquals(a, b);
+    assertThrows(dev.sparkprop.io.BadModelException.class, () -> model.save(saved), "an existing model is not replaced");
+
+    // throughput of transform on the 10,000-row test table (a benchmark figure, not a target here)
+    Dataset<Row> cached = test.cache();
+    cached.count();
+    for (int i = 0; i < 3; i++) {
+      long t0 = System.nanoTime();
+      long n = model.transform(cached).selectExpr("sum(prediction)").first().getLong(0);
+      double s = (System.nanoTime() - t0) / 1e9;
+      System.out.printf("transform 784-64-10: 10000 rows in %.3f s (%.0f rows/s; checksum %d)%n", s, 10000 / s, n);
+    }
+  }
+
+  @Test
+  void badColumnsAndKeysAreRefusedBeforeTraining() {
+    Dataset<Row> noLabel = train.drop("digit");
+    BadInputException e = assertThrows(BadInputException.class, () -> classifier().fit(noLabel));
+    assertTrue(e.getMessage().startsWith("training DataFrame has no column 'digit' for the labels (columns: row, image, name)"),
+        e.getMessage());
+    Dataset<Row> textImage = train.withColumn("image", org.apache.spark.sql.functions.lit("x"));
+    e = assertThrows(BadInputException.class, () -> classifier().fit(textImage));
+    assertTrue(e.getMessage().contains("column 'image' is string, expected binary"), e.getMessage());
+    Dataset<Row> textLabel = train.withColumn("digit", org.apache.spark.sql.functions.lit("7"));
+    e = assertThrows(BadInputException.class, () -> classifier().fit(textLabel));
+    assertTrue(e.getMessage().contains("column 'digit' is string, expected an integer type"), e.getMessage());
+    ConfigException c = assertThrows(ConfigException.class, () -> new SparkpropClassifier().set("train.path", "x"));
+    assertTrue(c.getMessage().startsWith("train.path: a key of the command line's files"), c.getMessage());
+    assertThrows(ConfigException.class, () -> new SparkpropClassifier().set("lr", "fast"));
+    c = assertThrows(ConfigException.class, () -> classifier().setLayers("100,10").fit(train));
+    assertTrue(c.getMessage().contains("the training DataFrame has 784 features per row"), c.getMessage());
+  }
+
+  @Test
+  void aBadRowFailsTheFitNamingItsRowAndColumn() {
+    Dataset<Row> withNull = train.withColumn("image",
+        org.apache.spark.sql.functions.expr("CASE WHEN row = 123 THEN CAST(NULL AS BINARY) ELSE image END"));
+    Exception e = assertThrows(Exception.class, () -> classifier().fit(withNull));
+    String m = String.valueOf(e.getMessage());
+    assertTrue(m.contains("training_DataFrame_") && m.contains(", row 123, column image: null"), m);
+    Dataset<Row> shortImage = test.limit(10).withColumn("image", org.apache.spark.sql.functions.expr("substr(image, 1, 100)"));
+    SparkpropModel model = classifier().setEpochs(1).fit(train.limit(500));
+    e = assertThrows(Exception.class, () -> model.transform(shortImage).collectAsList());
+    assertTrue(String.valueOf(e.getMessage()).contains("column image: 100 bytes, the model takes 784"), e.getMessage());
+  }
+}
