@@ -1,0 +1,68 @@
+package dev.sparkprop.spark;
+
+import dev.sparkprop.io.SavedModel;
+import dev.sparkprop.nn.Activation;
+import dev.sparkprop.nn.Initializer;
+import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.train.TestData;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.Test;
+
+/**
+ * A benchmark, not a test (its name keeps it out of {@code mvn verify}): rows a second of
+ * {@link SparkpropModel#transform} for 784-512-10 on the 10,000-row MNIST test table in Parquet
+ * (made by {@code submit/prepare}), on local[2], beside what the same table costs through an
+ * identity {@code mapPartitions} with a row encoder and through a plain aggregate query (Spark's
+ * fixed cost per query on this machine). Run with
+ * {@code mvn -o test -Dtest=TransformThroughput -Dsurefire.failIfNoSpecifiedTests=false}.
+ */
+class TransformThroughput {
+  @Test
+  void transformRowsPerSecond() throws Exception {
+    Path table = TestData.projectDir().resolve("data/mnist-parquet/test");
+    if (!Files.isDirectory(table)) throw new IllegalStateException("run submit/prepare in=data/mnist out=data/mnist-parquet first");
+    SparkSession spark = TestData.spark("local[2]");
+    try {
+      NetworkSpec spec = NetworkSpec.of(new int[] {784, 512, 10}, Activation.RELU);
+      float[] params = new Initializer(Initializer.Kind.HE, 0, 0).initialize(spec, 1);
+      SparkpropModel model = new SparkpropModel(new SavedModel(spec, params, Map.of(), Map.of()));
+      Dataset<Row> test = spark.read().parquet(table.toString());
+      test.cache().count();
+      List<Double> rates = new ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        long t0 = System.nanoTime();
+        long n = model.transform(test).selectExpr("count(*)", "sum(prediction)").first().getLong(0);
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (i >= 2) rates.add(n / s);
+        System.out.printf("transform 784-512-10: %d rows in %.3f s (%.0f rows/s)%n", n, s, n / s);
+      }
+      // the same pass without the network: what reading and writing rows costs
+      org.apache.spark.sql.types.StructType schema = test.schema();
+      for (int i = 0; i < 6; i++) {
+        long t0 = System.nanoTime();
+        long n = test.mapPartitions((org.apache.spark.api.java.function.MapPartitionsFunction<Row, Row>) it -> it,
+            org.apache.spark.sql.Encoders.row(schema)).selectExpr("count(*)", "sum(label)").first().getLong(0);
+        double s = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("identity mapPartitions: %d rows in %.3f s (%.0f rows/s)%n", n, s, n / s);
+      }
+      for (int i = 0; i < 6; i++) {
+        long t0 = System.nanoTime();
+        long n = test.selectExpr("count(*)", "sum(label)").first().getLong(0);
+        double s = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("plain query: %d rows in %.3f s%n", n, s);
+      }
+      Collections.sort(rates);
+      System.out.printf("median of 10 after 2 warm-up runs: %.0f rows/s%n", rates.get(rates.size() / 2));
+    } finally {
+      spark.stop();
+    }
+  }
+}
