@@ -1,5 +1,6 @@
 package dev.sparkprop.cli;
 
+import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.eval.ClassReport;
 import dev.sparkprop.eval.EvalFunction;
@@ -36,6 +37,7 @@ public final class Evaluate {
   static {
     KEYS.put("model", null);
     KEYS.put("data", null);
+    KEYS.put("data.format", "auto");
     KEYS.put("split", "t10k");
     KEYS.put("labels", "");
     KEYS.put("partitions", "0");
@@ -54,7 +56,7 @@ public final class Evaluate {
       a = CommandArgs.parse("evaluate", args, KEYS);
       a.nonNegative("partitions");
       model = ModelStore.load(a.get("model"));
-      input = InputImages.resolve(a.get("data"), a.get("split"), a.get("labels"), true, model.spec());
+      input = InputImages.resolve(a.get("data"), a.get("data.format"), a.get("split"), a.get("labels"), true, model.spec());
       MasterCheck.check(new org.apache.spark.SparkConf());
     } catch (Exception e) {
       return Failures.beforeSpark(e);
@@ -64,7 +66,8 @@ public final class Evaluate {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       NetworkSpec spec = model.spec();
       int parts = a.nonNegative("partitions") > 0 ? a.nonNegative("partitions") : jsc.defaultParallelism();
-      JavaRDD<Shard> shards = TrainingData.ranges(jsc, input.idx(), input.idx().count, parts, spec.outputSize(), "evaluation", out);
+      DataSpec data = input.idx() != null ? input.idx() : input.table(spark, true, spec);
+      JavaRDD<Shard> shards = TrainingData.ranges(jsc, data, data.count, parts, spec.outputSize(), "evaluation", out);
       Broadcast<float[]> params = jsc.broadcast(model.params());
       EvalSum sum = new EvalSum(spec.outputSize());
       for (EvalSum s : shards.mapPartitions(new EvalFunction(params, spec, dev.sparkprop.nn.Kernel.AUTO)).collect()) sum.merge(s);
@@ -72,7 +75,7 @@ public final class Evaluate {
           shards.mapPartitions(it -> it.hasNext() ? Predictor.predict(it.next(), null, params.value(), spec).iterator()
               : java.util.Collections.<Row>emptyIterator()), Predictor.schema(spec.outputSize()));
       List<Row> report = ClassReport.of(spark, predictions, spec.outputSize()).collectAsList();
-      out.printf("model %s (%s) on %s: %d images%n", a.get("model"), spec, input.idx().imagesPath, sum.rows);
+      out.printf("model %s (%s) on %s: %d images%n", a.get("model"), spec, data.describe(), sum.rows);
       out.printf("accuracy %.4f, mean loss %.4f%n", sum.accuracy(), sum.meanLoss());
       out.println("confusion matrix (rows: actual, columns: predicted):");
       out.print(sum.confusionTable());

@@ -4,6 +4,8 @@ import dev.sparkprop.data.BadInputException;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.MnistFiles;
 import dev.sparkprop.data.PngImage;
+import dev.sparkprop.table.TableFormat;
+import dev.sparkprop.table.TableInput;
 import java.io.IOException;
 import java.io.InputStream;
 import org.apache.hadoop.conf.Configuration;
@@ -13,16 +15,41 @@ import org.apache.hadoop.fs.Path;
 
 /**
  * What {@code data=} names: an IDX images file, a folder holding an IDX pair (the {@code split}
- * prefix, t10k by default), a PNG file, or a folder of PNG files.
+ * prefix, t10k by default), a PNG file, a folder of PNG files, or a Parquet or CSV table (a
+ * file or a folder; {@code data.format} when the files do not say), which is inspected once
+ * Spark runs ({@link #table}).
  */
-record InputImages(DataSpec idx, String pngPath) {
+record InputImages(DataSpec idx, String pngPath, TableFormat tableFormat, String tablePath) {
+  InputImages(DataSpec idx, String pngPath) {
+    this(idx, pngPath, null, null);
+  }
+
+  /**
+   * The table through Spark SQL, checked like training data (columns, then every row as it is
+   * read): its width against the model's input.
+   */
+  DataSpec table(org.apache.spark.sql.SparkSession spark, boolean needLabels, dev.sparkprop.nn.NetworkSpec model)
+      throws IOException {
+    DataSpec t = TableInput.inspect(spark, tableFormat, tablePath, "data", needLabels);
+    if (t.features != model.inputSize()) {
+      throw new BadInputException(tablePath + ": rows have " + t.features + " features, the model's input layer takes "
+          + model.inputSize());
+    }
+    return t;
+  }
   /**
    * Finds the images and checks them against the model: IDX images must have its input size;
    * PNGs need a square input size.
    */
   static InputImages resolve(String data, String split, String labels, boolean needLabels,
       dev.sparkprop.nn.NetworkSpec model) throws IOException {
-    InputImages in = find(data, split, labels, needLabels, model.outputSize());
+    return resolve(data, "auto", split, labels, needLabels, model);
+  }
+
+  /** {@code dataFormat}: auto, idx, parquet or csv. */
+  static InputImages resolve(String data, String dataFormat, String split, String labels, boolean needLabels,
+      dev.sparkprop.nn.NetworkSpec model) throws IOException {
+    InputImages in = find(data, dataFormat, split, labels, needLabels, model.outputSize());
     if (in.idx() != null && in.idx().features != model.inputSize()) {
       throw new BadInputException(in.idx().imagesPath + ": images have " + in.idx().features
           + " pixels, the model's input layer takes " + model.inputSize());
@@ -33,19 +60,35 @@ record InputImages(DataSpec idx, String pngPath) {
     return in;
   }
 
-  private static InputImages find(String data, String split, String labels, boolean needLabels, int classes) throws IOException {
+  private static InputImages find(String data, String dataFormat, String split, String labels, boolean needLabels,
+      int classes) throws IOException {
     Path p = new Path(data);
     FileSystem fs = p.getFileSystem(new Configuration());
     if (!fs.exists(p)) throw new BadInputException(data + ": no such file or folder");
     p = fs.makeQualified(p);
     FileStatus st = fs.getFileStatus(p);
+    String name = p.getName().toLowerCase(java.util.Locale.ROOT);
+    String configured = dataFormat.trim().toLowerCase(java.util.Locale.ROOT);
+    if (configured.equals("parquet") || configured.equals("csv")
+        || (configured.equals("auto") && (name.endsWith(".parquet") || name.matches(".*\\.csv(\\.[a-z0-9]+)?")))) {
+      return new InputImages(null, null, TableFormat.resolve(data, configured, "data"), p.toString());
+    }
+    if (!configured.equals("auto") && !configured.equals("idx")) {
+      throw new dev.sparkprop.train.ConfigException("data.format: unknown format '" + dataFormat + "'; expected auto, idx, parquet or csv");
+    }
     if (st.isDirectory()) {
       boolean png = false;
-      for (FileStatus f : fs.listStatus(p)) png |= f.getPath().getName().toLowerCase(java.util.Locale.ROOT).endsWith(".png");
+      boolean table = false;
+      for (FileStatus f : fs.listStatus(p)) {
+        String n = f.getPath().getName().toLowerCase(java.util.Locale.ROOT);
+        png |= n.endsWith(".png");
+        table |= n.endsWith(".parquet") || n.matches(".*\\.csv(\\.[a-z0-9]+)?");
+      }
       if (png) {
-        if (needLabels) throw new BadInputException(data + ": PNG images carry no labels; evaluate needs IDX images and labels");
+        if (needLabels) throw new BadInputException(data + ": PNG images carry no labels; evaluate needs IDX images and labels, or a table");
         return new InputImages(null, p.toString());
       }
+      if (table && configured.equals("auto")) return new InputImages(null, null, TableFormat.resolve(data, "auto", "data"), p.toString());
       String[] f = MnistFiles.locate(p.toString(), split);
       return new InputImages(needLabels || !labels.isEmpty() ? DataSpec.check(f[0], f[1], classes)
           : DataSpec.imagesOnly(f[0]), null);
@@ -55,7 +98,7 @@ record InputImages(DataSpec idx, String pngPath) {
       in.readNBytes(head, 0, 8);
     }
     if (java.util.Arrays.equals(head, PngImage.SIGNATURE)) {
-      if (needLabels) throw new BadInputException(data + ": PNG images carry no labels; evaluate needs IDX images and labels");
+      if (needLabels) throw new BadInputException(data + ": PNG images carry no labels; evaluate needs IDX images and labels, or a table");
       return new InputImages(null, p.toString());
     }
     if (p.getName().toLowerCase(java.util.Locale.ROOT).endsWith(".png")) {

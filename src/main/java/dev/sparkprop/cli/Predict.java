@@ -1,6 +1,7 @@
 package dev.sparkprop.cli;
 
 import dev.sparkprop.data.PngImage;
+import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.eval.Predictor;
 import dev.sparkprop.io.ModelStore;
@@ -43,6 +44,7 @@ public final class Predict {
   static {
     KEYS.put("model", null);
     KEYS.put("data", null);
+    KEYS.put("data.format", "auto");
     KEYS.put("out", null);
     KEYS.put("format", "");
     KEYS.put("split", "t10k");
@@ -72,7 +74,7 @@ public final class Predict {
         throw new ConfigException("out: " + a.get("out") + " already exists; choose another path (nothing was overwritten)");
       }
       model = ModelStore.load(a.get("model"));
-      input = InputImages.resolve(a.get("data"), a.get("split"), "", false, model.spec());
+      input = InputImages.resolve(a.get("data"), a.get("data.format"), a.get("split"), "", false, model.spec());
       MasterCheck.check(new org.apache.spark.SparkConf());
     } catch (Exception e) {
       return Failures.beforeSpark(e);
@@ -84,8 +86,10 @@ public final class Predict {
       int parts = a.nonNegative("partitions") > 0 ? a.nonNegative("partitions") : jsc.defaultParallelism();
       Broadcast<float[]> params = jsc.broadcast(model.params());
       JavaRDD<Row> rows;
-      if (input.idx() != null) {
-        JavaRDD<Shard> shards = TrainingData.ranges(jsc, input.idx(), input.idx().count, parts, spec.outputSize(), "images", out);
+      if (input.idx() != null || input.tableFormat() != null) {
+        // a table's id is its row column's value, or the row's place in Spark's scan of its files
+        DataSpec data = input.idx() != null ? input.idx() : input.table(spark, false, spec);
+        JavaRDD<Shard> shards = TrainingData.ranges(jsc, data, data.count, parts, spec.outputSize(), "images", out);
         rows = shards.mapPartitions(it -> it.hasNext() ? Predictor.predict(it.next(), null, params.value(), spec).iterator()
             : Collections.<Row>emptyIterator());
       } else {

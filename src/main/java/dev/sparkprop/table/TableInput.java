@@ -67,6 +67,15 @@ public final class TableInput {
 
   /** Reads the table's schema and row count; refuses a missing or mistyped column by name. */
   public static DataSpec inspect(SparkSession spark, TableFormat format, String path, String key) throws IOException {
+    return inspect(spark, format, path, key, true);
+  }
+
+  /**
+   * {@code needLabels} false (prediction): a table without a {@code label} column is read with
+   * every label 0.
+   */
+  public static DataSpec inspect(SparkSession spark, TableFormat format, String path, String key, boolean needLabels)
+      throws IOException {
     String qualified = qualify(path);
     Dataset<Row> df = raw(spark, format, qualified);
     StructType schema = df.schema();
@@ -75,12 +84,13 @@ public final class TableInput {
     String layout = format == TableFormat.PARQUET
         ? "a Parquet table needs an integer 'label' column and 'image' (binary) or 'features' (array<float>)"
         : "a CSV table needs a header 'label,pixel0,...,pixelN' (optionally a 'row' column)";
-    if (!names.contains("label")) {
+    boolean labelled = names.contains("label");
+    if (!labelled && needLabels) {
       throw new BadInputException(key + ": " + path + " has no 'label' column (columns: " + preview(names) + "); " + layout);
     }
     int features;
     if (format == TableFormat.PARQUET) {
-      requireInteger(schema, "label", path);
+      if (labelled) requireInteger(schema, "label", path);
       if (names.contains("image")) {
         if (!(type(schema, "image") instanceof BinaryType)) {
           throw new BadInputException(path + ": column 'image' is " + type(schema, "image").simpleString()
@@ -195,7 +205,9 @@ public final class TableInput {
     TableFormat format = TableFormat.valueOf(spec.format.toUpperCase(java.util.Locale.ROOT));
     Dataset<Row> df = raw(spark, format, spec.imagesPath);
     List<Column> cols = new ArrayList<>();
-    cols.add(col("label"));
+    // a table for prediction may have no labels: 0 stands for them (CSV values are text)
+    cols.add(Arrays.asList(df.columns()).contains("label") ? col("label")
+        : org.apache.spark.sql.functions.lit(format == TableFormat.CSV ? "0" : (Object) 0));
     if (format == TableFormat.PARQUET || format == TableFormat.DATAFRAME) {
       cols.add(col(Arrays.asList(df.columns()).contains("image") ? "image" : "features"));
     } else {

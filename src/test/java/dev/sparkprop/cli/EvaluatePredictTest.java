@@ -120,6 +120,66 @@ class EvaluatePredictTest {
     assertExit(2, run(Predict::run, "model=" + model, "data=" + TestData.mnistDir(), "out=" + csv), "already exists");
   }
 
+  /**
+   * The tables of submit/prepare (Parquet, with a row column) and a hand-made CSV without labels:
+   * evaluate gives the IDX files' figures, predict the same predictions under the same ids, and a
+   * bad value is named with its file, record and column.
+   */
+  @Test
+  void tablesEvaluateAndPredictLikeTheIdxFiles() throws Exception {
+    Path tables = dir.resolve("tables");
+    assertExit(0, run(Prepare::run, "in=" + TestData.mnistDir(), "out=" + tables), "wrote");
+    String[] idx = run(Evaluate::run, "model=" + model, "data=" + TestData.mnistDir());
+    String[] pq = run(Evaluate::run, "model=" + model, "data=" + tables.resolve("test"));
+    assertExit(0, pq, "10000 images");
+    assertEquals(idx[1].substring(idx[1].indexOf("accuracy ")), pq[1].substring(pq[1].indexOf("accuracy ")),
+        "the same accuracy, loss, confusion matrix and per-class table as the IDX files");
+
+    Path fromIdx = dir.resolve("t-idx.csv");
+    Path fromTable = dir.resolve("t-pq.csv");
+    assertExit(0, run(Predict::run, "model=" + model, "data=" + TestData.mnistDir(), "out=" + fromIdx), "wrote 10000");
+    assertExit(0, run(Predict::run, "model=" + model, "data=" + tables.resolve("test"), "out=" + fromTable), "wrote 10000");
+    Map<String, String> byId = byId(readCsvParts(fromIdx));
+    assertEquals(byId, byId(readCsvParts(fromTable)), "the same id, prediction and probabilities");
+
+    // a CSV of the first 50 test images without labels, rows numbered by a row column
+    DataSpec test = TestData.mnist("t10k");
+    Shard s = ShardReader.read(test.imagesPath, test.labelsPath, 10, 50, test.features, 0, ShardReader.ranges(50, 1));
+    float[] x = new float[50 * 784];
+    s.copyRows(0, 50, x);
+    StringBuilder csv = new StringBuilder("row");
+    for (int j = 0; j < 784; j++) csv.append(",pixel").append(j);
+    for (int r = 0; r < 50; r++) {
+      csv.append('\n').append(r);
+      for (int j = 0; j < 784; j++) csv.append(',').append(Math.round(x[r * 784 + j] * 255));
+    }
+    Path unlabelled = Files.createDirectories(dir.resolve("unlabelled")).resolve("images.csv");
+    Files.writeString(unlabelled, csv + "\n");
+    Path fromCsv = dir.resolve("t-csv.csv");
+    assertExit(0, run(Predict::run, "model=" + model, "data=" + unlabelled, "out=" + fromCsv), "wrote 50");
+    Map<String, String> csvIds = byId(readCsvParts(fromCsv));
+    assertEquals(50, csvIds.size());
+    // the same class; probabilities equal up to float rounding (50 rows a forward pass instead of 5000)
+    for (Map.Entry<String, String> e : csvIds.entrySet()) {
+      String[] want = byId.get(e.getKey()).split(",");
+      String[] got = e.getValue().split(",");
+      assertEquals(want[0], got[0], "id " + e.getKey());
+      for (int k = 1; k < want.length; k++) assertEquals(Double.parseDouble(want[k]), Double.parseDouble(got[k]), 1e-6);
+    }
+    assertExit(3, run(Evaluate::run, "model=" + model, "data=" + unlabelled), "has no 'label' column");
+
+    Files.writeString(unlabelled, csv.toString().replaceFirst("\n7,0,", "\n7,300,") + "\n");
+    assertExit(3, run(Predict::run, "model=" + model, "data=" + unlabelled, "out=" + dir.resolve("t-bad.csv")),
+        "images.csv, row 7, column pixel0: 300, outside 0..255");
+  }
+
+  /** id -> the rest of a predict CSV's line. */
+  private static Map<String, String> byId(List<String> lines) {
+    Map<String, String> m = new HashMap<>();
+    for (String l : lines) if (!l.startsWith("id,")) m.put(l.substring(0, l.indexOf(',')), l.substring(l.indexOf(',') + 1));
+    return m;
+  }
+
   @Test
   void predictReadsPngImagesLikeTheSameIdxRows() throws Exception {
     pngsPredictLikeTheSameIdxRows(model, "");
