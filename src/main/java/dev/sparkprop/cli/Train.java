@@ -173,30 +173,15 @@ public final class Train {
     }
     if (train != null) cfg = cfg.withInputFrom(train.height, train.width, train.features, cfg.get("train.path"));
     if (train != null && test != null) checkInputSize(cfg, train, test);
-    float[] initFrom = null;
-    if (!cfg.get("init.from").isEmpty()) {
-      SavedModel m = ModelStore.load(cfg.get("init.from"));
-      if (!m.spec().equals(cfg.spec())) {
-        throw new ConfigException("init.from: the model in " + cfg.get("init.from") + " is " + m.spec()
-            + ", the configured network is " + cfg.spec());
-      }
-      initFrom = m.params();
-    }
+    float[] initFrom = cfg.initFromModel();
     TrainState resumed = hasCheckpoints ? checkpoints.loadNewest(cfg) : null;
     return new Plan(cfg, train, test, outDir, checkpoints, resumed, initFrom, trainFormat, testFormat);
   }
 
   private static void checkInputSize(TrainConfig cfg, DataSpec train, DataSpec test) {
-    NetworkSpec spec = cfg.spec();
-    int inputs = spec.inputSize();
-    if (train.features != inputs || test.features != inputs) {
-      String have = train.features + " (training) and " + test.features + " (test)";
-      throw new ConfigException(NetworkSpec.isSizeList(cfg.get("layers"))
-          ? "layers: the first size is " + inputs + " but the data have " + have + " features per row; set layers="
-              + train.features + ",..."
-          : "input.shape: " + spec.inputShape() + " is " + inputs + " values but the data have " + have + " values per row"
-              + "; set input.shape to the images' C,H,W");
-    }
+    int inputs = cfg.spec().inputSize();
+    cfg.checkInputWidth(train.features == inputs && test.features == inputs,
+        "the data have " + train.features + " (training) and " + test.features + " (test)", train.features);
   }
 
   /** What model.json records about where the model came from. */

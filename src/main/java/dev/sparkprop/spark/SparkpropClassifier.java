@@ -1,7 +1,6 @@
 package dev.sparkprop.spark;
 
 import dev.sparkprop.data.DataSpec;
-import dev.sparkprop.io.ModelStore;
 import dev.sparkprop.io.SavedModel;
 import dev.sparkprop.nn.NetworkSpec;
 import dev.sparkprop.table.TableInput;
@@ -164,8 +163,8 @@ public final class SparkpropClassifier {
       NetworkSpec spec = cfg.spec();
       checkWidth(cfg, trainData, "training");
       if (validationData != null) checkWidth(cfg, validationData, "validation");
-      float[] init = cfg.get("init.from").isEmpty() ? cfg.initializer().initialize(spec, cfg.seed())
-          : initFrom(cfg);
+      float[] init = cfg.initFromModel();
+      if (init == null) init = cfg.initializer().initialize(spec, cfg.seed());
       TrainResult r = new DistributedTrainer(jsc, cfg, log)
           .fit(trainData, validationData, null, TrainState.fresh(cfg, init), null);
       return new SparkpropModel(new SavedModel(spec, r.params(), Map.of(), info(cfg, r, validationData != null)));
@@ -178,23 +177,8 @@ public final class SparkpropClassifier {
   }
 
   private static void checkWidth(TrainConfig cfg, DataSpec data, String which) {
-    int inputs = cfg.spec().inputSize();
-    if (data.features != inputs) {
-      throw new ConfigException(NetworkSpec.isSizeList(cfg.get("layers"))
-          ? "layers: the first size is " + inputs + " but the " + which + " DataFrame has " + data.features
-              + " features per row; set layers=" + data.features + ",..."
-          : "input.shape: " + cfg.spec().inputShape() + " is " + inputs + " values but the " + which + " DataFrame has "
-              + data.features + " values per row; set input.shape to the images' C,H,W");
-    }
-  }
-
-  private static float[] initFrom(TrainConfig cfg) throws IOException {
-    SavedModel m = ModelStore.load(cfg.get("init.from"));
-    if (!m.spec().equals(cfg.spec())) {
-      throw new ConfigException("init.from: the model in " + cfg.get("init.from") + " is " + m.spec()
-          + ", the configured network is " + cfg.spec());
-    }
-    return m.params();
+    cfg.checkInputWidth(data.features == cfg.spec().inputSize(), "the " + which + " DataFrame has " + data.features,
+        data.features);
   }
 
   private static Map<String, Object> info(TrainConfig cfg, TrainResult r, boolean validated) {

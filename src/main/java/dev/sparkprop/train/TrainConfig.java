@@ -254,6 +254,36 @@ public final class TrainConfig {
     return c;
   }
 
+  /**
+   * Refuses data whose rows do not fit the network's input, naming the key to change.
+   *
+   * @param have the data's width as a phrase: "the data have 784 (training) and 784 (test)"
+   * @param width the training data's width, suggested as the first size
+   */
+  public void checkInputWidth(boolean fits, String have, int width) {
+    if (fits) return;
+    NetworkSpec spec = spec();
+    throw new ConfigException(NetworkSpec.isSizeList(get("layers"))
+        ? "layers: the first size is " + spec.inputSize() + " but " + have + " features per row; set layers="
+            + width + ",..."
+        : "input.shape: " + spec.inputShape() + " is " + spec.inputSize() + " values but " + have + " values per row"
+            + "; set input.shape to the images' C,H,W");
+  }
+
+  /**
+   * The parameters of the model {@code init.from} names, refused unless its network is this
+   * configuration's; null when the key is unset.
+   */
+  public float[] initFromModel() throws java.io.IOException {
+    if (get("init.from").isEmpty()) return null;
+    dev.sparkprop.io.SavedModel m = dev.sparkprop.io.ModelStore.load(get("init.from"));
+    if (!m.spec().equals(spec())) {
+      throw new ConfigException("init.from: the model in " + get("init.from") + " is " + m.spec()
+          + ", the configured network is " + spec());
+    }
+    return m.params();
+  }
+
   /** A key's default value ("" = unset). */
   public static String defaultValue(String key) {
     Key k = BY_NAME.get(key);
