@@ -91,6 +91,12 @@ public final class Train {
           : TableInput.inspect(spark, plan.testFormat(), cfg.get("test.path"), "test.path");
       cfg = cfg.withInputFrom(trainData.height, trainData.width, trainData.features, cfg.get("train.path"));
       checkInputSize(cfg, trainData, testData);
+      DataSpec validationData = validationData(spark, cfg);
+      if (validationData != null) {
+        cfg.checkInputWidth(validationData.features == cfg.spec().inputSize(), "the validation data have "
+            + validationData.features, trainData.features);
+        out.println("data: validation " + validationData.describe() + " (" + validationData.count + " rows)");
+      }
       plan = new Plan(cfg, trainData, testData, plan.outDir(), plan.checkpoints(), plan.resumed(), plan.initFrom(),
           plan.trainFormat(), plan.testFormat());
       out.println("data: training " + trainData.describe() + " (" + trainData.count + " rows), test "
@@ -101,6 +107,7 @@ public final class Train {
       List<Dataset<Row>> predictions = new ArrayList<>();
       NetworkSpec spec = cfg.spec();
       TrainResult result = new DistributedTrainer(jsc, cfg, out)
+          .validateOn(validationData)
           .onFinish((testShards, params) -> {
             // The final model's predictions of the test set, kept for the Spark SQL reports.
             jsc.setJobDescription("predictions of the final model");
@@ -173,9 +180,25 @@ public final class Train {
     }
     if (train != null) cfg = cfg.withInputFrom(train.height, train.width, train.features, cfg.get("train.path"));
     if (train != null && test != null) checkInputSize(cfg, train, test);
+    if (cfg.selectsModel() && cfg.get("validation.path").isEmpty()) {
+      throw new ConfigException("keep=best and early.stop.patience need a validation set: set validation.path (the "
+          + "test set never chooses the model)");
+    }
     float[] initFrom = cfg.initFromModel();
     TrainState resumed = hasCheckpoints ? checkpoints.loadNewest(cfg) : null;
     return new Plan(cfg, train, test, outDir, checkpoints, resumed, initFrom, trainFormat, testFormat);
+  }
+
+  /** The data of validation.path (an IDX pair with the prefix "validation", or a table), or null. */
+  private static DataSpec validationData(SparkSession spark, TrainConfig cfg) throws IOException {
+    String path = cfg.get("validation.path");
+    if (path.isEmpty()) return null;
+    TableFormat f = TableFormat.resolve(path, cfg.get("validation.format"), "validation.path");
+    if (f == TableFormat.IDX) {
+      String[] v = MnistFiles.locate(path, "validation");
+      return DataSpec.check(v[0], v[1], cfg.classes());
+    }
+    return TableInput.inspect(spark, f, path, "validation.path");
   }
 
   private static void checkInputSize(TrainConfig cfg, DataSpec train, DataSpec test) {
@@ -197,6 +220,11 @@ public final class Train {
     for (EpochMetrics m : r.epochs()) if (!(m.testAccuracy() <= best)) best = m.testAccuracy();
     metrics.put("best_test_accuracy", best);
     metrics.put("final_train_loss", r.epochs().get(r.epochs().size() - 1).trainLoss());
+    metrics.put("kept_epoch", r.keptEpoch());
+    if (r.validationEval() != null) {
+      metrics.put("validation_accuracy", r.validationEval().accuracy());
+      metrics.put("validation_loss", r.validationEval().meanLoss());
+    }
     info.put("metrics", metrics);
     Map<String, Object> data = new LinkedHashMap<>();
     if (plan.train().isTable()) {

@@ -146,8 +146,9 @@ public final class SparkpropClassifier {
   }
 
   /**
-   * Trains on {@code train}, evaluating on {@code validation} (null: none) after the epochs
-   * {@code eval.every} says and after the last.
+   * Trains on {@code train}, evaluating on {@code validation} (null: none) after every epoch; with
+   * {@code keep=best} the model is the epoch with the lowest validation loss, and
+   * {@code early.stop.patience=N} stops after N epochs without a lower one.
    */
   public SparkpropModel fit(Dataset<Row> train, Dataset<Row> validation) {
     SparkSession spark = train.sparkSession();
@@ -165,8 +166,8 @@ public final class SparkpropClassifier {
       if (validationData != null) checkWidth(cfg, validationData, "validation");
       float[] init = cfg.initFromModel();
       if (init == null) init = cfg.initializer().initialize(spec, cfg.seed());
-      TrainResult r = new DistributedTrainer(jsc, cfg, log)
-          .fit(trainData, validationData, null, TrainState.fresh(cfg, init), null);
+      TrainResult r = new DistributedTrainer(jsc, cfg, log).validateOn(validationData)
+          .fit(trainData, null, null, TrainState.fresh(cfg, init), null);
       return new SparkpropModel(new SavedModel(spec, r.params(), Map.of(), info(cfg, r, validationData != null)));
     } catch (IOException e) {
       throw new UncheckedIOException(e);
@@ -189,9 +190,10 @@ public final class SparkpropClassifier {
     List<EpochMetrics> epochs = r.epochs();
     metrics.put("epochs", epochs.size());
     metrics.put("final_train_loss", epochs.get(epochs.size() - 1).trainLoss());
+    metrics.put("kept_epoch", r.keptEpoch());
     if (validated) {
-      metrics.put("validation_accuracy", r.finalEval().accuracy());
-      metrics.put("validation_loss", r.finalEval().meanLoss());
+      metrics.put("validation_accuracy", r.validationEval().accuracy());
+      metrics.put("validation_loss", r.validationEval().meanLoss());
     }
     info.put("metrics", metrics);
     info.put("training_data", Map.of("source", "DataFrame (Spark application API)"));

@@ -37,6 +37,7 @@ public final class DistributedTrainer {
   private java.util.function.Consumer<StepStats> listener = s -> { };
   private java.util.function.BiConsumer<JavaRDD<Shard>, float[]> finish;
   private final Broadcasts broadcasts = new Broadcasts();
+  private DataSpec validation;
 
   public DistributedTrainer(JavaSparkContext jsc, TrainConfig cfg, PrintStream log) {
     this.jsc = jsc;
@@ -50,6 +51,16 @@ public final class DistributedTrainer {
    */
   public DistributedTrainer onFinish(java.util.function.BiConsumer<JavaRDD<Shard>, float[]> f) {
     this.finish = f;
+    return this;
+  }
+
+  /**
+   * Evaluates {@code data} after every epoch for model selection: {@code keep=best} keeps the
+   * parameters of the epoch with the lowest validation loss, {@code early.stop.patience=N} stops
+   * after N epochs in a row without a lower one. Never the test set.
+   */
+  public DistributedTrainer validateOn(DataSpec data) {
+    this.validation = data;
     return this;
   }
 
@@ -80,6 +91,10 @@ public final class DistributedTrainer {
    */
   public TrainResult fit(DataSpec train, DataSpec test, RunDirectory run, TrainState state, Checkpoints checkpoints)
       throws IOException {
+    if (cfg.selectsModel() && validation == null) {
+      throw new ConfigException("keep=best and early.stop.patience need a validation set: set validation.path (in the "
+          + "Spark application API: fit(train, validation))");
+    }
     NetworkSpec spec = cfg.spec();
     int trainRows = used(train.count, cfg.trainLimit());
     int testRows = test == null ? 0 : used(test.count, cfg.testLimit());
@@ -90,9 +105,11 @@ public final class DistributedTrainer {
     if (cfg.get("sync.mode").equals("barrier")) awaitTaskSlots(parts);
     JavaRDD<Shard> trainShards = TrainingData.batches(jsc, train, trainRows, layout, cfg.classes(), "training", log);
     JavaRDD<Shard> testShards = test == null ? null : TrainingData.ranges(jsc, test, testRows, parts, cfg.classes(), "test", log);
+    JavaRDD<Shard> validationShards = validation == null ? null
+        : TrainingData.ranges(jsc, validation, validation.count, parts, cfg.classes(), "validation", log);
     try {
       logKernels(trainShards, spec, (cfg.batchSize() + parts - 1) / parts);
-      TrainResult r = loop(spec, layout, trainShards, testShards, run, state, checkpoints);
+      TrainResult r = loop(spec, layout, trainShards, testShards, validationShards, run, state, checkpoints);
       if (finish != null && testShards != null) finish.accept(testShards, r.params());
       return r;
     } finally {
@@ -103,6 +120,7 @@ public final class DistributedTrainer {
         if (!jsc.sc().isStopped()) {
           trainShards.unpersist(false);
           if (testShards != null) testShards.unpersist(false);
+          if (validationShards != null) validationShards.unpersist(false);
         }
       } catch (RuntimeException e) {
         if (!jsc.sc().isStopped()) throw e; // else stopped meanwhile: the failure in flight is the news
@@ -208,8 +226,8 @@ public final class DistributedTrainer {
    * finiteness, divides by the rows and applies the update, then sends the result out with the
    * next round.
    */
-  private TrainResult loop(NetworkSpec spec, BatchLayout layout, JavaRDD<Shard> trainShards,
-      JavaRDD<Shard> testShards, RunDirectory run, TrainState s, Checkpoints checkpoints) throws IOException {
+  private TrainResult loop(NetworkSpec spec, BatchLayout layout, JavaRDD<Shard> trainShards, JavaRDD<Shard> testShards,
+      JavaRDD<Shard> validationShards, RunDirectory run, TrainState s, Checkpoints checkpoints) throws IOException {
     float[] params = s.params;
     Optimizer optimizer = s.optimizer;
     LearningRate schedule = cfg.learningRate();
@@ -228,11 +246,12 @@ public final class DistributedTrainer {
     double[] stepLoss = new double[plan.syncEvery()];
     int[] stepRows = new int[plan.syncEvery()];
     EvalSum lastEval = null;
+    Selection selection = validationShards == null ? null : new Selection(cfg, params.length);
     Progress progress = new Progress(log, Progress.wantsBar(cfg.get("progress")), cfg.logEvery());
     try (Transport transport = cfg.get("sync.mode").equals("barrier")
         ? new BarrierTransport(jsc, trainShards, plan, cfg, log)
         : new JobTransport(jsc, trainShards, plan, broadcasts)) {
-      while (s.epoch < cfg.epochs()) {
+      while (s.epoch < cfg.epochs() && (selection == null || !selection.stopped())) {
         int epoch = s.epoch;
         log.printf("Epoch %d%n", epoch + 1);
         long t0 = System.nanoTime();
@@ -295,6 +314,10 @@ public final class DistributedTrainer {
         log.printf("epoch %d: train loss %.4f, test loss %.4f, test accuracy %.4f, %.1f s, %.0f samples/s (eval %.1f s)%n",
             m.epoch(), m.trainLoss(), m.testLoss(), m.testAccuracy(), m.epochSeconds(), m.samplesPerSecond(), evalSeconds);
         if (run != null) run.writeMetrics(s.history);
+        if (selection != null) {
+          jsc.setJobDescription("validate epoch " + (epoch + 1));
+          selection.epochEnded(epoch + 1, evaluate(validationShards, params, spec), params, cfg.epochs(), log);
+        }
         s.epoch++;
         s.step = 0;
         s.lossSum = 0;
@@ -306,6 +329,16 @@ public final class DistributedTrainer {
       }
     }
     jsc.setJobDescription(null);
+    if (selection != null) {
+      float[] kept = selection.kept(params);
+      if (kept != params || selection.stopped()) {
+        // the test set's figures are those of the model that is kept
+        log.printf("keeping the parameters of epoch %d%n", selection.keptEpoch(s.epoch));
+        lastEval = testShards == null ? null : evaluate(testShards, kept, spec);
+      }
+      if (lastEval == null && testShards != null) lastEval = evaluate(testShards, kept, spec);
+      return new TrainResult(kept, s.history, lastEval, selection.keptEval(), selection.keptEpoch(s.epoch));
+    }
     if (lastEval == null && testShards != null) {
       // resumed after the last epoch's evaluation: evaluate the final parameters once more
       lastEval = evaluate(testShards, params, spec);

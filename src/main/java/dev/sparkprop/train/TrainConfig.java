@@ -66,6 +66,10 @@ public final class TrainConfig {
       new Key("sync.retries", "3", "sync.mode=barrier: times in a row a failed barrier stage (e.g. a lost executor) is launched again from the step that failed (Spark does not retry those itself)"),
       new Key("partitions", "0", "partitions of the cached training set (0 = Spark's default parallelism)"),
       new Key("eval.every", "1", "evaluate on the test set every N epochs (the last epoch always)"),
+      new Key("validation.path", "", "validation data for model selection, evaluated after every epoch: a folder with the IDX pair validation-images-idx3-ubyte, validation-labels-idx1-ubyte, a Parquet dataset or CSV files; any Hadoop URI (the API: fit(train, validation)); never the test set"),
+      new Key("validation.format", "auto", "format of validation.path: auto, idx, parquet or csv"),
+      new Key("early.stop.patience", "0", "stop training after N epochs in a row without a lower validation loss (0 = never); needs a validation set"),
+      new Key("keep", "last", "which parameters become the model: last (the last epoch's) or best (the epoch with the lowest validation loss; needs a validation set)"),
       new Key("log.every", "100", "print the loss every N batches (when the console is not a terminal, or progress=plain)"),
       new Key("progress", "auto", "auto: a progress bar on a terminal, plain loss lines otherwise; bar; plain"),
       new Key("out", "", "run directory for metrics.csv, config.properties, checkpoints/ and model/ (default runs/<timestamp>)"),
@@ -191,6 +195,14 @@ public final class TrainConfig {
     nonNegative("train.limit");
     nonNegative("test.limit");
     positive("eval.every");
+    if (!List.of("last", "best").contains(get("keep"))) {
+      throw new ConfigException("keep: expected last or best, got '" + get("keep") + "'");
+    }
+    nonNegative("early.stop.patience");
+    if (selectsModel() && nonNegative("checkpoint.every") > 0) {
+      throw new ConfigException("keep=best and early.stop.patience do not work with checkpoints yet (a resume would lose "
+          + "the best epoch's parameters); set checkpoint.every=0, or keep=last and early.stop.patience=0");
+    }
     positive("log.every");
     nonNegative("checkpoint.every");
     positive("checkpoint.keep");
@@ -284,6 +296,11 @@ public final class TrainConfig {
     return m.params();
   }
 
+  /** Whether the validation set chooses the model or stops the run ({@code keep=best}, {@code early.stop.patience}). */
+  public boolean selectsModel() {
+    return get("keep").equals("best") || nonNegative("early.stop.patience") > 0;
+  }
+
   /** A key's default value ("" = unset). */
   public static String defaultValue(String key) {
     Key k = BY_NAME.get(key);
@@ -315,7 +332,7 @@ public final class TrainConfig {
     return (int) v;
   }
 
-  private int nonNegative(String key) {
+  int nonNegative(String key) {
     long v = integer(key);
     if (v < 0 || v > Integer.MAX_VALUE) throw new ConfigException(key + ": must be 0 or a positive integer, got " + get(key));
     return (int) v;

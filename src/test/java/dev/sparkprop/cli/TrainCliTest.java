@@ -61,6 +61,27 @@ class TrainCliTest {
     new CliRun(Integer.parseInt(r[0]), r[1], r[2]).expect(code, parts);
   }
 
+  /**
+   * validation.path (an IDX pair with the prefix "validation") is evaluated after every epoch and
+   * keep=best records the kept epoch in model.json; without a validation set keep=best is refused
+   * before Spark starts.
+   */
+  @Test
+  void aValidationSetChoosesTheKeptEpoch() throws Exception {
+    Path data = data("v");
+    Path val = Files.createDirectories(dir.resolve("validation"));
+    IdxTestFiles.write(val, "validation-images-idx3-ubyte", IdxTestFiles.images(50, 2, 2, 5));
+    IdxTestFiles.write(val, "validation-labels-idx1-ubyte", IdxTestFiles.labels(50, 10, 6));
+    Path out = dir.resolve("val-run");
+    String[] r = train(data, "epochs=4", "keep=best", "validation.path=" + val, "out=" + out);
+    assertExit(0, r, "data: validation ", "epoch 1: validation loss ", "epoch 4: validation loss ");
+    String manifest = Files.readString(out.resolve("model/model.json"));
+    assertTrue(manifest.contains("\"kept_epoch\" : ") && manifest.contains("\"validation_loss\" : "), manifest);
+    assertExit(2, train(data, "keep=best", "out=" + dir.resolve("no-val")),
+        "keep=best and early.stop.patience need a validation set: set validation.path");
+    assertFalse(Files.exists(dir.resolve("no-val")), "refused before anything is written");
+  }
+
   /** A run directory belongs to one run at a time; a lock file left by a dead run blocks nobody. */
   @Test
   void aRunDirectoryInUseIsRefusedAtOnceAndAStaleLockIsNot() throws Exception {

@@ -127,6 +127,29 @@ class SparkpropApiTest {
     }
   }
 
+  /**
+   * keep=best on a validation DataFrame keeps the parameters of the epoch with the lowest
+   * validation loss: with a constant rate they are, bit for bit, those of a run of that many
+   * epochs; early.stop.patience ends the run that many epochs after it.
+   */
+  @Test
+  void keepBestAndEarlyStoppingChooseByTheValidationLoss() {
+    Dataset<Row> small = train.where("row < 400");
+    Dataset<Row> validation = test.limit(1000);
+    SparkpropModel best = classifier().setEpochs(12).setLearningRate(0.5).set("lr.schedule", "constant")
+        .set("keep", "best").set("early.stop.patience", "2").fit(small, validation);
+    Map<?, ?> metrics = (Map<?, ?>) best.info().get("metrics");
+    int kept = (Integer) metrics.get("kept_epoch");
+    int ran = (Integer) metrics.get("epochs");
+    System.out.printf("keep=best, patience 2: ran %d epochs, kept epoch %d, validation loss %s%n", ran, kept,
+        metrics.get("validation_loss"));
+    assertTrue(ran == 12 || ran == kept + 2, "stopped 2 epochs after the best, or ran them all: ran " + ran + ", kept " + kept);
+    SparkpropModel shorter = classifier().setEpochs(kept).setLearningRate(0.5).set("lr.schedule", "constant").fit(small);
+    assertArrayEquals(shorter.parameters(), best.parameters(), "the kept epoch's parameters");
+    ConfigException e = assertThrows(ConfigException.class, () -> classifier().set("keep", "best").fit(small));
+    assertTrue(e.getMessage().startsWith("keep=best and early.stop.patience need a validation set"), e.getMessage());
+  }
+
   @Test
   void badColumnsAndKeysAreRefusedBeforeTraining() {
     Dataset<Row> noLabel = train.drop("digit");

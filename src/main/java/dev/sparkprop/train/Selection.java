@@ -1,0 +1,68 @@
+package dev.sparkprop.train;
+
+import dev.sparkprop.eval.EvalSum;
+import java.io.PrintStream;
+
+/**
+ * Model selection on the validation set, one call per finished epoch: the lowest validation loss
+ * so far (its epoch, its evaluation and, with {@code keep=best}, a copy of its parameters), and
+ * whether {@code early.stop.patience} epochs in a row have passed without a lower one.
+ */
+final class Selection {
+  private final boolean keepBest;
+  private final int patience;
+  private final float[] best; // null unless keep=best
+  private double bestLoss = Double.POSITIVE_INFINITY;
+  private int bestEpoch;
+  private EvalSum bestEval;
+  private EvalSum lastEval;
+  private int since;
+  private boolean stopped;
+
+  Selection(TrainConfig cfg, int parameters) {
+    keepBest = cfg.get("keep").equals("best");
+    patience = cfg.nonNegative("early.stop.patience");
+    best = keepBest ? new float[parameters] : null;
+  }
+
+  /** The validation figures of finished epoch {@code epoch} (from 1), whose parameters are {@code params}. */
+  void epochEnded(int epoch, EvalSum validation, float[] params, int epochs, PrintStream log) {
+    lastEval = validation;
+    double loss = validation.meanLoss();
+    if (loss < bestLoss) {
+      bestLoss = loss;
+      bestEpoch = epoch;
+      bestEval = validation;
+      since = 0;
+      if (best != null) System.arraycopy(params, 0, best, 0, params.length);
+    } else {
+      since++;
+    }
+    log.printf("epoch %d: validation loss %.4f, validation accuracy %.4f (lowest loss %.4f, epoch %d)%n", epoch, loss,
+        validation.accuracy(), bestLoss, bestEpoch);
+    if (patience > 0 && since >= patience && epoch < epochs) {
+      stopped = true;
+      log.printf("early stop after epoch %d: %d epochs without a lower validation loss than epoch %d's%n", epoch, since,
+          bestEpoch);
+    }
+  }
+
+  boolean stopped() {
+    return stopped;
+  }
+
+  /** The parameters to keep: the best epoch's with keep=best, else {@code last}. */
+  float[] kept(float[] last) {
+    return best != null && bestEpoch > 0 ? best : last;
+  }
+
+  /** The kept epoch (from 1); {@code epochsRun}: how many epochs ran. */
+  int keptEpoch(int epochsRun) {
+    return best != null && bestEpoch > 0 ? bestEpoch : epochsRun;
+  }
+
+  /** The validation figures of the kept parameters. */
+  EvalSum keptEval() {
+    return best != null ? bestEval : lastEval;
+  }
+}
