@@ -92,6 +92,13 @@ public final class Train {
       cfg = cfg.withInputFrom(trainData.height, trainData.width, trainData.features, cfg.get("train.path"));
       checkInputSize(cfg, trainData, testData);
       DataSpec validationData = validationData(spark, cfg);
+      if (cfg.validationFraction() > 0) {
+        DataSpec[] sides = cfg.holdOut(trainData);
+        trainData = sides[0];
+        validationData = sides[1];
+        plan = new Plan(cfg, trainData, testData, plan.outDir(), plan.checkpoints(), plan.resumed(), plan.initFrom(),
+            plan.trainFormat(), plan.testFormat());
+      }
       if (validationData != null) {
         cfg.checkInputWidth(validationData.features == cfg.spec().inputSize(), "the validation data have "
             + validationData.features, trainData.features);
@@ -180,9 +187,9 @@ public final class Train {
     }
     if (train != null) cfg = cfg.withInputFrom(train.height, train.width, train.features, cfg.get("train.path"));
     if (train != null && test != null) checkInputSize(cfg, train, test);
-    if (cfg.selectsModel() && cfg.get("validation.path").isEmpty()) {
-      throw new ConfigException("keep=best and early.stop.patience need a validation set: set validation.path (the "
-          + "test set never chooses the model)");
+    if (cfg.selectsModel() && cfg.get("validation.path").isEmpty() && cfg.validationFraction() == 0) {
+      throw new ConfigException("keep=best and early.stop.patience need a validation set: set validation.path or "
+          + "validation.fraction (the test set never chooses the model)");
     }
     float[] initFrom = cfg.initFromModel();
     TrainState resumed = hasCheckpoints ? checkpoints.loadNewest(cfg) : null;

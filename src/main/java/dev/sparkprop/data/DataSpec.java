@@ -9,7 +9,7 @@ import java.io.IOException;
  * {@code idx}; {@link #imagesPath} is the table's path, inspected through Spark SQL).
  */
 public final class DataSpec implements java.io.Serializable {
-  private static final long serialVersionUID = 2L;
+  private static final long serialVersionUID = 3L;
 
   public final String imagesPath;
   public final String labelsPath;
@@ -24,9 +24,17 @@ public final class DataSpec implements java.io.Serializable {
   public final String format;
   /** For tables: whether a {@code row} column gives each row's place (else Spark's scan order). */
   public final boolean hasRowColumn;
+  /** One side of a {@code validation.fraction} split of the data set (its rows, numbered 0..), or null: every row. */
+  public final RowSubset subset;
 
   private DataSpec(String imagesPath, String labelsPath, int count, int features, String format, boolean hasRowColumn,
       int height, int width) {
+    this(imagesPath, labelsPath, count, features, format, hasRowColumn, height, width, null);
+  }
+
+  private DataSpec(String imagesPath, String labelsPath, int count, int features, String format, boolean hasRowColumn,
+      int height, int width, RowSubset subset) {
+    this.subset = subset;
     this.height = height;
     this.width = width;
     this.imagesPath = imagesPath;
@@ -46,13 +54,21 @@ public final class DataSpec implements java.io.Serializable {
     return new DataSpec(path, null, count, features, format, hasRowColumn, 0, 0);
   }
 
+  /** One side of a split of this data set's first {@code side.total()} rows; {@link #count} is the side's. */
+  public DataSpec withSubset(RowSubset side) {
+    if (subset != null) throw new IllegalStateException("already a subset: " + subset);
+    if (side.total() > count) throw new IllegalArgumentException("a split of " + side.total() + " rows of " + count);
+    return new DataSpec(imagesPath, labelsPath, side.size(), features, format, hasRowColumn, height, width, side);
+  }
+
   public boolean isTable() {
     return !format.equals("idx");
   }
 
   /** Where the data is, for messages and model info. */
   public String describe() {
-    return isTable() ? format + " " + imagesPath : imagesPath + (labelsPath == null ? "" : " + " + labelsPath);
+    String where = isTable() ? format + " " + imagesPath : imagesPath + (labelsPath == null ? "" : " + " + labelsPath);
+    return subset == null ? where : where + ", " + subset;
   }
 
   /** Reads both headers and the labels, and checks the pair against each other. */

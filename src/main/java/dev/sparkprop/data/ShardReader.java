@@ -94,6 +94,15 @@ public final class ShardReader {
    */
   public static Shard read(String imagesPath, String labelsPath, int numClasses, int usedRows,
       int features, int partition, Assignment assignment) throws IOException {
+    return read(imagesPath, labelsPath, numClasses, usedRows, features, partition, assignment, null);
+  }
+
+  /**
+   * @param subset one side of a split of the files' rows (the data set is that side's rows, in
+   *     file order, numbered 0..), or null for every row
+   */
+  public static Shard read(String imagesPath, String labelsPath, int numClasses, int usedRows,
+      int features, int partition, Assignment assignment, RowSubset subset) throws IOException {
     // Without a labels file (prediction) every label is 0.
     int[] allLabels = labelsPath == null ? null : IdxFiles.readLabels(labelsPath, numClasses);
     int n = assignment.rows(partition);
@@ -102,19 +111,21 @@ public final class ShardReader {
     int[] globalRows = new int[n];
     try (IdxFiles.Opened img = IdxFiles.open(imagesPath, IdxHeader.IMAGES_MAGIC)) {
       DataSpec.checkPair(img.header, labelsPath, allLabels == null ? img.header.count() : allLabels.length, features);
-      if (usedRows > img.header.count()) {
-        throw new BadInputException(imagesPath + ": " + usedRows + " rows asked for, the file holds "
+      int fileRows = subset == null ? usedRows : subset.total();
+      if (fileRows > img.header.count()) {
+        throw new BadInputException(imagesPath + ": " + fileRows + " rows asked for, the file holds "
             + img.header.count());
       }
       byte[] skip = new byte[features];
-      for (int g = 0; g < usedRows; g++) {
-        int local = assignment.localIndex(partition, g);
+      for (int g = 0; g < fileRows; g++) {
+        int q = subset == null ? g : subset.position(g); // the row's number in the data set
+        int local = q < 0 || q >= usedRows ? -1 : assignment.localIndex(partition, q);
         if (local < 0) {
           IdxFiles.readFully(img, skip, 0, features, g);
         } else {
           IdxFiles.readFully(img, pixels, local * features, features, g);
           labels[local] = allLabels == null ? 0 : allLabels[g];
-          globalRows[local] = g;
+          globalRows[local] = q;
         }
       }
     }

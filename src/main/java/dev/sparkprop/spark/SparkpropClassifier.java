@@ -158,9 +158,18 @@ public final class SparkpropClassifier {
     DataSpec validationData = null;
     try {
       if (validation != null) {
+        if (cfg.validationFraction() > 0) {
+          throw new ConfigException("validation.fraction is set and a validation DataFrame is given; choose one validation set");
+        }
         validationData = TableInput.inspect(validation, "validation DataFrame", labelCol, featuresCol);
       }
       cfg = cfg.withInputFrom(0, 0, trainData.features, "the training DataFrame");
+      DataSpec whole = trainData;
+      if (cfg.validationFraction() > 0) {
+        DataSpec[] sides = cfg.holdOut(whole);
+        trainData = sides[0];
+        validationData = sides[1];
+      }
       NetworkSpec spec = cfg.spec();
       checkWidth(cfg, trainData, "training");
       if (validationData != null) checkWidth(cfg, validationData, "validation");

@@ -223,7 +223,7 @@ public final class TableInput {
       cols.add(col("_metadata.file_block_start"));
     }
     JavaRDD<Row> rows = df.select(cols.toArray(new Column[0])).javaRDD();
-    RowParser parser = new RowParser(format, spec.features, classes, usedRows, partitions, assignment);
+    RowParser parser = new RowParser(format, spec.features, classes, usedRows, partitions, assignment, spec.subset);
     JavaPairRDD<Row, Long> indexed = spec.hasRowColumn ? rows.mapToPair(r -> new Tuple2<>(r, -1L)) : rows.zipWithIndex();
     JavaPairRDD<Integer, TableRow> placed = indexed.mapPartitionsToPair(parser::parse);
     return placed.partitionBy(new ByPartition(partitions))
@@ -355,9 +355,11 @@ public final class TableInput {
     private final int usedRows;
     private final int partitions;
     private final ShardReader.Assignment assignment;
+    private final dev.sparkprop.data.RowSubset subset; // null: every row
 
     RowParser(TableFormat format, int features, int classes, int usedRows, int partitions,
-        ShardReader.Assignment assignment) {
+        ShardReader.Assignment assignment, dev.sparkprop.data.RowSubset subset) {
+      this.subset = subset;
       this.format = format;
       this.features = features;
       this.classes = classes;
@@ -384,9 +386,16 @@ public final class TableInput {
         }
         record++;
         long g = t._2() >= 0 ? t._2() : r.getLong(n - 3);
+        long named = g; // messages name the row as the table numbers it
+        if (subset != null) { // the row's number on this side of a validation.fraction split
+          int q = g < Integer.MAX_VALUE ? subset.position((int) g) : -1;
+          if (q < 0) continue;
+          g = q;
+        }
         if (g >= usedRows) continue;
         // a DataFrame's rows are named by their place in it (from 0)
-        String where = format == TableFormat.DATAFRAME ? file + ", row " + g : where(file, start, record, t._2() < 0 ? g : -1);
+        String where = format == TableFormat.DATAFRAME ? file + ", row " + named
+            : where(file, start, record, t._2() < 0 ? named : -1);
         if (format == TableFormat.CSV && !r.isNullAt(n - 4)) {
           throw bad(where, "(the whole line)", "its number of values differs from the header's");
         }

@@ -1,5 +1,7 @@
 package dev.sparkprop.train;
 
+import dev.sparkprop.data.DataSpec;
+import dev.sparkprop.data.RowSubset;
 import dev.sparkprop.nn.Activation;
 import dev.sparkprop.nn.Initializer;
 import dev.sparkprop.nn.NetworkSpec;
@@ -68,6 +70,7 @@ public final class TrainConfig {
       new Key("eval.every", "1", "evaluate on the test set every N epochs (the last epoch always)"),
       new Key("validation.path", "", "validation data for model selection, evaluated after every epoch: a folder with the IDX pair validation-images-idx3-ubyte, validation-labels-idx1-ubyte, a Parquet dataset or CSV files; any Hadoop URI (the API: fit(train, validation)); never the test set"),
       new Key("validation.format", "auto", "format of validation.path: auto, idx, parquet or csv"),
+      new Key("validation.fraction", "0", "hold out this fraction of the training rows as the validation set, chosen from the seed (the same rows for the same seed, data and train.limit); instead of validation.path (0 = none)"),
       new Key("early.stop.patience", "0", "stop training after N epochs in a row without a lower validation loss (0 = never); needs a validation set"),
       new Key("keep", "last", "which parameters become the model: last (the last epoch's) or best (the epoch with the lowest validation loss; needs a validation set)"),
       new Key("log.every", "100", "print the loss every N batches (when the console is not a terminal, or progress=plain)"),
@@ -199,6 +202,10 @@ public final class TrainConfig {
       throw new ConfigException("keep: expected last or best, got '" + get("keep") + "'");
     }
     nonNegative("early.stop.patience");
+    double fraction = validationFraction();
+    if (fraction > 0 && !get("validation.path").isEmpty()) {
+      throw new ConfigException("validation.fraction and validation.path are both set; choose one validation set");
+    }
     if (selectsModel() && nonNegative("checkpoint.every") > 0) {
       throw new ConfigException("keep=best and early.stop.patience do not work with checkpoints yet (a resume would lose "
           + "the best epoch's parameters); set checkpoint.every=0, or keep=last and early.stop.patience=0");
@@ -294,6 +301,38 @@ public final class TrainConfig {
           + ", the configured network is " + spec());
     }
     return m.params();
+  }
+
+  /** {@code validation.fraction}: 0 (none) or a number in (0, 1). */
+  public double validationFraction() {
+    double f;
+    try {
+      f = Double.parseDouble(get("validation.fraction"));
+    } catch (NumberFormatException e) {
+      throw new ConfigException("validation.fraction: expected a number in [0, 1), got '" + get("validation.fraction") + "'");
+    }
+    if (!(f >= 0 && f < 1)) {
+      throw new ConfigException("validation.fraction: expected a number in [0, 1), got '" + get("validation.fraction") + "'");
+    }
+    return f;
+  }
+
+  /**
+   * The training data and the validation data held out of it by {@code validation.fraction}
+   * ({training, validation}), or {@code {train, null}} without one. The split covers the first
+   * {@code train.limit} rows (all without a limit).
+   */
+  public DataSpec[] holdOut(DataSpec train) {
+    double f = validationFraction();
+    if (f == 0) return new DataSpec[] {train, null};
+    int rows = trainLimit() > 0 ? Math.min(trainLimit(), train.count) : train.count;
+    RowSubset[] sides;
+    try {
+      sides = RowSubset.split(rows, f, seed());
+    } catch (IllegalArgumentException e) {
+      throw new ConfigException(e.getMessage());
+    }
+    return new DataSpec[] {train.withSubset(sides[0]), train.withSubset(sides[1])};
   }
 
   /** Whether the validation set chooses the model or stops the run ({@code keep=best}, {@code early.stop.patience}). */

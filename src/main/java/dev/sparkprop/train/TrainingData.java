@@ -49,9 +49,10 @@ public final class TrainingData {
       String images = data.imagesPath;
       String labels = data.labelsPath;
       int features = data.features;
+      dev.sparkprop.data.RowSubset subset = data.subset;
       source = jsc.parallelize(ids, partitions)
           .mapPartitionsWithIndex((p, it) -> Collections.singletonList(
-              ShardReader.read(images, labels, classes, rows, features, p, assignment)).iterator(), true);
+              ShardReader.read(images, labels, classes, rows, features, p, assignment, subset)).iterator(), true);
     }
     JavaRDD<Shard> shards = source
         .setName(name + " shards (" + rows + " rows, " + partitions + " partitions)")

@@ -78,7 +78,11 @@ class TrainCliTest {
     String manifest = Files.readString(out.resolve("model/model.json"));
     assertTrue(manifest.contains("\"kept_epoch\" : ") && manifest.contains("\"validation_loss\" : "), manifest);
     assertExit(2, train(data, "keep=best", "out=" + dir.resolve("no-val")),
-        "keep=best and early.stop.patience need a validation set: set validation.path");
+        "keep=best and early.stop.patience need a validation set: set validation.path or validation.fraction");
+    assertExit(0, train(data, "keep=best", "validation.fraction=0.2", "out=" + dir.resolve("val-frac")),
+        "validation: 60 of 300 rows (validation.fraction, seed ", "epoch 2: validation loss ");
+    assertExit(2, train(data, "validation.fraction=0.2", "validation.path=" + val, "out=" + dir.resolve("both")),
+        "validation.fraction and validation.path are both set");
     assertFalse(Files.exists(dir.resolve("no-val")), "refused before anything is written");
   }
 

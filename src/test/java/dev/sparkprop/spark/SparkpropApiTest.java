@@ -150,6 +150,31 @@ class SparkpropApiTest {
     assertTrue(e.getMessage().startsWith("keep=best and early.stop.patience need a validation set"), e.getMessage());
   }
 
+  /**
+   * validation.fraction holds out the rows its seeded split names: the model is bit for bit the
+   * one trained on a DataFrame of just the training side's rows.
+   */
+  @Test
+  void validationFractionTrainsOnExactlyTheRowsItDoesNotHoldOut() {
+    SparkpropModel held = classifier().set("validation.fraction", "0.1").fit(train);
+    Map<?, ?> metrics = (Map<?, ?>) held.info().get("metrics");
+    assertTrue(metrics.containsKey("validation_accuracy"), metrics.toString());
+    long seed = Long.parseLong(classifier().config().get("seed"));
+    dev.sparkprop.data.RowSubset side = dev.sparkprop.data.RowSubset.split(ROWS, 0.1, seed)[0];
+    assertEquals(2700, side.size());
+    List<Row> kept = new ArrayList<>();
+    for (Row r : train.orderBy("row").collectAsList()) {
+      int q = side.position((int) r.getLong(0));
+      if (q >= 0) kept.add(RowFactory.create((long) q, r.get(1), r.get(2), r.get(3)));
+    }
+    assertEquals(2700, kept.size());
+    SparkpropModel plain = classifier().fit(spark.createDataFrame(kept, train.schema()));
+    assertArrayEquals(plain.parameters(), held.parameters(), "trained on the training side's rows only");
+    ConfigException e = assertThrows(ConfigException.class,
+        () -> classifier().set("validation.fraction", "0.1").fit(train, test.limit(10)));
+    assertTrue(e.getMessage().startsWith("validation.fraction is set and a validation DataFrame is given"), e.getMessage());
+  }
+
   @Test
   void badColumnsAndKeysAreRefusedBeforeTraining() {
     Dataset<Row> noLabel = train.drop("digit");
