@@ -39,10 +39,14 @@ public final class Checkpoints {
   }
 
   /** The configuration keys whose values must equal the checkpoint's for a bit-identical resume. */
+  /** The extra tensor of the best validation epoch's parameters (keep=best). */
+  private static final String BEST = "selection_best_params";
+
   static final List<String> MATH_KEYS = List.of("train.path", "test.path", "train.limit", "test.limit", "classes",
       "layers", "activation", "init", "init.low", "init.high", "init.from", "seed", "epochs", "batch.size", "shuffle",
       "optimizer", "lr", "momentum", "rmsprop.rho", "adam.beta1", "adam.beta2", "eps", "lr.schedule", "lr.gamma",
-      "lr.step.epochs", "lr.min", "lr.warmup.steps", "lr.warmup.epochs", "lr.scale.batch", "sync.every");
+      "lr.step.epochs", "lr.min", "lr.warmup.steps", "lr.warmup.epochs", "lr.scale.batch", "sync.every", "input.shape",
+      "validation.path", "validation.fraction", "keep", "early.stop.patience");
 
   void save(TrainState s, TrainConfig cfg, long globalStep) throws IOException {
     Map<String, Object> info = new LinkedHashMap<>();
@@ -65,6 +69,10 @@ public final class Checkpoints {
     Map<String, float[]> extra = new LinkedHashMap<>();
     for (Map.Entry<String, float[]> e : opt.arrays().entrySet()) extra.put(OPT_PREFIX + e.getKey(), e.getValue());
     for (Map.Entry<String, float[]> e : StepLog.columns(s.steps).entrySet()) extra.put(STEPS_PREFIX + e.getKey(), e.getValue());
+    if (s.selection != null) {
+      info.put("selection", s.selection.toMap());
+      if (s.selection.bestParams() != null) extra.put(BEST, s.selection.bestParams());
+    }
     Path target = new Path(dir, String.format("%s%012d", PREFIX, globalStep));
     ModelStore.save(target.toString(), new SavedModel(cfg.spec(), s.params, extra, info), true, false); // no model.onnx
     prune();
@@ -141,6 +149,10 @@ public final class Checkpoints {
         if (e.getKey().startsWith(STEPS_PREFIX)) steps.put(e.getKey().substring(STEPS_PREFIX.length()), e.getValue());
       }
       s.steps.addAll(StepLog.rows(steps)); // a checkpoint written before the log was kept has none
+      if (m.info().get("selection") instanceof Map<?, ?> sel) {
+        s.selection = new Selection(cfg, m.params().length);
+        s.selection.restore((Map<String, Object>) sel, m.extraTensors().get(BEST));
+      }
       log.printf("resuming from checkpoint %s: epoch %d, step %d%n", all.get(i), s.epoch + 1, s.step);
       return s;
     }

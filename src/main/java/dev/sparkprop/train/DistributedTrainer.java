@@ -246,7 +246,8 @@ public final class DistributedTrainer {
     double[] stepLoss = new double[plan.syncEvery()];
     int[] stepRows = new int[plan.syncEvery()];
     EvalSum lastEval = null;
-    Selection selection = validationShards == null ? null : new Selection(cfg, params.length);
+    Selection selection = validationShards == null ? null : s.selection != null ? s.selection : new Selection(cfg, params.length);
+    s.selection = selection;
     Progress progress = new Progress(log, Progress.wantsBar(cfg.get("progress")), cfg.logEvery());
     try (Transport transport = cfg.get("sync.mode").equals("barrier")
         ? new BarrierTransport(jsc, trainShards, plan, cfg, log)
@@ -337,7 +338,9 @@ public final class DistributedTrainer {
         lastEval = testShards == null ? null : evaluate(testShards, kept, spec);
       }
       if (lastEval == null && testShards != null) lastEval = evaluate(testShards, kept, spec);
-      return new TrainResult(kept, s.history, lastEval, selection.keptEval(), selection.keptEpoch(s.epoch));
+      // after a resume past the kept epoch its validation figures are computed again (the same ones)
+      EvalSum keptValidation = selection.keptEval() != null ? selection.keptEval() : evaluate(validationShards, kept, spec);
+      return new TrainResult(kept, s.history, lastEval, keptValidation, selection.keptEpoch(s.epoch));
     }
     if (lastEval == null && testShards != null) {
       // resumed after the last epoch's evaluation: evaluate the final parameters once more

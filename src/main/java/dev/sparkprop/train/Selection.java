@@ -51,6 +51,33 @@ final class Selection {
     return stopped;
   }
 
+  /** What a checkpoint keeps of it (the best parameters go as a tensor of their own, {@link #bestParams}). */
+  java.util.Map<String, Object> toMap() {
+    java.util.Map<String, Object> m = new java.util.LinkedHashMap<>();
+    m.put("best_loss", bestEpoch > 0 ? bestLoss : null);
+    m.put("best_epoch", bestEpoch);
+    m.put("epochs_without_improvement", since);
+    m.put("stopped", stopped);
+    return m;
+  }
+
+  /** The best epoch's parameters (keep=best, after a first epoch), else null. */
+  float[] bestParams() {
+    return best != null && bestEpoch > 0 ? best : null;
+  }
+
+  /**
+   * Back to a checkpoint's state. The evaluations are not kept: {@link #keptEval} is null until
+   * the next epoch, and the caller evaluates the kept parameters again at the end (the same figures).
+   */
+  void restore(java.util.Map<String, Object> m, float[] bestParams) {
+    bestEpoch = ((Number) m.get("best_epoch")).intValue();
+    bestLoss = m.get("best_loss") == null ? Double.POSITIVE_INFINITY : ((Number) m.get("best_loss")).doubleValue();
+    since = ((Number) m.get("epochs_without_improvement")).intValue();
+    stopped = (Boolean) m.get("stopped");
+    if (best != null && bestParams != null) System.arraycopy(bestParams, 0, best, 0, best.length);
+  }
+
   /** The parameters to keep: the best epoch's with keep=best, else {@code last}. */
   float[] kept(float[] last) {
     return best != null && bestEpoch > 0 ? best : last;
@@ -61,7 +88,7 @@ final class Selection {
     return best != null && bestEpoch > 0 ? bestEpoch : epochsRun;
   }
 
-  /** The validation figures of the kept parameters. */
+  /** The validation figures of the kept parameters; null after a restore until they are evaluated again. */
   EvalSum keptEval() {
     return best != null ? bestEval : lastEval;
   }

@@ -206,10 +206,6 @@ public final class TrainConfig {
     if (fraction > 0 && !get("validation.path").isEmpty()) {
       throw new ConfigException("validation.fraction and validation.path are both set; choose one validation set");
     }
-    if (selectsModel() && nonNegative("checkpoint.every") > 0) {
-      throw new ConfigException("keep=best and early.stop.patience do not work with checkpoints yet (a resume would lose "
-          + "the best epoch's parameters); set checkpoint.every=0, or keep=last and early.stop.patience=0");
-    }
     positive("log.every");
     nonNegative("checkpoint.every");
     positive("checkpoint.keep");

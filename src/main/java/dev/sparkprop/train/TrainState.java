@@ -23,6 +23,8 @@ public final class TrainState {
   double secondsBefore;
   double lastLr;
   final List<EpochMetrics> history = new ArrayList<>();
+  /** Model selection on the validation set (null without one); a checkpoint keeps it. */
+  Selection selection;
   /** Every step's figures so far, this process's and (after a resume) the checkpoint's. */
   final List<StepStats> steps = new ArrayList<>();
 

@@ -84,9 +84,10 @@ class CheckpointResumeTest {
     Checkpoints ck = new Checkpoints(cfg.get("out"), cfg.checkpointKeep(), ps);
     TrainState state = ck.any() ? ck.loadNewest(cfg) : null;
     if (state == null) state = TrainState.fresh(cfg, cfg.initializer().initialize(cfg.spec(), cfg.seed()));
-    return new DistributedTrainer(jsc, cfg, ps).onStep(st -> {
+    DataSpec[] sides = cfg.holdOut(train); // {train, null} without validation.fraction
+    return new DistributedTrainer(jsc, cfg, ps).validateOn(sides[1]).onStep(st -> {
       if (st.epoch() == stopEpoch && st.step() == stopStep) throw new Interrupt();
-    }).fit(train, test, null, state, ck);
+    }).fit(sides[0], test, null, state, ck);
   }
 
   private TrainResult interruptedThenResumed(TrainConfig cfg, int stopEpoch, int stopStep, Runnable between,
@@ -126,6 +127,30 @@ class CheckpointResumeTest {
     assertEquals(whole.finalEval().correct, resumed.finalEval().correct);
     assertEquals(3, resumed.epochs().size());
     for (int e = 0; e < 3; e++) assertEquals(whole.epochs().get(e).testAccuracy(), resumed.epochs().get(e).testAccuracy(), 0.0);
+  }
+
+  /**
+   * Model selection survives a resume: with a held-out validation set, keep=best and a patience,
+   * a run interrupted after its best epoch keeps the same epoch's parameters as an uninterrupted
+   * one, bit for bit, and stops at the same epoch.
+   */
+  @Test
+  void keepBestAndEarlyStoppingResumeBitIdentically() throws Exception {
+    String[] kv = {"epochs", "6", "optimizer", "sgd", "lr", "0.5", "lr.schedule", "constant", "layers", "784,32,10",
+        "train.limit", "1280", "validation.fraction", "0.5", "keep", "best", "early.stop.patience", "1",
+        "checkpoint.every", "1", "checkpoint.unit", "epoch"};
+    TrainResult whole = run(config(dir.resolve("sel-a").toString(), kv), -1, -1, new ByteArrayOutputStream());
+    System.out.printf("keep=best: ran %d epochs, kept epoch %d%n", whole.epochs().size(), whole.keptEpoch());
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    // interrupted in the epoch after the kept one (or in the last): the checkpoint holds the best parameters
+    int stopEpoch = Math.min(whole.keptEpoch(), whole.epochs().size() - 1);
+    TrainResult resumed = interruptedThenResumed(config(dir.resolve("sel-b").toString(), kv), stopEpoch, 2, () -> { }, log);
+    assertTrue(log.toString(StandardCharsets.UTF_8).contains("resuming from checkpoint"), log.toString(StandardCharsets.UTF_8));
+    assertEquals(whole.keptEpoch(), resumed.keptEpoch());
+    assertEquals(whole.epochs().size(), resumed.epochs().size(), "stopped at the same epoch");
+    assertArrayEquals(whole.params(), resumed.params(), "the kept parameters, bit for bit");
+    assertEquals(whole.validationEval().lossSum, resumed.validationEval().lossSum, 0.0);
+    assertEquals(whole.finalEval().correct, resumed.finalEval().correct);
   }
 
   /** The steps before the checkpoint come back with it: the report of a resumed run has every step. */

@@ -66,8 +66,19 @@ class SelectionTest {
     assertFalse(s.stopped(), "the run ends there anyway");
     assertThrows(ConfigException.class, () -> cfg("first", "0"));
     assertThrows(ConfigException.class, () -> cfg("last", "-1"));
-    ConfigException e = assertThrows(ConfigException.class,
-        () -> TrainConfig.of(Map.of("keep", "best", "checkpoint.every", "1")));
-    assertTrue(e.getMessage().startsWith("keep=best and early.stop.patience do not work with checkpoints yet"), e.getMessage());
+  }
+
+  /** What a checkpoint keeps gives the same choices after a restore. */
+  @Test
+  void aRestoredSelectionChoosesAsTheOriginal() {
+    Selection a = new Selection(cfg("best", "2"), 2);
+    a.epochEnded(1, loss(0.5), new float[] {1, 1}, 9, QUIET);
+    a.epochEnded(2, loss(0.6), new float[] {2, 2}, 9, QUIET);
+    Selection b = new Selection(cfg("best", "2"), 2);
+    b.restore(a.toMap(), a.bestParams());
+    for (Selection s : new Selection[] {a, b}) s.epochEnded(3, loss(0.7), new float[] {3, 3}, 9, QUIET);
+    assertTrue(a.stopped() && b.stopped());
+    assertArrayEquals(a.kept(new float[2]), b.kept(new float[2]));
+    assertEquals(1, b.keptEpoch(3));
   }
 }
