@@ -3,6 +3,7 @@ package dev.sparkprop.cli;
 import dev.sparkprop.data.PngImage;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.Shard;
+import dev.sparkprop.table.TableInput;
 import dev.sparkprop.eval.Predictor;
 import dev.sparkprop.io.ModelStore;
 import dev.sparkprop.io.SavedModel;
@@ -49,6 +50,7 @@ public final class Predict {
     KEYS.put("format", "");
     KEYS.put("split", "t10k");
     KEYS.put("partitions", "0");
+    KEYS.put("id", "");
   }
 
   public static void main(String[] args) {
@@ -75,6 +77,9 @@ public final class Predict {
       }
       model = ModelStore.load(a.get("model"));
       input = InputImages.resolve(a.get("data"), a.get("data.format"), a.get("split"), "", false, model.spec());
+      if (!a.get("id").isEmpty() && input.tableFormat() == null) {
+        throw new ConfigException("id: names a column of a table; IDX rows are numbered and PNG files named by their file");
+      }
       MasterCheck.check(new org.apache.spark.SparkConf());
     } catch (Exception e) {
       return Failures.beforeSpark(e);
@@ -92,6 +97,7 @@ public final class Predict {
         JavaRDD<Shard> shards = TrainingData.ranges(jsc, data, data.count, parts, spec.outputSize(), "images", out);
         rows = shards.mapPartitions(it -> it.hasNext() ? Predictor.predict(it.next(), null, params.value(), spec).iterator()
             : Collections.<Row>emptyIterator());
+        if (!a.get("id").isEmpty()) rows = withIds(rows, TableInput.columnByRow(spark, data, a.get("id")));
       } else {
         int side = square(spec.inputSize());
         rows = jsc.binaryFiles(input.pngPath(), parts)
@@ -135,6 +141,17 @@ public final class Predict {
     } catch (java.io.IOException | RuntimeException ignored) {
       // the failure being reported matters more than this folder
     }
+  }
+
+  /** The predictions with their id (the row's number) replaced by the id column's value of the same row. */
+  private static JavaRDD<Row> withIds(JavaRDD<Row> predictions, org.apache.spark.api.java.JavaPairRDD<Long, String> ids) {
+    return predictions.mapToPair(r -> new scala.Tuple2<>(Long.parseLong(r.getString(0)), r)).join(ids).values()
+        .map(t -> {
+          Object[] v = new Object[t._1().length()];
+          for (int i = 0; i < v.length; i++) v[i] = t._1().get(i);
+          v[0] = t._2();
+          return org.apache.spark.sql.RowFactory.create(v);
+        });
   }
 
   /** Side of a square image of n pixels, or -1. */

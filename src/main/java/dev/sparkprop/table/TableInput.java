@@ -231,6 +231,29 @@ public final class TableInput {
   }
 
   /**
+   * The values of column {@code name} (as text) by the number {@link #shards} gives each row: its
+   * {@code row} value, or its place in the scan of the files. For predictions that carry an id
+   * of the user's choosing.
+   *
+   * @throws BadInputException the table has no such column
+   */
+  public static JavaPairRDD<Long, String> columnByRow(SparkSession spark, DataSpec spec, String name) {
+    TableFormat format = TableFormat.valueOf(spec.format.toUpperCase(java.util.Locale.ROOT));
+    Dataset<Row> df = raw(spark, format, spec.imagesPath);
+    List<String> names = new ArrayList<>(Arrays.asList(df.columns()));
+    names.remove(CORRUPT);
+    if (!names.contains(name)) {
+      throw new BadInputException(spec.imagesPath + " has no column '" + name + "' for the id (columns: " + preview(names) + ")");
+    }
+    Column value = col(name).cast("string");
+    if (spec.hasRowColumn) {
+      return df.select(col("row").cast("long"), value).javaRDD().mapToPair(r -> new Tuple2<>(r.getLong(0), r.getString(1)));
+    }
+    // the same scan as shards() numbers with zipWithIndex: the same files, splits and order
+    return df.select(value).javaRDD().zipWithIndex().mapToPair(t -> new Tuple2<>(t._2(), t._1().getString(0)));
+  }
+
+  /**
    * A header the CSV parser gives up on (univocity's TextParsingException, e.g. a line of more
    * than Spark's 20480 values): bad input naming the file, not a parser trace.
    */

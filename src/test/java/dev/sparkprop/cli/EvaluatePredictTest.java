@@ -168,6 +168,21 @@ class EvaluatePredictTest {
     }
     assertExit(3, run(Evaluate::run, "model=" + model, "data=" + unlabelled), "has no 'label' column");
 
+    // an id column of the user's: a CSV of the same 50 images named "img-R", without a row column
+    Path named = Files.createDirectories(dir.resolve("named")).resolve("images.csv");
+    Files.writeString(named, csv.toString().replaceFirst("^row,", "name,").replaceAll("\n(\\d+),", "\nimg-$1,") + "\n");
+    Path fromNamed = dir.resolve("t-named.csv");
+    assertExit(0, run(Predict::run, "model=" + model, "data=" + named, "id=name", "out=" + fromNamed), "wrote 50");
+    Map<String, String> namedIds = byId(readCsvParts(fromNamed));
+    assertEquals(50, namedIds.size());
+    for (Map.Entry<String, String> e : csvIds.entrySet()) {
+      assertEquals(e.getValue(), namedIds.get("img-" + e.getKey()), "img-" + e.getKey() + " joins back to its row");
+    }
+    assertExit(3, run(Predict::run, "model=" + model, "data=" + named, "id=nope", "out=" + dir.resolve("t-nope.csv")),
+        "has no column 'nope' for the id");
+    assertExit(2, run(Predict::run, "model=" + model, "data=" + TestData.mnistDir(), "id=name", "out=" + dir.resolve("t-x.csv")),
+        "id: names a column of a table");
+
     Files.writeString(unlabelled, csv.toString().replaceFirst("\n7,0,", "\n7,300,") + "\n");
     assertExit(3, run(Predict::run, "model=" + model, "data=" + unlabelled, "out=" + dir.resolve("t-bad.csv")),
         "images.csv, row 7, column pixel0: 300, outside 0..255");
