@@ -70,7 +70,7 @@ record InputImages(DataSpec idx, String pngPath, TableFormat tableFormat, String
     String name = p.getName().toLowerCase(java.util.Locale.ROOT);
     String configured = dataFormat.trim().toLowerCase(java.util.Locale.ROOT);
     if (configured.equals("parquet") || configured.equals("csv")
-        || (configured.equals("auto") && (name.endsWith(".parquet") || name.matches(".*\\.csv(\\.[a-z0-9]+)?")))) {
+        || (configured.equals("auto") && TableFormat.ofTableFile(name) != null)) {
       return new InputImages(null, null, TableFormat.resolve(data, configured, "data"), p.toString());
     }
     if (!configured.equals("auto") && !configured.equals("idx")) {
@@ -82,7 +82,7 @@ record InputImages(DataSpec idx, String pngPath, TableFormat tableFormat, String
       for (FileStatus f : fs.listStatus(p)) {
         String n = f.getPath().getName().toLowerCase(java.util.Locale.ROOT);
         png |= n.endsWith(".png");
-        table |= n.endsWith(".parquet") || n.matches(".*\\.csv(\\.[a-z0-9]+)?");
+        table |= TableFormat.ofTableFile(n) != null;
       }
       if (png) {
         if (needLabels) throw new BadInputException(data + ": PNG images carry no labels; evaluate needs IDX images and labels, or a table");

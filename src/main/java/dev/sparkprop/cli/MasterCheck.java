@@ -76,7 +76,6 @@ final class MasterCheck {
     StringBuilder chain = new StringBuilder();
     for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
       chain.append(t.getClass().getName()).append(": ").append(t.getMessage()).append('\n');
-      if (t.getCause() == null) break;
     }
     String all = chain.toString();
     if (all.contains("Connection refused")) {

@@ -91,14 +91,9 @@ public final class Train {
           : TableInput.inspect(spark, plan.testFormat(), cfg.get("test.path"), "test.path");
       cfg = cfg.withInputFrom(trainData.height, trainData.width, trainData.features, cfg.get("train.path"));
       checkInputSize(cfg, trainData, testData);
-      DataSpec validationData = validationData(spark, cfg);
-      if (cfg.validationFraction() > 0) {
-        DataSpec[] sides = cfg.holdOut(trainData);
-        trainData = sides[0];
-        validationData = sides[1];
-        plan = new Plan(cfg, trainData, testData, plan.outDir(), plan.checkpoints(), plan.resumed(), plan.initFrom(),
-            plan.trainFormat(), plan.testFormat());
-      }
+      DataSpec[] sides = cfg.holdOut(trainData); // {train, null} without validation.fraction
+      trainData = sides[0];
+      DataSpec validationData = sides[1] != null ? sides[1] : validationData(spark, cfg);
       if (validationData != null) {
         cfg.checkInputWidth(validationData.features == cfg.spec().inputSize(), "the validation data have "
             + validationData.features, trainData.features);

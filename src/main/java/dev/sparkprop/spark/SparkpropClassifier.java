@@ -164,12 +164,9 @@ public final class SparkpropClassifier {
         validationData = TableInput.inspect(validation, "validation DataFrame", labelCol, featuresCol);
       }
       cfg = cfg.withInputFrom(0, 0, trainData.features, "the training DataFrame");
-      DataSpec whole = trainData;
-      if (cfg.validationFraction() > 0) {
-        DataSpec[] sides = cfg.holdOut(whole);
-        trainData = sides[0];
-        validationData = sides[1];
-      }
+      DataSpec[] sides = cfg.holdOut(trainData); // {train, null} without validation.fraction
+      trainData = sides[0];
+      if (sides[1] != null) validationData = sides[1];
       NetworkSpec spec = cfg.spec();
       checkWidth(cfg, trainData, "training");
       if (validationData != null) checkWidth(cfg, validationData, "validation");

@@ -65,8 +65,8 @@ public enum TableFormat {
       if (name.startsWith(".") || name.startsWith("_")) continue;
       if (name.contains("-idx1-ubyte") || name.contains("-idx3-ubyte") || name.contains(".idx1-ubyte")
           || name.contains(".idx3-ubyte")) idx = true;
-      else if (name.endsWith(".parquet")) parquet = true;
-      else if (name.matches(".*\\.csv(\\.[a-z0-9]+)?")) csv = true;
+      else if (ofTableFile(name) == PARQUET) parquet = true;
+      else if (ofTableFile(name) == CSV) csv = true;
     }
     int kinds = (idx ? 1 : 0) + (parquet ? 1 : 0) + (csv ? 1 : 0);
     if (kinds == 1) return idx ? IDX : parquet ? PARQUET : CSV;
@@ -76,9 +76,16 @@ public enum TableFormat {
         + "; set " + key.replace(".path", ".format") + "=idx|parquet|csv or point it at one data set");
   }
 
-  private static TableFormat byName(String name, String path, String key) {
+  /** The table format a file's name says: *.parquet, *.csv (also compressed, *.csv.gz), else null. */
+  public static TableFormat ofTableFile(String name) {
     if (name.endsWith(".parquet")) return PARQUET;
     if (name.matches(".*\\.csv(\\.[a-z0-9]+)?")) return CSV;
+    return null;
+  }
+
+  private static TableFormat byName(String name, String path, String key) {
+    TableFormat f = ofTableFile(name);
+    if (f != null) return f;
     throw new BadInputException(key + ": " + path + " is a file that is neither *.parquet nor *.csv; IDX data is "
         + "given as the folder that holds the images and labels files, or set " + key.replace(".path", ".format"));
   }

@@ -333,11 +333,13 @@ public final class DistributedTrainer {
     if (selection != null) {
       float[] kept = selection.kept(params);
       if (kept != params || selection.stopped()) {
-        // the test set's figures are those of the model that is kept
         log.printf("keeping the parameters of epoch %d%n", selection.keptEpoch(s.epoch));
-        lastEval = testShards == null ? null : evaluate(testShards, kept, spec);
       }
-      if (lastEval == null && testShards != null) lastEval = evaluate(testShards, kept, spec);
+      // the test set's figures are those of the model that is kept (after an early stop the last
+      // evaluation may be an older epoch's)
+      if (testShards != null && (kept != params || selection.stopped() || lastEval == null)) {
+        lastEval = evaluate(testShards, kept, spec);
+      }
       // after a resume past the kept epoch its validation figures are computed again (the same ones)
       EvalSum keptValidation = selection.keptEval() != null ? selection.keptEval() : evaluate(validationShards, kept, spec);
       return new TrainResult(kept, s.history, lastEval, keptValidation, selection.keptEpoch(s.epoch));
