@@ -59,9 +59,14 @@ class ConvNetTest {
   }
 
   /** The forward pass equals a naive convolution network written from the definition. */
-  @Test
-  void forwardEqualsANaiveConvolutionNetwork() {
-    NetworkSpec s = spec("conv(3,3,same) relu, pool(2), conv(4,2,stride=2) tanh, dense(5) softmax", 2, 9, 8);
+  @ParameterizedTest
+  @CsvSource(delimiter = '|', value = {
+      "conv(3,3,same) relu, pool(2), conv(4,2,stride=2) tanh, dense(5) softmax | 2,9,8",
+      "conv(3,3) relu, pool(2), conv(4,3,same) relu, pool(2), dense(5) softmax | 2,13,11",
+      "conv(2,2), conv(3,3,stride=2,same) tanh, pool(2), dense(5) softmax | 1,11,10",
+      "conv(3,2) sigmoid, pool(3,2), conv(2,2) relu, pool(2,1), dense(5) softmax | 1,12,12"})
+  void forwardEqualsANaiveConvolutionNetwork(String layers, String shape) {
+    NetworkSpec s = NetworkSpec.parse(layers, NetworkSpec.Shape.parse(shape), Activation.RELU);
     SplittableRandom rnd = new SplittableRandom(5);
     float[] p = new float[s.numParams()];
     for (int i = 0; i < p.length; i++) p[i] = (float) (0.3 * rnd.nextGaussian());
@@ -88,6 +93,11 @@ class ConvNetTest {
     check(spec("conv(2,3,same) identity, pool(3,2), dense(5) tanh, dense(3) softmax", 1, 8, 8), 3, EjmlGemm.INSTANCE);
     check(spec("conv(2,3) identity, pool(3), dense(3) softmax", 1, 8, 8), 3, EjmlGemm.INSTANCE);
     check(spec("conv(3,3) relu, pool(2), conv(2,2) relu, dense(3) softmax", 3, 8, 7), 4, Kernel.OPENBLAS.gemm());
+    // pool-blocked convolutions (followed by pool(2)) after another layer, so that their input
+    // gradient is taken: odd maps (a last row and column no window covers), stride 2, same
+    check(spec("conv(2,3,same) tanh, conv(3,3) tanh, pool(2), dense(3) softmax", 2, 8, 7), 5, EjmlGemm.INSTANCE);
+    check(spec("conv(2,2) tanh, conv(3,3,stride=2,same) sigmoid, pool(2), dense(3) softmax", 1, 11, 10), 6, EjmlGemm.INSTANCE);
+    check(spec("conv(3,3) relu, pool(2), conv(4,3,same) relu, pool(2), dense(3) softmax", 2, 13, 12), 7, Kernel.OPENBLAS.gemm());
   }
 
   /**
