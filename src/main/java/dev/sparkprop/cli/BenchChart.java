@@ -68,7 +68,7 @@ public final class BenchChart {
         markers.put(String.format(java.util.Locale.ROOT, "+ broadcast + gradient results, no compute: %.1f ms",
             floor.get("c_plus_gradient_results_ms").asDouble()), floor.get("c_plus_gradient_results_ms").asDouble());
       }
-      Charts.stackedBars(Path.of(args[0]), "One training step, median ms (" + first.path("master").asText() + ", "
+      Charts.stackedBars(Charts.file(Path.of(args[0])), "One training step, median ms (" + first.path("master").asText() + ", "
           + first.path("network").asText() + ", batch " + first.path("batch_size").asText() + ")", "milliseconds",
           labels, parts, markers);
       System.out.println("wrote " + args[0]);

@@ -12,7 +12,6 @@ import dev.sparkprop.nn.NetworkSpec;
 import dev.sparkprop.train.RunDirectory;
 import dev.sparkprop.train.TrainingData;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -82,10 +81,10 @@ public final class Evaluate {
       out.println("per class (Spark SQL):");
       out.print(ClassReport.table(report));
       if (!a.get("out").isEmpty()) {
-        RunDirectory dir = new RunDirectory(Path.of(a.get("out")));
+        RunDirectory dir = new RunDirectory(a.get("out"));
         dir.write("per_class.csv", ClassReport.csv(report));
         dir.write("confusion.csv", confusionCsv(sum));
-        out.println("wrote " + dir.path().resolve("per_class.csv") + " and confusion.csv");
+        out.println("wrote " + dir.child("per_class.csv") + " and confusion.csv");
       }
       return ExitCodes.OK;
     } catch (Exception e) { // also SparkException, which Scala throws unchecked

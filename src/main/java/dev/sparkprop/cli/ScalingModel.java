@@ -180,7 +180,7 @@ public final class ScalingModel {
             }
           }
         }
-        if (charts) Charts.lines(out.resolve("projection_" + net.name() + "_" + (int) nw.gbitPerSecond() + "gbit.png"),
+        if (charts) Charts.lines(Charts.file(out.resolve("projection_" + net.name() + "_" + (int) nw.gbitPerSecond() + "gbit.png")),
             "Projected weak scaling, " + net.name() + ", " + nw.name() + ", " + ROWS_PER_EXECUTOR + " rows per executor",
             "executors (one per machine)", "efficiency (vs one executor computing alone)", series, false, true);
       }
@@ -222,7 +222,7 @@ public final class ScalingModel {
       series.add(new Charts.Series(g.getKey() + ", measured", x, y));
       series.add(new Charts.Series(g.getKey() + ", model", x, f, true));
     }
-    Charts.lines(png, "Step time on the loopback cluster (weak scaling): measured and model", "executors (1 core each)",
+    Charts.lines(Charts.file(png), "Step time on the loopback cluster (weak scaling): measured and model", "executors (1 core each)",
         "step time, ms (median)", series, true);
   }
 

@@ -75,9 +75,9 @@ public final class ScalingReport {
     }
     Files.createDirectories(out);
     Files.writeString(out.resolve("scaling.csv"), csv.toString(), StandardCharsets.UTF_8);
-    Charts.lines(out.resolve("scaling.png"), "Training throughput on a loopback standalone cluster", "workers (1 core each)",
+    Charts.lines(Charts.file(out.resolve("scaling.png")), "Training throughput on a loopback standalone cluster", "workers (1 core each)",
         "samples per second (log scale)", throughput, true); // job and barrier differ 20-fold
-    Charts.lines(out.resolve("scaling_efficiency.png"), "Scaling efficiency: sps(W) / (W sps(1))", "workers (1 core each)",
+    Charts.lines(Charts.file(out.resolve("scaling_efficiency.png")), "Scaling efficiency: sps(W) / (W sps(1))", "workers (1 core each)",
         "efficiency", efficiency, false);
     System.out.print(table);
     System.out.println("wrote " + out.resolve("scaling.csv") + ", scaling.png, scaling_efficiency.png");

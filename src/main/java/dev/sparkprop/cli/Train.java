@@ -27,7 +27,6 @@ import dev.sparkprop.train.TrainResult;
 import dev.sparkprop.train.TrainState;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -57,7 +56,7 @@ public final class Train {
     try {
       TrainConfig parsed = Args.parse(args);
       parsed = parsed.with("out", parsed.outDir()); // the default, runs/<timestamp>, fixed once
-      lock = RunLock.take(Path.of(parsed.get("out"))); // before anything is read from or written to out=
+      lock = RunLock.take(parsed.get("out")); // before anything is read from or written to out=
       return run(parsed, lock, out);
     } catch (Exception e) {
       return Failures.beforeSpark(e);
@@ -79,10 +78,10 @@ public final class Train {
     SparkSession spark = SparkSession.builder().appName("sparkprop train").getOrCreate();
     try {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-      RunDirectory run = new RunDirectory(Path.of(plan.outDir()));
+      RunDirectory run = new RunDirectory(plan.outDir());
       run.writeConfig(cfg);
       out.println("sparkprop: master " + jsc.master() + ", default parallelism " + jsc.defaultParallelism()
-          + ", run directory " + run.path());
+          + ", run directory " + run.location());
       long t0 = System.nanoTime();
       // Tables are inspected through Spark SQL, so only now; IDX files were checked before Spark started.
       DataSpec trainData = plan.train() != null ? plan.train()
@@ -121,7 +120,7 @@ public final class Train {
             predictions.add(p);
           })
           .fit(plan.train(), plan.test(), run, state, cfg.checkpointEvery() > 0 ? plan.checkpoints() : null);
-      String modelDir = run.path().resolve("model").toString();
+      String modelDir = run.child("model");
       ModelStore.save(modelDir, new SavedModel(cfg.spec(), result.params(), Map.of(), modelInfo(cfg, plan, result)),
           cfg.overwrite());
       out.println("confusion matrix of the final evaluation (rows: actual, columns: predicted):");

@@ -4,7 +4,6 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -34,8 +33,9 @@ import org.jfree.data.xy.XYSeriesCollection;
 
 /**
  * PNG charts of training runs, benches and scaling measurements, drawn headless with JFreeChart.
- * Every chart is written to a temporary file next to its target and moved into place, so a
- * reader never sees half a picture.
+ * A chart goes to a {@link Png}: a local file ({@link #file}, written to a temporary file next to
+ * its target and moved into place, so a reader never sees half a picture) or any other sink,
+ * such as a run directory on HDFS.
  */
 public final class Charts {
   private static final int WIDTH = 900;
@@ -50,6 +50,27 @@ public final class Charts {
     System.setProperty("java.awt.headless", "true");
   }
 
+  /** Where a chart's PNG bytes go. */
+  @FunctionalInterface
+  public interface Png {
+    void write(byte[] png) throws IOException;
+  }
+
+  /** A local file, replaced atomically. */
+  public static Png file(Path png) {
+    return bytes -> {
+      Path dir = png.toAbsolutePath().getParent();
+      Files.createDirectories(dir);
+      Path tmp = Files.createTempFile(dir, "." + png.getFileName(), ".tmp");
+      try {
+        Files.write(tmp, bytes);
+        Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+    };
+  }
+
   /** One line series: a name, its x and its y values (same length). */
   public record Series(String name, double[] x, double[] y, boolean dashed) {
     public Series(String name, double[] x, double[] y) {
@@ -62,7 +83,7 @@ public final class Charts {
    *
    * @param logY a logarithmic y axis (losses); non-positive values are left out
    */
-  public static void lines(Path png, String title, String xLabel, String yLabel, List<Series> series, boolean logY)
+  public static void lines(Png png, String title, String xLabel, String yLabel, List<Series> series, boolean logY)
       throws IOException {
     lines(png, title, xLabel, yLabel, series, logY, false);
   }
@@ -71,7 +92,7 @@ public final class Charts {
    * As above; {@code logX}: a base-2 logarithmic x axis (executor counts 1 .. 512), with the
    * tick labels as plain numbers.
    */
-  public static void lines(Path png, String title, String xLabel, String yLabel, List<Series> series, boolean logY,
+  public static void lines(Png png, String title, String xLabel, String yLabel, List<Series> series, boolean logY,
       boolean logX) throws IOException {
     XYSeriesCollection data = new XYSeriesCollection();
     for (Series s : series) {
@@ -131,7 +152,7 @@ public final class Charts {
    * Two panels over the epochs: training and test loss (top), test accuracy (bottom). NaN values
    * (epochs without evaluation) are left out.
    */
-  public static void epochs(Path png, String title, double[] epoch, double[] trainLoss, double[] testLoss,
+  public static void epochs(Png png, String title, double[] epoch, double[] trainLoss, double[] testLoss,
       double[] testAccuracy) throws IOException {
     XYSeriesCollection losses = new XYSeriesCollection();
     losses.addSeries(series("train loss (mean over the epoch)", epoch, trainLoss));
@@ -184,13 +205,13 @@ public final class Charts {
    * Stacked bars: one bar per category, one segment per part (values in the category order);
    * segment values are printed inside the bars.
    */
-  public static void stackedBars(Path png, String title, String yLabel, List<String> categories,
+  public static void stackedBars(Png png, String title, String yLabel, List<String> categories,
       Map<String, double[]> parts) throws IOException {
     stackedBars(png, title, yLabel, categories, parts, Map.of());
   }
 
   /** As above, with labelled horizontal lines (e.g. the floor of an empty Spark job). */
-  public static void stackedBars(Path png, String title, String yLabel, List<String> categories,
+  public static void stackedBars(Png png, String title, String yLabel, List<String> categories,
       Map<String, double[]> parts, Map<String, Double> markers) throws IOException {
     DefaultCategoryDataset data = new DefaultCategoryDataset();
     for (Map.Entry<String, double[]> p : parts.entrySet()) {
@@ -226,7 +247,7 @@ public final class Charts {
    * A heat map of a count matrix (rows: true class, columns: predicted class) with each cell's
    * count written in it; colour is the share of the row, so small classes show as clearly as big ones.
    */
-  public static void heatMap(Path png, String title, String rowLabel, String colLabel, long[][] counts)
+  public static void heatMap(Png png, String title, String rowLabel, String colLabel, long[][] counts)
       throws IOException {
     int n = counts.length;
     int m = counts[0].length;
@@ -297,22 +318,14 @@ public final class Charts {
     return new Font(Font.SANS_SERIF, Font.BOLD, 16);
   }
 
-  private static void write(Path png, JFreeChart chart) throws IOException {
+  private static void write(Png png, JFreeChart chart) throws IOException {
     write(png, chart, WIDTH, HEIGHT);
   }
 
-  private static void write(Path png, JFreeChart chart, int w, int h) throws IOException {
+  private static void write(Png png, JFreeChart chart, int w, int h) throws IOException {
     chart.setBackgroundPaint(Color.WHITE);
-    Path dir = png.toAbsolutePath().getParent();
-    Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + png.getFileName(), ".tmp");
-    try {
-      try (OutputStream out = Files.newOutputStream(tmp)) {
-        ChartUtils.writeChartAsPNG(out, chart, w, h);
-      }
-      Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-    } finally {
-      Files.deleteIfExists(tmp);
-    }
+    java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+    ChartUtils.writeChartAsPNG(bytes, chart, w, h);
+    png.write(bytes.toByteArray());
   }
 }

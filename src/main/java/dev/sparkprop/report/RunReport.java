@@ -124,7 +124,7 @@ public final class RunReport {
     List<Charts.Series> lossSeries = new ArrayList<>();
     lossSeries.add(new Charts.Series("batch loss", sx, sy));
     if (sx.length >= 20) lossSeries.add(new Charts.Series("moving mean of 1/20 epoch", sx, movingMean(sy, Math.max(5, stepsPerEpoch / 20))));
-    Charts.lines(run.path().resolve("loss_per_step.png"), "Training loss per step", "epoch", "cross-entropy (log scale)",
+    Charts.lines(png(run, "loss_per_step.png"), "Training loss per step", "epoch", "cross-entropy (log scale)",
         lossSeries, true);
     int n = epochRows.size();
     double[] ex = new double[n];
@@ -138,11 +138,15 @@ public final class RunReport {
       test[i] = r.isNullAt(2) ? Double.NaN : r.getDouble(2);
       acc[i] = r.isNullAt(3) ? Double.NaN : r.getDouble(3);
     }
-    Charts.epochs(run.path().resolve("epochs.png"), "Loss and test accuracy per epoch", ex, train, test, acc);
-    Charts.heatMap(run.path().resolve("confusion.png"), String.format(Locale.ROOT,
+    Charts.epochs(png(run, "epochs.png"), "Loss and test accuracy per epoch", ex, train, test, acc);
+    Charts.heatMap(png(run, "confusion.png"), String.format(Locale.ROOT,
         "Confusion matrix of the final model (test accuracy %.4f)", eval.accuracy()), "actual class", "predicted class", confusion);
-    out.println("reports in " + run.path() + ": metrics.csv/.json, steps.csv/.json, per_class.csv, confusion.csv, "
+    out.println("reports in " + run.location() + ": metrics.csv/.json, steps.csv/.json, per_class.csv, confusion.csv, "
         + "summary.json, loss_per_step.png, epochs.png, confusion.png");
+  }
+
+  private static Charts.Png png(RunDirectory run, String name) {
+    return bytes -> run.writeBytes(name, bytes);
   }
 
   private static String summary(SparkSession spark, TrainConfig cfg, TrainResult result, double totalSeconds)

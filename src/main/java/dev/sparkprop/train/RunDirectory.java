@@ -1,27 +1,50 @@
 package dev.sparkprop.train;
 
 import java.io.IOException;
+import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileContext;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.LocalFileSystem;
+import org.apache.hadoop.fs.Options;
+import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.RawLocalFileSystem;
 
 /**
- * A run's output folder on the driver: {@code config.properties} (the resolved configuration),
- * {@code metrics.csv} (one row per epoch, rewritten after each) and the model. Every file is
- * written to a temporary name and renamed, so a crash never leaves a half-written file.
+ * A run's output folder, on any Hadoop FileSystem URI (a local path, {@code file://},
+ * {@code hdfs://}, ...): {@code config.properties} (the resolved configuration),
+ * {@code metrics.csv} (one row per epoch, rewritten after each), the reports and the model.
+ * Every file is written to a temporary name and renamed over the old one, so a crash never
+ * leaves a half-written file: an atomic move on the local disk, a rename with overwrite through
+ * {@link FileContext} elsewhere (atomic on HDFS).
  */
 public final class RunDirectory {
+  private final String location;
   private final Path dir;
+  private final FileSystem fs;
+  private final java.nio.file.Path localDir; // null unless the folder is on the local disk
 
-  public RunDirectory(Path dir) throws IOException {
-    this.dir = dir;
-    Files.createDirectories(dir);
+  public RunDirectory(String location) throws IOException {
+    this.location = location;
+    this.dir = new Path(location);
+    FileSystem f = dir.getFileSystem(new Configuration());
+    this.fs = f instanceof LocalFileSystem local ? local.getRaw() : f;
+    this.localDir = fs instanceof RawLocalFileSystem raw ? raw.pathToFile(dir).toPath() : null;
+    fs.mkdirs(dir);
   }
 
-  public Path path() {
-    return dir;
+  /** The folder as given (for messages). */
+  public String location() {
+    return location;
+  }
+
+  /** The path of {@code name} inside the folder, as a URI string the other classes take. */
+  public String child(String name) {
+    return localDir != null ? localDir.resolve(name).toString() : new Path(dir, name).toString();
   }
 
   public void writeConfig(TrainConfig cfg) throws IOException {
@@ -36,15 +59,26 @@ public final class RunDirectory {
     write("metrics.csv", sb.toString());
   }
 
-  /** Writes a text file atomically (temporary file in the same folder, then rename). */
+  /** Writes a text file atomically. */
   public void write(String name, String text) throws IOException {
-    writeBytes(dir.resolve(name), text.getBytes(StandardCharsets.UTF_8));
+    writeBytes(name, text.getBytes(StandardCharsets.UTF_8));
   }
 
-  static void writeBytes(Path target, byte[] bytes) throws IOException {
-    Files.createDirectories(target.getParent());
-    Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
-    Files.write(tmp, bytes);
-    Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  /** Writes a file atomically (a temporary file in the same folder, then renamed over the old one). */
+  public void writeBytes(String name, byte[] bytes) throws IOException {
+    if (localDir != null) {
+      java.nio.file.Path target = localDir.resolve(name);
+      Files.createDirectories(target.getParent());
+      java.nio.file.Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
+      Files.write(tmp, bytes);
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      return;
+    }
+    Path target = new Path(dir, name);
+    Path tmp = new Path(target.getParent(), "." + target.getName() + ".tmp");
+    try (OutputStream out = fs.create(tmp, true)) {
+      out.write(bytes);
+    }
+    FileContext.getFileContext(target.toUri(), fs.getConf()).rename(tmp, target, Options.Rename.OVERWRITE);
   }
 }
