@@ -21,7 +21,7 @@ public final class ExportOnnx {
   }
 
   public static void main(String[] args) {
-    System.exit(run(args, System.out));
+    ExitCodes.exit(run(args, System.out));
   }
 
   public static int run(String[] args, PrintStream out) {

@@ -54,7 +54,7 @@ public final class Predict {
   }
 
   public static void main(String[] args) {
-    System.exit(run(args, System.out));
+    ExitCodes.exit(run(args, System.out));
   }
 
   public static int run(String[] args, PrintStream out) {

@@ -44,7 +44,7 @@ public final class Prepare {
   }
 
   public static void main(String[] args) {
-    System.exit(run(args, System.out));
+    ExitCodes.exit(run(args, System.out));
   }
 
   public static int run(String[] args, PrintStream out) {

@@ -43,7 +43,7 @@ public final class Train {
   private Train() {}
 
   public static void main(String[] args) {
-    System.exit(run(args, System.out));
+    ExitCodes.exit(run(args, System.out));
   }
 
   /** Everything checked before Spark starts. */

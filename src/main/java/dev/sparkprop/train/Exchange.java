@@ -96,9 +96,8 @@ final class Exchange implements AutoCloseable {
     this.log = log;
     selector = Selector.open();
     server = ServerSocketChannel.open();
-    localDir = localSocket ? Files.createTempDirectory("sparkprop-exchange-",
-        PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------"))) : null;
-    localServer = localSocket ? ServerSocketChannel.open(StandardProtocolFamily.UNIX) : null;
+    localDir = localSocket ? socketDir() : null;
+    localServer = localDir != null ? ServerSocketChannel.open(StandardProtocolFamily.UNIX) : null;
     try {
       server.setOption(StandardSocketOptions.SO_RCVBUF, Wire.SOCKET_BUFFER); // inherited by accepted sockets
       server.bind(new InetSocketAddress(InetAddress.getByName(bindHost), port));
@@ -217,8 +216,31 @@ final class Exchange implements AutoCloseable {
     dropPeers();
   }
 
+  /** The longest path of a Unix domain socket that every Linux and macOS accepts (sun_path: 104-108 bytes). */
+  static final int SOCKET_PATH_LIMIT = 100;
+
+  /**
+   * A new folder only this user can enter, for the Unix domain socket: under java.io.tmpdir, or
+   * /tmp if that path is too long for a socket (a YARN container's tmpdir is its work folder,
+   * over 150 characters deep), or null: no socket, tasks use TCP.
+   */
+  private Path socketDir() throws IOException {
+    String name = "sparkprop-exchange-";
+    int tail = name.length() + 20 + "/s".length() + 1; // createTempDirectory adds up to 20 digits
+    for (String base : new String[] {System.getProperty("java.io.tmpdir"), "/tmp"}) {
+      if (base == null) continue;
+      Path b = Path.of(base).toAbsolutePath();
+      if (!Files.isDirectory(b) || !Files.isWritable(b) || b.toString().length() + tail > SOCKET_PATH_LIMIT) continue;
+      return Files.createTempDirectory(b, name, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+    }
+    log.println("sync.socket: no temporary folder with a path short enough for a Unix domain socket; tasks on this "
+        + "host exchange over TCP");
+    return null;
+  }
+
   /** Closes the tasks' connections (after a failure, or at the end). */
   void dropPeers() {
+    if (peers == null) return; // closed while being constructed
     for (int q = 0; q < partitions; q++) {
       if (peers[q] != null) peers[q].close();
       peers[q] = null;

@@ -1,0 +1,141 @@
+package dev.sparkprop.it;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.apache.hadoop.yarn.api.records.ApplicationId;
+import org.apache.hadoop.yarn.api.records.FinalApplicationStatus;
+import org.apache.hadoop.yarn.conf.YarnConfiguration;
+import org.apache.hadoop.yarn.server.MiniYARNCluster;
+import org.apache.hadoop.yarn.server.resourcemanager.rmapp.RMApp;
+
+/**
+ * A single-machine Hadoop cluster in this JVM, from Hadoop's own test jars
+ * ({@code hadoop-client-minicluster}): HDFS (a NameNode and a DataNode) and, optionally, YARN (a
+ * ResourceManager and a NodeManager that runs containers as child processes of this JVM), on
+ * loopback ports, under {@code base}. {@link #confDir} holds the core-site.xml, hdfs-site.xml and
+ * yarn-site.xml a client needs ({@code HADOOP_CONF_DIR}). {@link #close} stops everything, also
+ * the containers, and deletes the clusters' data.
+ */
+final class MiniHadoop implements AutoCloseable {
+  final MiniDFSCluster hdfs;
+  final MiniYARNCluster yarn; // null without YARN
+  final FileSystem fs;
+  final Path confDir;
+  private final Path base;
+
+  MiniHadoop(Path base, boolean withYarn) throws Exception {
+    this.base = base;
+    Files.createDirectories(base);
+    Configuration conf = new Configuration();
+    conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.resolve("hdfs").toString());
+    System.setProperty("test.build.data", base.resolve("yarn").toString()); // MiniYARNCluster's folders
+    MiniDFSCluster d = null;
+    MiniYARNCluster y = null;
+    try {
+      d = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
+      d.waitActive();
+      if (withYarn) {
+        YarnConfiguration yc = new YarnConfiguration(d.getConfiguration(0));
+        yc.set(YarnConfiguration.RM_HOSTNAME, "127.0.0.1");
+        yc.setInt(YarnConfiguration.RM_SCHEDULER_MINIMUM_ALLOCATION_MB, 128);
+        yc.setInt(YarnConfiguration.YARN_MINICLUSTER_NM_PMEM_MB, 6144); // MiniYARNCluster's own key (default 4 GB)
+        yc.setInt(YarnConfiguration.NM_PMEM_MB, 6144);
+        yc.setInt(YarnConfiguration.NM_VCORES, 8);
+        yc.setBoolean(YarnConfiguration.NM_PMEM_CHECK_ENABLED, false);
+        yc.setBoolean(YarnConfiguration.NM_VMEM_CHECK_ENABLED, false);
+        yc.set("yarn.nodemanager.disk-health-checker.max-disk-utilization-per-disk-percentage", "100.0");
+        yc.set("yarn.scheduler.capacity.node-locality-delay", "-1");
+        // the capacity scheduler's one queue (no capacity-scheduler.xml comes with the jars)
+        yc.set("yarn.scheduler.capacity.root.queues", "default");
+        yc.set("yarn.scheduler.capacity.root.default.capacity", "100");
+        yc.set("yarn.scheduler.capacity.root.default.maximum-capacity", "100");
+        yc.set("yarn.scheduler.capacity.maximum-am-resource-percent", "0.5");
+        y = new MiniYARNCluster("sparkprop", 1, 1, 1);
+        y.init(yc);
+        y.start();
+        // start() can return before the ResourceManager has its port in the configuration
+        long until = System.nanoTime() + 60_000_000_000L;
+        while (y.getConfig().get(YarnConfiguration.RM_ADDRESS, ":0").endsWith(":0")) {
+          if (System.nanoTime() > until) throw new IllegalStateException("the ResourceManager did not come up in 60 s");
+          Thread.sleep(100);
+        }
+      }
+    } catch (Exception | Error e) {
+      if (y != null) y.stop();
+      if (d != null) d.shutdown(true);
+      throw e;
+    }
+    hdfs = d;
+    yarn = y;
+    fs = d.getFileSystem();
+    confDir = Files.createDirectories(base.resolve("conf"));
+    // What a client needs, and nothing of the clusters' own test settings (such as MiniDFSCluster's
+    // rack mapping class, which is not on a job's classpath)
+    Configuration client = new Configuration(false);
+    client.set("fs.defaultFS", fs.getUri().toString());
+    if (yarn != null) {
+      for (java.util.Map.Entry<String, String> e : yarn.getConfig()) {
+        if (e.getKey().startsWith("yarn.resourcemanager.") && (e.getKey().endsWith("address") || e.getKey().endsWith("hostname"))) {
+          client.set(e.getKey(), yarn.getConfig().get(e.getKey()));
+        }
+      }
+    }
+    for (String name : List.of("core-site.xml", "hdfs-site.xml", "yarn-site.xml")) {
+      try (OutputStream out = Files.newOutputStream(confDir.resolve(name))) {
+        client.writeXml(out);
+      }
+    }
+  }
+
+  /** The HDFS URI of {@code path}. */
+  String uri(String path) {
+    return fs.getUri() + path;
+  }
+
+  /** Every application the ResourceManager knows, oldest first. */
+  List<RMApp> applications() {
+    List<RMApp> apps = new ArrayList<>(yarn.getResourceManager().getRMContext().getRMApps().values());
+    apps.sort((a, b) -> a.getApplicationId().compareTo(b.getApplicationId()));
+    return apps;
+  }
+
+  /** The final status YARN recorded for {@code id} (UNDEFINED while it runs). */
+  FinalApplicationStatus finalStatus(ApplicationId id) {
+    return yarn.getResourceManager().getRMContext().getRMApps().get(id).getFinalApplicationStatus();
+  }
+
+  /** The last lines of every container's stderr of {@code app}, for a failure's message. */
+  String containerLogs(ApplicationId app) {
+    StringBuilder sb = new StringBuilder();
+    try (var files = Files.walk(base.resolve("yarn"))) {
+      for (Path p : files.filter(f -> f.getFileName().toString().equals("stderr") && f.toString().contains(app.toString()))
+          .sorted().toList()) {
+        List<String> lines = Files.readAllLines(p);
+        sb.append("== ").append(p.getParent().getFileName()).append(" stderr (last 40 lines)\n");
+        for (String l : lines.subList(Math.max(0, lines.size() - 40), lines.size())) sb.append(l).append('\n');
+      }
+    } catch (IOException | RuntimeException e) {
+      sb.append("(container logs unreadable: ").append(e).append(")\n");
+    }
+    return sb.toString();
+  }
+
+  @Override
+  public void close() throws IOException {
+    try {
+      if (yarn != null) yarn.stop();
+    } finally {
+      hdfs.shutdown(true);
+      try (var files = Files.walk(base)) {
+        for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+      }
+    }
+  }
+}
