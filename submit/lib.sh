@@ -8,11 +8,18 @@ sparkprop_jars() {
 
 # For the cluster that submit/cluster-up started at this master URL: writes a private properties
 # file (conf/spark-defaults.conf plus its secret) and prints its path; prints nothing otherwise.
+# For YARN: when HADOOP_CONF_DIR (or YARN_CONF_DIR) is the configuration of submit/yarn-up's
+# cluster, the same with its Spark properties (the runtime's jars in place, the containers' Java).
 cluster_properties() {
   local master=$1 run=${SPARKPROP_CLUSTER_DIR:-$root/target/cluster} props
+  local yarnconf=${HADOOP_CONF_DIR:-${YARN_CONF_DIR:-}}/sparkprop-spark.conf
   if [ -f "$run/master-url" ] && [ "$(cat "$run/master-url")" = "$master" ] && [ -f "$run/conf/auth.conf" ]; then
     props=$(umask 077; mktemp "${TMPDIR:-/tmp}/sparkprop-submit.XXXXXX")
     cat "$root/conf/spark-defaults.conf" "$run/conf/auth.conf" > "$props"
+    echo "$props"
+  elif [ "$master" = yarn ] && [ -f "$yarnconf" ]; then
+    props=$(umask 077; mktemp "${TMPDIR:-/tmp}/sparkprop-submit.XXXXXX")
+    cat "$root/conf/spark-defaults.conf" "$yarnconf" > "$props"
     echo "$props"
   fi
 }
@@ -64,7 +71,7 @@ run_command() {
   # local[*] runs the tasks in the driver JVM: one BLAS thread per task there too (see spark-defaults.conf).
   blas_env
   local cmd=(--master "$master" --class "$class" --jars "$(sparkprop_jars)" ${sparkconf[@]+"${sparkconf[@]}"})
-  case "$master" in spark://*) props=$(cluster_properties "$master") ;; esac
+  case "$master" in spark://*|yarn) props=$(cluster_properties "$master") ;; esac
   if [ -n "$props" ]; then
     cmd=(--properties-file "$props" "${cmd[@]}" --conf spark.driver.host="$SPARK_LOCAL_IP")
     # shellcheck disable=SC2064 # the file's name now: $props is local and gone when the trap runs

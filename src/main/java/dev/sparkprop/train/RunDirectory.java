@@ -30,9 +30,10 @@ public final class RunDirectory {
 
   public RunDirectory(String location) throws IOException {
     this.location = location;
-    this.dir = new Path(location);
-    FileSystem f = dir.getFileSystem(new Configuration());
+    Path given = new Path(location);
+    FileSystem f = given.getFileSystem(new Configuration());
     this.fs = f instanceof LocalFileSystem local ? local.getRaw() : f;
+    this.dir = fs.makeQualified(given); // hdfs:///runs/a: the default file system's authority filled in
     this.localDir = fs instanceof RawLocalFileSystem raw ? raw.pathToFile(dir).toPath() : null;
     fs.mkdirs(dir);
   }

@@ -45,8 +45,8 @@ final class MiniHadoop implements AutoCloseable {
         YarnConfiguration yc = new YarnConfiguration(d.getConfiguration(0));
         yc.set(YarnConfiguration.RM_HOSTNAME, "127.0.0.1");
         yc.setInt(YarnConfiguration.RM_SCHEDULER_MINIMUM_ALLOCATION_MB, 128);
-        yc.setInt(YarnConfiguration.YARN_MINICLUSTER_NM_PMEM_MB, 6144); // MiniYARNCluster's own key (default 4 GB)
-        yc.setInt(YarnConfiguration.NM_PMEM_MB, 6144);
+        yc.setInt(YarnConfiguration.YARN_MINICLUSTER_NM_PMEM_MB, 8192); // MiniYARNCluster's own key (default 4 GB)
+        yc.setInt(YarnConfiguration.NM_PMEM_MB, 8192);
         yc.setInt(YarnConfiguration.NM_VCORES, 8);
         yc.setBoolean(YarnConfiguration.NM_PMEM_CHECK_ENABLED, false);
         yc.setBoolean(YarnConfiguration.NM_VMEM_CHECK_ENABLED, false);
@@ -92,6 +92,53 @@ final class MiniHadoop implements AutoCloseable {
         client.writeXml(out);
       }
     }
+    // What spark-submit needs for this cluster (submit/train-cluster adds it when HADOOP_CONF_DIR
+    // is this folder): the Spark runtime's jars used in place, as every container runs on this
+    // machine, instead of uploading 280 MB per application; the Java of this JVM for the containers.
+    String javaHome = System.getProperty("java.home");
+    Files.writeString(confDir.resolve(SPARK_CONF), "spark.yarn.jars local:" + sparkJars() + "/*\n"
+        + "spark.yarn.appMasterEnv.JAVA_HOME " + javaHome + "\n" + "spark.executorEnv.JAVA_HOME " + javaHome + "\n");
+  }
+
+  /** Spark properties for applications on this cluster, in {@link #confDir}. */
+  static final String SPARK_CONF = "sparkprop-spark.conf";
+
+  /** The assembled Spark runtime's jars: target/spark-home/jars of this project. */
+  private static Path sparkJars() {
+    return dev.sparkprop.train.TestData.projectDir().resolve("target/spark-home/jars");
+  }
+
+  /**
+   * {@code submit/yarn-up}'s cluster: starts HDFS and YARN under {@code RUN/cluster}, copies the
+   * IDX files of {@code MNIST_DIR} to hdfs:///data/mnist, writes {@code RUN/ready} (the addresses)
+   * and runs until the process is told to stop (SIGTERM: the shutdown hook stops YARN, with its
+   * containers, and HDFS, and deletes their data).
+   *   MiniHadoop RUN MNIST_DIR
+   */
+  public static void main(String[] args) throws Exception {
+    Path run = Path.of(args[0]);
+    MiniHadoop h = new MiniHadoop(run.resolve("cluster"), true);
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      try {
+        h.close();
+      } catch (IOException | RuntimeException e) {
+        System.err.println("yarn-down: " + e);
+      }
+    }));
+    org.apache.hadoop.fs.Path mnist = new org.apache.hadoop.fs.Path("/data/mnist");
+    h.fs.mkdirs(mnist);
+    try (var files = Files.list(Path.of(args[1]))) {
+      for (Path f : files.filter(f -> f.getFileName().toString().contains("-idx")).toList()) {
+        h.fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(f.toUri()), new org.apache.hadoop.fs.Path(mnist, f.getFileName().toString()));
+      }
+    }
+    Configuration c = h.yarn.getConfig();
+    Files.writeString(run.resolve("ready.tmp"), "hdfs " + h.fs.getUri() + "\n"
+        + "resourcemanager " + c.get(YarnConfiguration.RM_ADDRESS) + "\n"
+        + "resourcemanager-ui http://" + c.get(YarnConfiguration.RM_WEBAPP_ADDRESS) + "\n"
+        + "conf " + h.confDir + "\n");
+    Files.move(run.resolve("ready.tmp"), run.resolve("ready"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    Thread.currentThread().join(); // until SIGTERM
   }
 
   /** The HDFS URI of {@code path}. */

@@ -38,8 +38,8 @@ class YarnIT {
   @BeforeAll
   static void up() throws Exception {
     hadoop = new MiniHadoop(TestData.projectDir().resolve("target/minihadoop-" + ProcessHandle.current().pid()), true);
-    mnist = hadoop.uri("/data/mnist");
-    org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(mnist);
+    mnist = "hdfs:///data/mnist"; // the cluster's default file system, as a user of it writes
+    org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(hadoop.uri("/data/mnist"));
     hadoop.fs.mkdirs(dir);
     try (var files = Files.list(TestData.mnistDir())) {
       for (java.nio.file.Path f : files.toList()) {
@@ -94,9 +94,6 @@ class YarnIT {
     int before = hadoop.applications().size();
     ProcessBuilder pb = new ProcessBuilder(root.resolve("submit/train-cluster").toString(), "--master", "yarn",
         "--conf", "spark.executor.instances=2",
-        "--conf", "spark.yarn.jars=local:" + root.resolve("target/spark-home/jars") + "/*",
-        "--conf", "spark.yarn.appMasterEnv.JAVA_HOME=" + System.getProperty("java.home"),
-        "--conf", "spark.executorEnv.JAVA_HOME=" + System.getProperty("java.home"),
         "--conf", "spark.yarn.maxAppAttempts=1",
         "layers=784,256,10", "epochs=3", "batch.size=100", "train.limit=6000", "test.limit=2000", "partitions=2",
         "shuffle=true", "lr=0.1", "sync.mode=" + mode, "train.path=" + mnist, "test.path=" + mnist, "out=" + out)
@@ -129,8 +126,9 @@ class YarnIT {
     return new Submitted(p.exitValue(), output, app, hadoop.finalStatus(app));
   }
 
+  /** The model of run directory {@code out} (hdfs:///...), read back from HDFS. */
   private static SavedModel model(String out) throws Exception {
-    return ModelStore.load(out + "/model");
+    return ModelStore.load(hadoop.uri(out.substring("hdfs://".length())) + "/model");
   }
 
   /** Submits with one executor container killed (SIGKILL) once the first epoch's metrics are on HDFS. */
@@ -138,7 +136,7 @@ class YarnIT {
     long[] killed = {-1};
     Submitted s = submit(mode, out, app -> {
       try {
-        if (killed[0] >= 0 || !hadoop.fs.exists(new org.apache.hadoop.fs.Path(out, "metrics.csv"))) return;
+        if (killed[0] >= 0 || !hadoop.fs.exists(new org.apache.hadoop.fs.Path(hadoop.uri(out.substring("hdfs://".length())), "metrics.csv"))) return;
         List<ProcessHandle> execs = executors(app);
         if (execs.size() < 2) return;
         killed[0] = execs.get(0).pid(); // the first epoch is done: kill while the second runs
@@ -160,7 +158,7 @@ class YarnIT {
    */
   @Test
   void trainsOnYarnInClusterModeAndSurvivesAKilledExecutorContainerInBothTransports() throws Exception {
-    String out = hadoop.uri("/runs/barrier");
+    String out = "hdfs:///runs/barrier";
     Submitted whole = submit("barrier", out, app -> {});
     assertEquals(0, whole.code(), whole.output());
     assertEquals(FinalApplicationStatus.SUCCEEDED, whole.status(), whole.output());
@@ -172,7 +170,7 @@ class YarnIT {
         whole.status(), accuracy);
     assertTrue(accuracy > 0.85, "accuracy " + accuracy);
     for (String mode : List.of("job", "barrier")) {
-      String disturbedOut = hadoop.uri("/runs/" + mode + "-killed");
+      String disturbedOut = "hdfs:///runs/" + mode + "-killed";
       Submitted disturbed = submitAndKillAnExecutor(mode, disturbedOut);
       assertEquals(0, disturbed.code(), disturbed.output());
       assertEquals(FinalApplicationStatus.SUCCEEDED, disturbed.status(), disturbed.output());
