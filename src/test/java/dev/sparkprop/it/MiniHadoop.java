@@ -52,6 +52,8 @@ final class MiniHadoop implements AutoCloseable {
         yc.setBoolean(YarnConfiguration.NM_VMEM_CHECK_ENABLED, false);
         yc.set("yarn.nodemanager.disk-health-checker.max-disk-utilization-per-disk-percentage", "100.0");
         yc.set("yarn.scheduler.capacity.node-locality-delay", "-1");
+        // the Java the containers run, as a real cluster's NodeManagers provide it (hadoop-env.sh)
+        yc.set(YarnConfiguration.NM_ADMIN_USER_ENV, "MALLOC_ARENA_MAX=$MALLOC_ARENA_MAX,JAVA_HOME=" + System.getProperty("java.home"));
         // the capacity scheduler's one queue (no capacity-scheduler.xml comes with the jars)
         yc.set("yarn.scheduler.capacity.root.queues", "default");
         yc.set("yarn.scheduler.capacity.root.default.capacity", "100");
@@ -92,12 +94,10 @@ final class MiniHadoop implements AutoCloseable {
         client.writeXml(out);
       }
     }
-    // What spark-submit needs for this cluster (submit/train-cluster adds it when HADOOP_CONF_DIR
+    // A shortcut for spark-submit on this cluster (submit/train-cluster adds it when HADOOP_CONF_DIR
     // is this folder): the Spark runtime's jars used in place, as every container runs on this
-    // machine, instead of uploading 280 MB per application; the Java of this JVM for the containers.
-    String javaHome = System.getProperty("java.home");
-    Files.writeString(confDir.resolve(SPARK_CONF), "spark.yarn.jars local:" + sparkJars() + "/*\n"
-        + "spark.yarn.appMasterEnv.JAVA_HOME " + javaHome + "\n" + "spark.executorEnv.JAVA_HOME " + javaHome + "\n");
+    // machine, instead of uploading 280 MB per application.
+    Files.writeString(confDir.resolve(SPARK_CONF), "spark.yarn.jars local:" + sparkJars() + "/*\n");
   }
 
   /** Spark properties for applications on this cluster, in {@link #confDir}. */

@@ -89,6 +89,12 @@ class YarnIT {
    */
   private static Submitted submit(String mode, String out, java.util.function.Consumer<ApplicationId> duringRun)
       throws Exception {
+    return submit(mode, out, hadoop.confDir, duringRun);
+  }
+
+  /** {@link #submit} with {@code HADOOP_CONF_DIR=confDir}. */
+  private static Submitted submit(String mode, String out, java.nio.file.Path confDir,
+      java.util.function.Consumer<ApplicationId> duringRun) throws Exception {
     java.nio.file.Path root = TestData.projectDir();
     java.nio.file.Path log = Files.createTempFile("yarn-submit", ".log");
     int before = hadoop.applications().size();
@@ -99,7 +105,7 @@ class YarnIT {
         "shuffle=true", "lr=0.1", "sync.mode=" + mode, "train.path=" + mnist, "test.path=" + mnist, "out=" + out)
         .redirectErrorStream(true).redirectOutput(log.toFile());
     Map<String, String> env = pb.environment();
-    env.put("HADOOP_CONF_DIR", hadoop.confDir.toString());
+    env.put("HADOOP_CONF_DIR", confDir.toString());
     env.put("SPARKPROP_DRIVER_MEMORY", "1g");
     env.put("SPARKPROP_EXECUTOR_MEMORY", "1g");
     env.remove("SPARK_HOME");
@@ -152,14 +158,21 @@ class YarnIT {
   }
 
   /**
-   * The barrier transport undisturbed, then each transport with an executor container killed:
+   * The barrier transport undisturbed (submitted with HADOOP_CONF_DIR alone), then each
+   * transport with an executor container killed:
    * all three applications SUCCEEDED with the same parameters, bit for bit (the two transports
    * compute the same bits by design: DistributedTrainerTest).
    */
   @Test
   void trainsOnYarnInClusterModeAndSurvivesAKilledExecutorContainerInBothTransports() throws Exception {
     String out = "hdfs:///runs/barrier";
-    Submitted whole = submit("barrier", out, app -> {});
+    // The cluster's configuration alone, as a user of a real cluster has it (no shortcut
+    // properties: spark-submit uploads the Spark runtime's jars to the application's staging folder)
+    java.nio.file.Path plain = Files.createDirectories(hadoop.confDir.resolveSibling("conf-plain"));
+    for (String f : List.of("core-site.xml", "hdfs-site.xml", "yarn-site.xml")) {
+      Files.copy(hadoop.confDir.resolve(f), plain.resolve(f), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    }
+    Submitted whole = submit("barrier", out, plain, app -> {});
     assertEquals(0, whole.code(), whole.output());
     assertEquals(FinalApplicationStatus.SUCCEEDED, whole.status(), whole.output());
     SavedModel m = model(out);
