@@ -73,7 +73,14 @@ public final class ScalingModel {
     for (Point p : all) if (!heldOut.test(p)) fitSet.add(p);
     List<String> heldNames = new ArrayList<>(holdout);
     if (maxFit < Integer.MAX_VALUE) heldNames.add("every point with more than " + maxFit + " executors");
-    StepModel model = StepModel.fit(fitSet);
+    StepModel model;
+    try {
+      model = StepModel.fit(fitSet);
+    } catch (IllegalArgumentException e) {
+      System.err.println("error: " + e.getMessage()); // e.g. SCALING_NETS with fewer than three networks
+      System.exit(ExitCodes.FAILED);
+      return;
+    }
     Files.createDirectories(out);
 
     StringBuilder constants = new StringBuilder("fitted constants (" + fitSet.size() + " of " + all.size()
