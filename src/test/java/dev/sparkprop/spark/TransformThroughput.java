@@ -21,7 +21,8 @@ import org.junit.jupiter.api.Test;
  * {@link SparkpropModel#transform} for 784-512-10 on the 10,000-row MNIST test table in Parquet
  * (made by {@code submit/prepare}), on local[2], beside what the same table costs through an
  * identity {@code mapPartitions} with a row encoder and through a plain aggregate query (Spark's
- * fixed cost per query on this machine). Run with
+ * fixed cost per query on this machine); and each of them into Spark's {@code noop} sink (one
+ * stage, every column consumed). Run with
  * {@code mvn -o test -Dtest=TransformThroughput -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 class TransformThroughput {
@@ -36,6 +37,7 @@ class TransformThroughput {
       SparkpropModel model = new SparkpropModel(new SavedModel(spec, params, Map.of(), Map.of()));
       Dataset<Row> test = spark.read().parquet(table.toString());
       test.cache().count();
+      System.out.println("the test table: " + test.rdd().getNumPartitions() + " partition(s)");
       List<Double> rates = new ArrayList<>();
       for (int i = 0; i < 12; i++) {
         long t0 = System.nanoTime();
@@ -43,6 +45,29 @@ class TransformThroughput {
         double s = (System.nanoTime() - t0) / 1e9;
         if (i >= 2) rates.add(n / s);
         System.out.printf("transform 784-512-10: %d rows in %.3f s (%.0f rows/s)%n", n, s, n / s);
+      }
+      // Into Spark's "noop" sink (its benchmarks' sink): one stage, every column of every row
+      // computed and consumed, nothing written
+      List<Double> sinkRates = new ArrayList<>();
+      for (int i = 0; i < 12; i++) {
+        long t0 = System.nanoTime();
+        model.transform(test).write().format("noop").mode("overwrite").save();
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (i >= 2) sinkRates.add(10_000 / s);
+        System.out.printf("transform 784-512-10 into the noop sink: 10000 rows in %.3f s (%.0f rows/s)%n", s, 10_000 / s);
+      }
+      for (int i = 0; i < 6; i++) {
+        long t0 = System.nanoTime();
+        test.write().format("noop").mode("overwrite").save();
+        double s = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("the table alone into the noop sink: 10000 rows in %.3f s%n", s);
+      }
+      for (int i = 0; i < 6; i++) {
+        long t0 = System.nanoTime();
+        test.mapPartitions((org.apache.spark.api.java.function.MapPartitionsFunction<Row, Row>) it -> it,
+            org.apache.spark.sql.Encoders.row(test.schema())).write().format("noop").mode("overwrite").save();
+        double s = (System.nanoTime() - t0) / 1e9;
+        System.out.printf("identity mapPartitions into the noop sink: 10000 rows in %.3f s%n", s);
       }
       // the same pass without the network: what reading and writing rows costs
       org.apache.spark.sql.types.StructType schema = test.schema();
@@ -60,7 +85,9 @@ class TransformThroughput {
         System.out.printf("plain query: %d rows in %.3f s%n", n, s);
       }
       Collections.sort(rates);
-      System.out.printf("median of 10 after 2 warm-up runs: %.0f rows/s%n", rates.get(rates.size() / 2));
+      Collections.sort(sinkRates);
+      System.out.printf("median of 10 after 2 warm-up runs: %.0f rows/s (count and sum of the predictions), "
+          + "%.0f rows/s (noop sink)%n", rates.get(rates.size() / 2), sinkRates.get(sinkRates.size() / 2));
     } finally {
       spark.stop();
     }
