@@ -61,6 +61,8 @@ public final class Checkpoints {
     OptimizerState opt = s.optimizer.state();
     cursor.put("optimizer", s.optimizer.describe());
     cursor.put("optimizer_steps", opt.steps());
+    cursor.put("partitions", s.partitions); // neither changes the math, both change its rounding
+    cursor.put("kernels", s.kernels);
     info.put("checkpoint", cursor);
     List<Map<String, Object>> hist = new ArrayList<>();
     for (EpochMetrics m : s.history) hist.add(m.toMap());
@@ -143,6 +145,8 @@ public final class Checkpoints {
       s.rowsSeen = ((Number) c.get("rows_seen")).longValue();
       s.secondsBefore = ((Number) c.get("seconds_before")).doubleValue();
       s.lastLr = ((Number) c.get("last_lr")).doubleValue();
+      s.checkpointPartitions = c.get("partitions") instanceof Number n ? n.intValue() : 0;
+      s.checkpointKernels = c.get("kernels") instanceof String k ? k : "";
       for (Map<String, Object> h : (List<Map<String, Object>>) m.info().get("history")) s.history.add(EpochMetrics.fromMap(h));
       Map<String, float[]> steps = new LinkedHashMap<>();
       for (Map.Entry<String, float[]> e : m.extraTensors().entrySet()) {

@@ -108,7 +108,10 @@ public final class DistributedTrainer {
     JavaRDD<Shard> validationShards = validation == null ? null
         : TrainingData.ranges(jsc, validation, validation.count, parts, cfg.classes(), "validation", log);
     try {
-      logKernels(trainShards, spec, (cfg.batchSize() + parts - 1) / parts);
+      String kernels = logKernels(trainShards, spec, (cfg.batchSize() + parts - 1) / parts);
+      warnIfRoundingDiffers(state, parts, kernels);
+      state.partitions = parts;
+      state.kernels = kernels;
       TrainResult r = loop(spec, layout, trainShards, testShards, validationShards, run, state, checkpoints);
       if (finish != null && testShards != null) finish.accept(testShards, r.params());
       return r;
@@ -200,7 +203,7 @@ public final class DistributedTrainer {
    * the rows a task trains on) and logs what they chose. Executors that chose differently would
    * compute other last bits: say so.
    */
-  private void logKernels(JavaRDD<Shard> shards, NetworkSpec spec, int rowsPerTask) {
+  private String logKernels(JavaRDD<Shard> shards, NetworkSpec spec, int rowsPerTask) {
     dev.sparkprop.nn.Kernel kernel = cfg.kernel();
     jsc.setJobDescription("resolve kernel=" + cfg.get("kernel") + " on the executors");
     int[] p = spec.largestProduct(spec.isDense() ? rowsPerTask : Math.min(rowsPerTask, 16)); // a CNN's products are large at 16
@@ -213,6 +216,27 @@ public final class DistributedTrainer {
     if (kernels.size() > 1) {
       log.printf("WARNING: the executors chose different kernels (%s): their products round differently, so runs are "
           + "not bit-for-bit reproducible; set kernel= to one of them%n", String.join(", ", kernels));
+    }
+    return String.join(", ", kernels);
+  }
+
+  /**
+   * A run resumed with another partition count or kernel than its checkpoint was computed with
+   * is allowed (a cluster may have changed), but it no longer gives an uninterrupted run's bits:
+   * each step's partition sums are added in another grouping, and another kernel rounds its
+   * products differently. Say so. (Local SGD's partition count changes the math itself: it is
+   * refused with the configuration's keys.)
+   */
+  private void warnIfRoundingDiffers(TrainState state, int parts, String kernels) {
+    if (state.checkpointPartitions > 0 && state.checkpointPartitions != parts) {
+      log.printf("WARNING: resuming with %d partitions where the checkpoint was computed with %d: each step's sum is "
+          + "added in another order, so the parameters will differ from an uninterrupted run by rounding; set "
+          + "partitions=%d for the same bits%n", parts, state.checkpointPartitions, state.checkpointPartitions);
+    }
+    if (!state.checkpointKernels.isEmpty() && !state.checkpointKernels.equals(kernels)) {
+      log.printf("WARNING: resuming on kernel %s where the checkpoint was computed on %s: the products round "
+          + "differently, so the parameters will differ from an uninterrupted run by rounding%n", kernels,
+          state.checkpointKernels);
     }
   }
 

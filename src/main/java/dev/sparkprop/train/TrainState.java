@@ -23,6 +23,12 @@ public final class TrainState {
   double secondsBefore;
   double lastLr;
   final List<EpochMetrics> history = new ArrayList<>();
+  /** What this run computes with: its partition count and its executors' kernel(s) (set when the trainer starts). */
+  int partitions;
+  String kernels = "";
+  /** What the checkpoint this state was resumed from was computed with (0 and "": fresh, or an older checkpoint). */
+  int checkpointPartitions;
+  String checkpointKernels = "";
   /** Model selection on the validation set (null without one); a checkpoint keeps it. */
   Selection selection;
   /** Every step's figures so far, this process's and (after a resume) the checkpoint's. */

@@ -2,6 +2,7 @@ package dev.sparkprop.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -123,10 +124,31 @@ class CheckpointResumeTest {
     }, log);
     assertTrue(log.toString(StandardCharsets.UTF_8).contains("resuming from checkpoint"), log.toString(StandardCharsets.UTF_8));
     assertTrue(log.toString(StandardCharsets.UTF_8).contains("epoch 2, step 8"), log.toString(StandardCharsets.UTF_8));
+    assertFalse(log.toString(StandardCharsets.UTF_8).contains("WARNING: resuming"), "the same partitions and kernel: no warning");
     assertArrayEquals(whole.params(), resumed.params(), "resumed parameters, bit for bit");
     assertEquals(whole.finalEval().correct, resumed.finalEval().correct);
     assertEquals(3, resumed.epochs().size());
     for (int e = 0; e < 3; e++) assertEquals(whole.epochs().get(e).testAccuracy(), resumed.epochs().get(e).testAccuracy(), 0.0);
+  }
+
+  /**
+   * A resume with another partition count than the checkpoint's is allowed (a cluster may have
+   * changed) and says that its parameters will differ from an uninterrupted run's by rounding.
+   */
+  @Test
+  void aResumeWithAnotherPartitionCountSaysItsBitsDiffer() throws Exception {
+    String out = dir.resolve("p").toString();
+    ByteArrayOutputStream first = new ByteArrayOutputStream();
+    assertThrows(Interrupt.class, () -> run(config(out, "sync.mode", "job"), 1, 12, first));
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    TrainResult r = run(config(out, "sync.mode", "job", "partitions", "3"), -1, -1, log);
+    String text = log.toString(StandardCharsets.UTF_8);
+    assertTrue(text.contains("resuming from checkpoint"), text);
+    assertTrue(text.contains("WARNING: resuming with 3 partitions where the checkpoint was computed with 2: each step's "
+        + "sum is added in another order, so the parameters will differ from an uninterrupted run by rounding; set "
+        + "partitions=2 for the same bits"), text);
+    assertFalse(text.contains("WARNING: resuming on kernel"), "the same kernel: " + text);
+    assertEquals(3, r.epochs().size());
   }
 
   /**
