@@ -45,7 +45,7 @@ public final class ModelStore {
   private ModelStore() {}
 
   /** The file system of {@code path}; local files without Hadoop's .crc side files. */
-  static FileSystem fs(Path path) throws IOException {
+  public static FileSystem fs(Path path) throws IOException {
     FileSystem fs = path.getFileSystem(new Configuration());
     return fs instanceof LocalFileSystem local ? local.getRaw() : fs;
   }

@@ -4,9 +4,7 @@ import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
 import java.util.Map;
 import org.jfree.chart.ChartUtils;
@@ -58,17 +56,7 @@ public final class Charts {
 
   /** A local file, replaced atomically. */
   public static Png file(Path png) {
-    return bytes -> {
-      Path dir = png.toAbsolutePath().getParent();
-      Files.createDirectories(dir);
-      Path tmp = Files.createTempFile(dir, "." + png.getFileName(), ".tmp");
-      try {
-        Files.write(tmp, bytes);
-        Files.move(tmp, png, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      } finally {
-        Files.deleteIfExists(tmp);
-      }
-    };
+    return bytes -> dev.sparkprop.train.RunDirectory.writeLocal(png, bytes);
   }
 
   /** One line series: a name, its x and its y values (same length). */

@@ -6,12 +6,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.StandardCopyOption;
 import java.util.List;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
+import dev.sparkprop.io.ModelStore;
 import org.apache.hadoop.fs.RawLocalFileSystem;
 
 /**
@@ -31,8 +30,7 @@ public final class RunDirectory {
   public RunDirectory(String location) throws IOException {
     this.location = location;
     Path given = new Path(location);
-    FileSystem f = given.getFileSystem(new Configuration());
-    this.fs = f instanceof LocalFileSystem local ? local.getRaw() : f;
+    this.fs = ModelStore.fs(given);
     this.dir = fs.makeQualified(given); // hdfs:///runs/a: the default file system's authority filled in
     this.localDir = fs instanceof RawLocalFileSystem raw ? raw.pathToFile(dir).toPath() : null;
     fs.mkdirs(dir);
@@ -68,11 +66,7 @@ public final class RunDirectory {
   /** Writes a file atomically (a temporary file in the same folder, then renamed over the old one). */
   public void writeBytes(String name, byte[] bytes) throws IOException {
     if (localDir != null) {
-      java.nio.file.Path target = localDir.resolve(name);
-      Files.createDirectories(target.getParent());
-      java.nio.file.Path tmp = target.resolveSibling("." + target.getFileName() + ".tmp");
-      Files.write(tmp, bytes);
-      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      writeLocal(localDir.resolve(name), bytes);
       return;
     }
     Path target = new Path(dir, name);
@@ -81,5 +75,18 @@ public final class RunDirectory {
       out.write(bytes);
     }
     FileContext.getFileContext(target.toUri(), fs.getConf()).rename(tmp, target, Options.Rename.OVERWRITE);
+  }
+
+  /** Writes a local file atomically: a temporary file beside it, then moved over it. */
+  public static void writeLocal(java.nio.file.Path target, byte[] bytes) throws IOException {
+    java.nio.file.Path dir = target.toAbsolutePath().getParent();
+    Files.createDirectories(dir);
+    java.nio.file.Path tmp = Files.createTempFile(dir, "." + target.getFileName(), ".tmp");
+    try {
+      Files.write(tmp, bytes);
+      Files.move(tmp, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
   }
 }

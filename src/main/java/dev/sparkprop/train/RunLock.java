@@ -11,10 +11,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Instant;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.RawLocalFileSystem;
 
 /**
@@ -66,12 +64,11 @@ public final class RunLock implements AutoCloseable {
     org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(location);
     FileSystem f;
     try {
-      f = p.getFileSystem(new Configuration());
+      f = dev.sparkprop.io.ModelStore.fs(p);
     } catch (IOException | RuntimeException e) {
       throw new ConfigException("out: cannot use " + location + " as the run directory (" + reason(e)
           + "); choose a folder you can write, with out=");
     }
-    if (f instanceof LocalFileSystem local) f = local.getRaw();
     if (f instanceof RawLocalFileSystem raw) return take(raw.pathToFile(p).toPath());
     return takeRemote(location, p, f);
   }

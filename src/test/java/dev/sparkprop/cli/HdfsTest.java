@@ -18,19 +18,18 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FileUtil;
 import org.apache.hadoop.fs.Path;
-import org.apache.hadoop.hdfs.MiniDFSCluster;
+import dev.sparkprop.it.MiniHadoop;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * The commands against a real HDFS: Hadoop's MiniDFSCluster (a NameNode and a DataNode in this
- * JVM, on loopback ports), Spark on local[2]. MNIST's IDX files are copied in; training reads them
+ * JVM, on loopback ports: {@link MiniHadoop} without YARN), Spark on local[2]. MNIST's IDX files are copied in; training reads them
  * and the Parquet tables that {@code prepare} writes there; the run directory (configuration,
  * metrics, reports, charts, checkpoints, the model) is an {@code hdfs://} URI; a run resumed from
  * a checkpoint on HDFS ends with the same bits; {@code evaluate} and {@code predict} read the model
@@ -38,7 +37,7 @@ import org.junit.jupiter.api.Test;
  * the class, also when a test fails.
  */
 class HdfsTest {
-  private static MiniDFSCluster cluster;
+  private static MiniHadoop hadoop;
   private static FileSystem fs;
   private static String root; // hdfs://127.0.0.1:PORT/sparkprop
 
@@ -47,36 +46,23 @@ class HdfsTest {
     System.setProperty("spark.master", "local[2]");
     System.setProperty("spark.ui.enabled", "false");
     System.setProperty("spark.driver.host", "127.0.0.1");
-    java.nio.file.Path base = TestData.projectDir().resolve("target/minidfs-" + ProcessHandle.current().pid());
-    Configuration conf = new Configuration();
-    conf.set(MiniDFSCluster.HDFS_MINIDFS_BASEDIR, base.toString());
-    conf.set("dfs.namenode.rpc-address", "127.0.0.1:0");
-    conf.set("dfs.datanode.address", "127.0.0.1:0");
-    conf.set("dfs.datanode.http.address", "127.0.0.1:0");
-    conf.set("dfs.datanode.ipc.address", "127.0.0.1:0");
-    conf.set("dfs.namenode.http-address", "127.0.0.1:0");
     try {
-      cluster = new MiniDFSCluster.Builder(conf).numDataNodes(1).build();
-      cluster.waitActive();
+      hadoop = new MiniHadoop(TestData.projectDir().resolve("target/minidfs-" + ProcessHandle.current().pid()), false);
     } catch (Exception | Error e) {
       stop();
       throw e;
     }
-    fs = cluster.getFileSystem();
+    fs = hadoop.fs;
     root = fs.getUri() + "/sparkprop";
-    Path mnist = new Path(root, "mnist");
-    fs.mkdirs(mnist);
-    try (var files = Files.list(TestData.mnistDir())) {
-      for (java.nio.file.Path f : files.toList()) fs.copyFromLocalFile(new Path(f.toUri()), new Path(mnist, f.getFileName().toString()));
-    }
+    hadoop.copyIdx(TestData.mnistDir(), root + "/mnist");
   }
 
   @AfterAll
-  static void stop() {
+  static void stop() throws IOException {
     try {
-      if (cluster != null) cluster.shutdown(true);
+      if (hadoop != null) hadoop.close();
     } finally {
-      cluster = null;
+      hadoop = null;
       System.clearProperty("spark.master");
       System.clearProperty("spark.ui.enabled");
       System.clearProperty("spark.driver.host");

@@ -23,14 +23,14 @@ import org.apache.hadoop.yarn.server.resourcemanager.rmapp.RMApp;
  * yarn-site.xml a client needs ({@code HADOOP_CONF_DIR}). {@link #close} stops everything, also
  * the containers, and deletes the clusters' data.
  */
-final class MiniHadoop implements AutoCloseable {
+public final class MiniHadoop implements AutoCloseable {
   final MiniDFSCluster hdfs;
   final MiniYARNCluster yarn; // null without YARN
-  final FileSystem fs;
+  public final FileSystem fs;
   final Path confDir;
   private final Path base;
 
-  MiniHadoop(Path base, boolean withYarn) throws Exception {
+  public MiniHadoop(Path base, boolean withYarn) throws Exception {
     this.base = base;
     Files.createDirectories(base);
     Configuration conf = new Configuration();
@@ -125,13 +125,7 @@ final class MiniHadoop implements AutoCloseable {
         System.err.println("yarn-down: " + e);
       }
     }));
-    org.apache.hadoop.fs.Path mnist = new org.apache.hadoop.fs.Path("/data/mnist");
-    h.fs.mkdirs(mnist);
-    try (var files = Files.list(Path.of(args[1]))) {
-      for (Path f : files.filter(f -> f.getFileName().toString().contains("-idx")).toList()) {
-        h.fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(f.toUri()), new org.apache.hadoop.fs.Path(mnist, f.getFileName().toString()));
-      }
-    }
+    h.copyIdx(Path.of(args[1]), "/data/mnist");
     Configuration c = h.yarn.getConfig();
     Files.writeString(run.resolve("ready.tmp"), "hdfs " + h.fs.getUri() + "\n"
         + "resourcemanager " + c.get(YarnConfiguration.RM_ADDRESS) + "\n"
@@ -141,8 +135,19 @@ final class MiniHadoop implements AutoCloseable {
     Thread.currentThread().join(); // until SIGTERM
   }
 
+  /** Copies the IDX files of local folder {@code from} into HDFS folder {@code to} (a path or URI). */
+  public void copyIdx(Path from, String to) throws IOException {
+    org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(to);
+    fs.mkdirs(dir);
+    try (var files = Files.list(from)) {
+      for (Path f : files.filter(f -> f.getFileName().toString().contains("-idx")).toList()) {
+        fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(f.toUri()), new org.apache.hadoop.fs.Path(dir, f.getFileName().toString()));
+      }
+    }
+  }
+
   /** The HDFS URI of {@code path}. */
-  String uri(String path) {
+  public String uri(String path) {
     return fs.getUri() + path;
   }
 

@@ -39,13 +39,7 @@ class YarnIT {
   static void up() throws Exception {
     hadoop = new MiniHadoop(TestData.projectDir().resolve("target/minihadoop-" + ProcessHandle.current().pid()), true);
     mnist = "hdfs:///data/mnist"; // the cluster's default file system, as a user of it writes
-    org.apache.hadoop.fs.Path dir = new org.apache.hadoop.fs.Path(hadoop.uri("/data/mnist"));
-    hadoop.fs.mkdirs(dir);
-    try (var files = Files.list(TestData.mnistDir())) {
-      for (java.nio.file.Path f : files.toList()) {
-        hadoop.fs.copyFromLocalFile(new org.apache.hadoop.fs.Path(f.toUri()), new org.apache.hadoop.fs.Path(dir, f.getFileName().toString()));
-      }
-    }
+    hadoop.copyIdx(TestData.mnistDir(), hadoop.uri("/data/mnist"));
   }
 
   @AfterAll
@@ -132,9 +126,14 @@ class YarnIT {
     return new Submitted(p.exitValue(), output, app, hadoop.finalStatus(app));
   }
 
+  /** {@code hdfs:///path} as this cluster's full URI (the test JVM's default file system is local). */
+  private static String onCluster(String defaultFsUri) {
+    return hadoop.uri(defaultFsUri.substring("hdfs://".length()));
+  }
+
   /** The model of run directory {@code out} (hdfs:///...), read back from HDFS. */
   private static SavedModel model(String out) throws Exception {
-    return ModelStore.load(hadoop.uri(out.substring("hdfs://".length())) + "/model");
+    return ModelStore.load(onCluster(out) + "/model");
   }
 
   /** Submits with one executor container killed (SIGKILL) once the first epoch's metrics are on HDFS. */
@@ -142,7 +141,7 @@ class YarnIT {
     long[] killed = {-1};
     Submitted s = submit(mode, out, app -> {
       try {
-        if (killed[0] >= 0 || !hadoop.fs.exists(new org.apache.hadoop.fs.Path(hadoop.uri(out.substring("hdfs://".length())), "metrics.csv"))) return;
+        if (killed[0] >= 0 || !hadoop.fs.exists(new org.apache.hadoop.fs.Path(onCluster(out), "metrics.csv"))) return;
         List<ProcessHandle> execs = executors(app);
         if (execs.size() < 2) return;
         killed[0] = execs.get(0).pid(); // the first epoch is done: kill while the second runs
