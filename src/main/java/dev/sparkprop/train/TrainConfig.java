@@ -75,7 +75,7 @@ public final class TrainConfig {
       new Key("keep", "last", "which parameters become the model: last (the last epoch's) or best (the epoch with the lowest validation loss; needs a validation set)"),
       new Key("log.every", "100", "print the loss every N batches (when the console is not a terminal, or progress=plain)"),
       new Key("progress", "auto", "auto: a progress bar on a terminal, plain loss lines otherwise; bar; plain"),
-      new Key("out", "", "run directory for metrics.csv, config.properties, checkpoints/ and model/ (default runs/<timestamp>)"),
+      new Key("out", "", "run directory for metrics.csv, config.properties, the reports, checkpoints/ and model/: a local path or any Hadoop FileSystem URI (default runs/<timestamp>)"),
       new Key("overwrite", "false", "replace a model already in out/model (otherwise the run is refused before it starts)"),
       new Key("init.from", "", "start from the weights of a saved model directory (its network must equal layers/activation)"),
       new Key("checkpoint.every", "0", "write a checkpoint every N units (0 = never)"),
