@@ -266,15 +266,45 @@ final class Exchange implements AutoCloseable {
     }
   }
 
+  /**
+   * Waits up to {@code millis} for the sockets, then takes what in-memory tasks did. What they
+   * did before the wait is taken first and then the wait is skipped: a task's wake-up may
+   * have been spent on an earlier wait (a task that ended while the previous round was being
+   * collected would otherwise be noticed only at the timeout).
+   */
   private void select(long millis) {
+    boolean news = takeMemory();
     try {
-      selector.select(this::handle, millis);
+      if (news) selector.selectNow(this::handle);
+      else selector.select(this::handle, millis);
     } catch (IOException e) {
       throw new Failure("selector: " + e);
     }
-    for (MemoryLink l; (l = memoryHellos.poll()) != null; ) admitMemory(l);
-    for (TaskPeer p : peers) if (p != null && p.poll()) receiving--;
+    takeMemory();
     expireHellos();
+  }
+
+  /**
+   * Admits in-memory tasks that asked in and takes their sums; fails the round when one ended
+   * without its sum (the one that ended first: after a killed task Spark ends the others of
+   * its stage, and the first is the cause). Whether anything came in.
+   */
+  private boolean takeMemory() {
+    boolean news = false;
+    for (MemoryLink l; (l = memoryHellos.poll()) != null; news = true) admitMemory(l);
+    TaskPeer first = null;
+    for (TaskPeer p : peers) {
+      if (p != null && p.endedWithoutSum() != Long.MAX_VALUE
+          && (first == null || p.endedWithoutSum() - first.endedWithoutSum() < 0)) first = p;
+    }
+    if (first != null) first.poll(); // throws its failure
+    for (TaskPeer p : peers) {
+      if (p != null && p.poll()) {
+        receiving--;
+        news = true;
+      }
+    }
+    return news;
   }
 
   /** A task of this JVM asks in: the same checks as a socket's hello. */

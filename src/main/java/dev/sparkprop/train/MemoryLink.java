@@ -68,6 +68,7 @@ final class MemoryLink implements TaskLink {
   private volatile int replied;
   private volatile boolean closed; // by the driver
   private volatile boolean ended; // by the task
+  private volatile long endedNanos; // System.nanoTime() when it ended, written before ended
 
   private MemoryLink(long launch, int partition, int partitions, byte[] token, Selector driver) {
     this.launch = launch;
@@ -113,6 +114,11 @@ final class MemoryLink implements TaskLink {
     return ended;
   }
 
+  /** When the task ended ({@link System#nanoTime()}); meaningful once {@link #taskEnded()}. */
+  long endedNanos() {
+    return endedNanos;
+  }
+
   void closeFromDriver() {
     closed = true;
     LockSupport.unpark(task);
@@ -150,6 +156,7 @@ final class MemoryLink implements TaskLink {
 
   @Override
   public void close() {
+    endedNanos = System.nanoTime();
     ended = true;
     driver.wakeup();
   }

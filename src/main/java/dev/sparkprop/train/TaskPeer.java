@@ -54,6 +54,14 @@ abstract class TaskPeer {
     return false;
   }
 
+  /**
+   * For a task outside the selector (in memory) that has ended without the current round's sum:
+   * when it ended ({@link System#nanoTime()}); else {@link Long#MAX_VALUE}.
+   */
+  long endedWithoutSum() {
+    return Long.MAX_VALUE;
+  }
+
   /** Tells the task that the epoch is over. */
   abstract void end();
 
@@ -78,6 +86,11 @@ abstract class TaskPeer {
     boolean send(float[] out, int floats, int bytes) {
       link.offer(round, out);
       return true;
+    }
+
+    @Override
+    long endedWithoutSum() {
+      return done() || !link.taskEnded() || link.sum() != null ? Long.MAX_VALUE : link.endedNanos();
     }
 
     @Override

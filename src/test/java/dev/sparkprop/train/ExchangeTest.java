@@ -215,6 +215,85 @@ class ExchangeTest {
     assertEquals("the barrier stage ended before its tasks connected", f.getMessage());
   }
 
+  /** An in-memory task that answers round 0 and then, once {@code before} is done, ends without another sum. */
+  private Future<Integer> answersOnceThenEnds(int p, String run, Future<?> before) {
+    return pool.submit(() -> {
+      MemoryLink link = MemoryLink.connect(run, LAUNCH, p, 2, token, 10_000);
+      PartitionSum sum = new PartitionSum(p, 1, new float[FLOATS]);
+      link.next();
+      sum.partition = p;
+      sum.rows = 1;
+      sum.stepRows[0] = 1;
+      link.reply(sum);
+      if (before != null) before.get(10, TimeUnit.SECONDS);
+      link.close(); // what the task's end does (killed, or failed)
+      return p;
+    });
+  }
+
+  /**
+   * Tasks that ended while the previous round was being collected fail the next round at once
+   * (their wake-ups were spent on that round's wait) and the failure names the task that ended
+   * first: Spark ends the others of a barrier stage after one is killed.
+   */
+  @Test
+  void inMemoryTasksThatEndedBetweenRoundsFailTheNextRoundAtOnceNamingTheFirstToEnd() throws Exception {
+    Exchange e = exchange(2, 20_000, true);
+    MemoryLink.register("run3", e);
+    try {
+      Future<Integer> one = answersOnceThenEnds(1, "run3", null);
+      Future<Integer> zero = answersOnceThenEnds(0, "run3", one);
+      e.admit(LAUNCH, () -> false);
+      PartitionSum[] into = sums(2);
+      e.round(new Round(0, 0, 1, 0), ramp(), FLOATS, into);
+      assertEquals(1, one.get(10, TimeUnit.SECONDS));
+      assertEquals(0, zero.get(10, TimeUnit.SECONDS));
+      long t0 = System.nanoTime();
+      Exchange.Failure f = assertThrows(Exchange.Failure.class, () -> e.round(new Round(0, 1, 2, 1), ramp(), FLOATS, into));
+      assertEquals("partition 1's task ended at " + new Round(0, 1, 2, 1).describe() + " without its sum", f.getMessage());
+      assertTrue(System.nanoTime() - t0 < 10_000_000_000L, "failed before the 20 s timeout, not at it");
+    } finally {
+      MemoryLink.unregister("run3");
+    }
+  }
+
+  @Test
+  void anInMemoryTaskThatEndedBeforeTheRoundWhileAnotherComputesFailsItAtOnce() throws Exception {
+    Exchange e = exchange(2, 20_000, true);
+    MemoryLink.register("run4", e);
+    java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+    try {
+      Future<Integer> ends = answersOnceThenEnds(0, "run4", null);
+      Future<Integer> computes = pool.submit(() -> {
+        try (MemoryLink link = MemoryLink.connect("run4", LAUNCH, 1, 2, token, 10_000)) {
+          PartitionSum sum = new PartitionSum(1, 1, new float[FLOATS]);
+          link.next();
+          ends.get(10, TimeUnit.SECONDS); // its end is seen while this round is still being collected
+          Thread.sleep(300);
+          sum.partition = 1;
+          sum.rows = 1;
+          sum.stepRows[0] = 1;
+          link.reply(sum);
+          link.next(); // round 1: computes for longer than the timeout
+          release.await(60, TimeUnit.SECONDS);
+          return 1;
+        }
+      });
+      e.admit(LAUNCH, () -> false);
+      PartitionSum[] into = sums(2);
+      e.round(new Round(0, 0, 1, 0), ramp(), FLOATS, into);
+      long t0 = System.nanoTime();
+      Exchange.Failure f = assertThrows(Exchange.Failure.class, () -> e.round(new Round(0, 1, 2, 1), ramp(), FLOATS, into));
+      assertEquals("partition 0's task ended at " + new Round(0, 1, 2, 1).describe() + " without its sum", f.getMessage());
+      assertTrue(System.nanoTime() - t0 < 10_000_000_000L, "failed before the 20 s timeout, not at it");
+      release.countDown();
+      assertEquals(1, computes.get(10, TimeUnit.SECONDS));
+    } finally {
+      release.countDown();
+      MemoryLink.unregister("run4");
+    }
+  }
+
   @Test
   void anInMemoryTaskWithAWrongTokenIsRefused() throws Exception {
     Exchange e = exchange(1, 2000, true);
