@@ -166,4 +166,33 @@ class OptimizerTest {
       assertEquals(v, m.liveState(1)[0][0], "step " + s);
     }
   }
+
+  /** Every optimizer's checkpoint form: restoring continues with the same bits; another optimizer's state is refused. */
+  @Test
+  void stateRestoresBitForBitAndRefusesAnotherOptimizersArrays() {
+    java.util.function.Supplier<?>[] makers = {Sgd::new, () -> new Momentum(0.9, true), () -> new RmsProp(0.9, 1e-8),
+        () -> new Adam(0.9, 0.999, 1e-8)};
+    for (java.util.function.Supplier<?> make : makers) {
+      Optimizer a = (Optimizer) make.get();
+      float[] pa = {0.5f, -1f, 2f};
+      float[][] grads = {{0.1f, -0.2f, 0.3f}, {-0.3f, 0.1f, 0.05f}, {0.2f, 0.2f, -0.1f}, {0.01f, -0.4f, 0.3f}};
+      a.step(pa, grads[0], 0.1);
+      a.step(pa, grads[1], 0.1);
+      Optimizer b = (Optimizer) make.get();
+      b.restore(a.state(), 3);
+      float[] pb = pa.clone();
+      assertEquals(2, b.steps(), a.describe());
+      for (int s = 2; s < 4; s++) {
+        a.step(pa, grads[s], 0.05);
+        b.step(pb, grads[s], 0.05);
+      }
+      org.junit.jupiter.api.Assertions.assertArrayEquals(pa, pb, a.describe() + ": the restored run continues with the same bits");
+      assertEquals(a.stateArrays(), new java.util.ArrayList<>(a.state().arrays().keySet()), a.describe());
+      assertThrows(IllegalArgumentException.class, () -> b.restore(new OptimizerState(2, java.util.Map.of("velocity", new float[2])), 3),
+          a.describe() + ": wrong length or another optimizer's array");
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new Sgd().restore(new OptimizerState(3, java.util.Map.of("m", new float[3])), 3));
+    assertEquals("sgd has no state array 'm'; its arrays are []", e.getMessage());
+  }
 }
