@@ -1,6 +1,11 @@
 # Shared by the submit/ scripts (sourced, not run).
 # shellcheck shell=bash
 
+# --help of the script that sources this: its header comment (the lines after #! that start with #).
+help_text() {
+  awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"
+}
+
 # The application's library jars (EJML), comma-separated, for spark-submit --jars.
 sparkprop_jars() {
   ls "$root"/target/lib/*.jar 2>/dev/null | paste -sd, -
@@ -51,11 +56,35 @@ blas_env() {
   export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
 }
 
+# The value of KEY in a properties file (the last one; empty if unset).
+#   value=$(config_value FILE KEY)
+config_value() {
+  sed -n "s/^[[:space:]]*${2//./\\.}[[:space:]]*[=:][[:space:]]*//p" "$1" | tail -1
+}
+
+# The one way a spark-submit command line is assembled, into the array SUBMIT: the master, the
+# class, the library jars and OPTIONS; for the cluster of submit/cluster-up or submit/yarn-up at
+# MASTER also its properties file (PROPS names it; remove it when done) and, for a driver on this
+# machine, the driver's address.
+# --library JAR (first) adds a jar to the libraries (the product's jar, for an application of its own).
+#   submit_args MASTER CLASS [--library JAR] [spark-submit options ...]; "$root/submit/spark-submit" "${SUBMIT[@]}" JAR [args]
+submit_args() {
+  local master=$1 class=$2 libs
+  shift 2
+  libs=$(sparkprop_jars) || true
+  [ -n "$libs" ] || libs="$root/target/lib/ejml-core.jar,..." # shown in dry runs before a build
+  if [ "${1:-}" = --library ]; then libs=$2,$libs; shift 2; fi
+  SUBMIT=(--master "$master" --class "$class" --jars "$libs" "$@")
+  PROPS=
+  case "$master" in spark://*|yarn) PROPS=$(cluster_properties "$master") ;; esac
+  [ -z "$PROPS" ] || SUBMIT=(--properties-file "$PROPS" "${SUBMIT[@]}")
+}
+
 # Runs a sparkprop command class through spark-submit: local[*] unless --master URL is given;
 # --conf K=V goes to spark-submit, everything else to the command.
 #   run_command CLASS [--master URL] [--conf K=V ...] [key=value ...]
 run_command() {
-  local class=$1 master='local[*]' props=
+  local class=$1 master='local[*]'
   shift
   local args=() sparkconf=()
   while [ $# -gt 0 ]; do
@@ -70,12 +99,11 @@ run_command() {
   export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1}
   # local[*] runs the tasks in the driver JVM: one BLAS thread per task there too (see spark-defaults.conf).
   blas_env
-  local cmd=(--master "$master" --class "$class" --jars "$(sparkprop_jars)" ${sparkconf[@]+"${sparkconf[@]}"})
-  case "$master" in spark://*|yarn) props=$(cluster_properties "$master") ;; esac
-  if [ -n "$props" ]; then
-    cmd=(--properties-file "$props" "${cmd[@]}" --conf spark.driver.host="$SPARK_LOCAL_IP")
-    # shellcheck disable=SC2064 # the file's name now: $props is local and gone when the trap runs
-    trap "rm -f '$props'" EXIT
+  submit_args "$master" "$class" ${sparkconf[@]+"${sparkconf[@]}"}
+  if [ -n "$PROPS" ]; then
+    SUBMIT+=(--conf spark.driver.host="$SPARK_LOCAL_IP")
+    # shellcheck disable=SC2064 # the file's name now
+    trap "rm -f '$PROPS'" EXIT
   fi
-  "$root/submit/spark-submit" "${cmd[@]}" "$(app_jar)" ${args[@]+"${args[@]}"}
+  "$root/submit/spark-submit" "${SUBMIT[@]}" "$(app_jar)" ${args[@]+"${args[@]}"}
 }

@@ -1,8 +1,14 @@
-package dev.sparkprop.cli;
+package dev.sparkprop.bench;
 
+import dev.sparkprop.cli.CommandArgs;
+import dev.sparkprop.cli.CommandSession;
+import dev.sparkprop.cli.ExitCodes;
+import dev.sparkprop.cli.Failures;
+import dev.sparkprop.cli.MasterCheck;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.MnistFiles;
 import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.train.ConfigException;
 import dev.sparkprop.train.DistributedTrainer;
 import dev.sparkprop.train.StepStats;
 import dev.sparkprop.train.TrainConfig;
@@ -35,8 +41,14 @@ import org.apache.spark.storage.RDDInfo;
 public final class Bench {
   private Bench() {}
 
-  private static final class Done extends RuntimeException {
-    private static final long serialVersionUID = 1L;
+  /** The bench's own keys, with their defaults; every other key is a training key. */
+  private static final Map<String, String> BENCH_KEYS = new LinkedHashMap<>();
+
+  static {
+    BENCH_KEYS.put("bench.warmup", "20");
+    BENCH_KEYS.put("bench.steps", "100");
+    BENCH_KEYS.put("bench.json", "");
+    BENCH_KEYS.put("bench.floor", "true");
   }
 
   public static void main(String[] args) {
@@ -72,7 +84,8 @@ public final class Bench {
     } catch (Exception e) {
       return Failures.beforeSpark(e);
     }
-    SparkSession spark = SparkSession.builder().appName("sparkprop bench").getOrCreate();
+    CommandSession session = CommandSession.open("sparkprop bench");
+    SparkSession spark = session.spark();
     int status = ExitCodes.OK;
     try {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
@@ -100,25 +113,21 @@ public final class Bench {
       }
       return status;
     } finally {
-      spark.stop();
+      session.close();
     }
   }
 
   private static Point plan(List<String> args) throws java.io.IOException {
-    int warmup = 20;
-    int measured = 100;
-    String json = "";
-    boolean floor = true;
-    List<String> rest = new ArrayList<>();
-    for (String a : args) {
-      if (a.startsWith("bench.warmup=")) warmup = Integer.parseInt(a.substring(13));
-      else if (a.startsWith("bench.steps=")) measured = Integer.parseInt(a.substring(12));
-      else if (a.startsWith("bench.json=")) json = a.substring(11);
-      else if (a.startsWith("bench.floor=")) floor = Boolean.parseBoolean(a.substring(12));
-      else rest.add(a);
-    }
-    if (warmup < 0 || measured < 1) throw new IllegalArgumentException("bench.warmup must be >= 0 and bench.steps >= 1");
-    TrainConfig cfg = Args.parse(rest.toArray(new String[0]));
+    Map<String, String> all = CommandArgs.read("bench", args.toArray(new String[0]), true);
+    Map<String, String> own = new LinkedHashMap<>();
+    for (String k : List.copyOf(all.keySet())) if (k.startsWith("bench.")) own.put(k, all.remove(k));
+    CommandArgs b = CommandArgs.check("bench", own, BENCH_KEYS);
+    int warmup = b.nonNegative("bench.warmup");
+    int measured = b.nonNegative("bench.steps");
+    if (measured < 1) throw new ConfigException("bench.steps: at least 1, got " + measured);
+    String json = b.get("bench.json");
+    boolean floor = b.bool("bench.floor");
+    TrainConfig cfg = TrainConfig.of(all);
     String[] tr = MnistFiles.locate(cfg.get("train.path"), "train");
     String[] te = MnistFiles.locate(cfg.get("test.path"), "t10k");
     DataSpec train = DataSpec.check(tr[0], tr[1], cfg.classes());
@@ -144,19 +153,15 @@ public final class Bench {
             for (RDDInfo info : jsc.sc().getRDDStorageInfo()) c += info.memSize(); // while the shards are cached
             cached[0] = c;
           }
-          if (stats.size() == total) throw new Done();
-        });
+        })
+        .stopAfter(total);
     // On a cluster, measure with every executor: wait (up to 60 s) until their task slots
     // cover the partitions, so the first steps do not run on the executors registered so far.
     DistributedTrainer.waitForTaskSlots(jsc, cfg.partitions() > 0 ? cfg.partitions() : jsc.defaultParallelism(), 60_000);
     long t0 = System.nanoTime();
-    try {
-      trainer.fit(p.train(), p.test(), null);
-    } catch (Done d) {
-      // measured enough steps
-    }
+    trainer.fit(p.train(), p.test(), null);
     double seconds = (System.nanoTime() - t0) / 1e9;
-    Thread.sleep(300); // let the listener bus deliver the last task ends
+    jsc.sc().listenerBus().waitUntilEmpty(); // the last tasks' ends reach the listener
     List<StepStats> m = stats.subList(Math.min(p.warmup(), stats.size()), stats.size());
     Map<String, Object> report = report(cfg, m, tasks, p.warmup(), jsc, cached[0]);
     report.put("run_seconds", seconds);

@@ -1,7 +1,9 @@
-package dev.sparkprop.cli;
+package dev.sparkprop.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparkprop.cli.CommandArgs;
+import dev.sparkprop.cli.ExitCodes;
 import dev.sparkprop.report.Charts;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -34,11 +36,10 @@ public final class BenchChart {
       List<String> labels = new ArrayList<>();
       List<JsonNode> benches = new ArrayList<>();
       ObjectMapper mapper = new ObjectMapper();
-      for (int i = 1; i < args.length; i++) {
-        int eq = args[i].lastIndexOf('=');
-        if (eq <= 0) throw new IllegalArgumentException("expected LABEL=bench.json, got '" + args[i] + "'");
-        labels.add(args[i].substring(0, eq));
-        benches.add(mapper.readTree(Files.readString(Path.of(args[i].substring(eq + 1)))));
+      Map<String, String> files = CommandArgs.read("bench-chart", java.util.Arrays.copyOfRange(args, 1, args.length), false);
+      for (Map.Entry<String, String> e : files.entrySet()) {
+        labels.add(e.getKey());
+        benches.add(mapper.readTree(Files.readString(Path.of(e.getValue()))));
       }
       int n = benches.size();
       Map<String, double[]> parts = new LinkedHashMap<>();

@@ -1,4 +1,4 @@
-package dev.sparkprop.cli;
+package dev.sparkprop.bench;
 
 import dev.sparkprop.data.BatchLayout;
 import dev.sparkprop.data.DataSpec;

@@ -1,11 +1,24 @@
 package dev.sparkprop.cli;
 
 import dev.sparkprop.train.ConfigException;
+import dev.sparkprop.train.ConfigKeys;
+import java.io.IOException;
+import java.io.Reader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Properties;
 
-/** {@code key=value} arguments of the evaluate and predict commands, checked against their keys. */
-final class CommandArgs {
+/**
+ * The command line of every command, read one way: {@code key=value} arguments and, for the
+ * commands that take the training keys, {@code --config FILE} (properties files; a later file
+ * wins over an earlier one, a {@code key=value} argument over every file). A command with keys of its own checks them here: an unknown key is
+ * refused with the nearest known one, a missing required one by name.
+ */
+public final class CommandArgs {
   private final Map<String, String> values;
 
   private CommandArgs(Map<String, String> values) {
@@ -13,16 +26,51 @@ final class CommandArgs {
   }
 
   /**
+   * The arguments as keys and values (a key given twice keeps its last value).
+   *
+   * @param configFiles whether {@code --config FILE} is allowed
+   */
+  public static Map<String, String> read(String command, String[] args, boolean configFiles) {
+    Map<String, String> files = new LinkedHashMap<>();
+    Map<String, String> given = new LinkedHashMap<>();
+    for (int i = 0; i < args.length; i++) {
+      String a = args[i];
+      if (configFiles && a.equals("--config")) {
+        if (i + 1 >= args.length) throw new ConfigException("--config needs a file name");
+        load(Path.of(args[++i]), files);
+      } else if (configFiles && a.startsWith("--config=")) {
+        load(Path.of(a.substring("--config=".length())), files);
+      } else if (a.contains("=") && !a.startsWith("-")) {
+        int eq = a.indexOf('=');
+        given.put(a.substring(0, eq).trim(), a.substring(eq + 1).trim());
+      } else {
+        throw new ConfigException(command + ": unexpected argument '" + a + "'; expected "
+            + (configFiles ? "[--config FILE] " : "") + "key=value ...");
+      }
+    }
+    files.putAll(given); // a key=value argument wins over every file
+    return files;
+  }
+
+  /** Reads {@code args} and checks them against {@code keys}. */
+  public static CommandArgs parse(String command, String[] args, Map<String, String> keys) {
+    return check(command, read(command, args, false), keys);
+  }
+
+  /**
+   * Checks {@code given} against {@code keys} and fills in the defaults.
+   *
    * @param keys every accepted key with its default; a null default marks a required key
    */
-  static CommandArgs parse(String command, String[] args, Map<String, String> keys) {
+  public static CommandArgs check(String command, Map<String, String> given, Map<String, String> keys) {
     Map<String, String> v = new LinkedHashMap<>();
-    for (String a : args) {
-      int eq = a.indexOf('=');
-      if (eq <= 0) throw new ConfigException(command + ": unexpected argument '" + a + "'; expected key=value with keys " + keys.keySet());
-      String k = a.substring(0, eq).trim();
-      if (!keys.containsKey(k)) throw new ConfigException(command + ": unknown key '" + k + "'; the keys are " + keys.keySet());
-      v.put(k, a.substring(eq + 1).trim());
+    for (Map.Entry<String, String> e : given.entrySet()) {
+      String k = e.getKey();
+      if (!keys.containsKey(k)) {
+        throw new ConfigException(command + ": unknown key '" + k + "'" + ConfigKeys.suggestion(k, keys.keySet())
+            + "; the keys are " + keys.keySet());
+      }
+      v.put(k, e.getValue());
     }
     for (Map.Entry<String, String> e : keys.entrySet()) {
       if (!v.containsKey(e.getKey())) {
@@ -33,11 +81,28 @@ final class CommandArgs {
     return new CommandArgs(v);
   }
 
-  String get(String key) {
+  private static void load(Path file, Map<String, String> into) {
+    Properties p = new Properties();
+    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+      p.load(r);
+    } catch (NoSuchFileException e) {
+      throw new ConfigException("--config: no such file " + file);
+    } catch (IOException e) {
+      throw new ConfigException("--config: cannot read " + file + ": " + e.getMessage());
+    }
+    if (p.containsKey("")) {
+      throw new ConfigException("--config " + file + ": a line has no key before its '=' (value '" + p.getProperty("")
+          + "'); write key=value");
+    }
+    for (String k : p.stringPropertyNames()) into.put(k, p.getProperty(k));
+  }
+
+  public String get(String key) {
     return values.get(key);
   }
 
-  int nonNegative(String key) {
+  /** A key's value as a whole number of at least 0, refused with the key's name otherwise. */
+  public int nonNegative(String key) {
     try {
       int n = Integer.parseInt(get(key));
       if (n < 0) throw new NumberFormatException();
@@ -45,5 +110,12 @@ final class CommandArgs {
     } catch (NumberFormatException e) {
       throw new ConfigException(key + ": expected 0 or a positive integer, got '" + get(key) + "'");
     }
+  }
+
+  /** A key's value as true or false, refused with the key's name otherwise. */
+  public boolean bool(String key) {
+    String s = get(key).toLowerCase(java.util.Locale.ROOT);
+    if (!s.equals("true") && !s.equals("false")) throw new ConfigException(key + ": expected true or false, got '" + get(key) + "'");
+    return s.equals("true");
   }
 }

@@ -60,7 +60,8 @@ public final class Evaluate {
     } catch (Exception e) {
       return Failures.beforeSpark(e);
     }
-    SparkSession spark = SparkSession.builder().appName("sparkprop evaluate").getOrCreate();
+    CommandSession session = CommandSession.open("sparkprop evaluate");
+    SparkSession spark = session.spark();
     try {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       NetworkSpec spec = model.spec();
@@ -90,7 +91,7 @@ public final class Evaluate {
     } catch (Exception e) { // also SparkException, which Scala throws unchecked
       return Failures.report(e);
     } finally {
-      spark.stop();
+      session.close();
     }
   }
 

@@ -9,7 +9,7 @@ import org.apache.spark.SparkException;
  * line naming what to fix, anything else (1) with its trace. {@code SPARKPROP_DEBUG=1} in the
  * environment adds the trace to the first two as well.
  */
-final class Failures {
+public final class Failures {
   private Failures() {}
 
   private static final boolean DEBUG = "1".equals(System.getenv("SPARKPROP_DEBUG"));
@@ -19,7 +19,7 @@ final class Failures {
   }
 
   /** A failure of the checks made before Spark starts: prints it and returns the exit code. */
-  static int beforeSpark(Exception e) {
+  public static int beforeSpark(Exception e) {
     if (e instanceof dev.sparkprop.train.ConfigException || e instanceof IllegalArgumentException) {
       System.err.println("error: " + e.getMessage());
       debug(e);
@@ -35,7 +35,7 @@ final class Failures {
   }
 
   /** A failure during the Spark run: prints it and returns the exit code. */
-  static int report(Exception e) {
+  public static int report(Exception e) {
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) root = root.getCause();
     boolean badInput = root instanceof BadInputException || root instanceof BadModelException;

@@ -20,7 +20,7 @@ import scala.concurrent.duration.Duration;
  * with the application's own settings (its {@code spark.authenticate} and secret) and turns a
  * refusal into one line and exit 2 within seconds.
  */
-final class MasterCheck {
+public final class MasterCheck {
   private MasterCheck() {}
 
   private static final String HANDSHAKE_LOGGER = "org.apache.spark.network.client.TransportClientFactory";
@@ -35,7 +35,7 @@ final class MasterCheck {
    * @throws IllegalArgumentException the master could not be reached or refused this
    *     application: the message says which and what to do
    */
-  static void check(SparkConf conf) {
+  public static void check(SparkConf conf) {
     String master = conf.get("spark.master", "");
     if (!master.startsWith("spark://")) return;
     SecurityManager security;

@@ -84,7 +84,8 @@ public final class Predict {
     } catch (Exception e) {
       return Failures.beforeSpark(e);
     }
-    SparkSession spark = SparkSession.builder().appName("sparkprop predict").getOrCreate();
+    CommandSession session = CommandSession.open("sparkprop predict");
+    SparkSession spark = session.spark();
     try {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       NetworkSpec spec = model.spec();
@@ -120,7 +121,7 @@ public final class Predict {
       removeEmptyOutput(a.get("out"));
       return Failures.report(e);
     } finally {
-      spark.stop();
+      session.close();
     }
   }
 

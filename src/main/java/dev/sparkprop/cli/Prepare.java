@@ -86,7 +86,8 @@ public final class Prepare {
     } catch (Exception e) {
       return Failures.beforeSpark(e);
     }
-    SparkSession spark = SparkSession.builder().appName("sparkprop prepare").getOrCreate();
+    CommandSession session = CommandSession.open("sparkprop prepare");
+    SparkSession spark = session.spark();
     try {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       int parts = a.nonNegative("partitions") > 0 ? a.nonNegative("partitions") : jsc.defaultParallelism();
@@ -108,7 +109,7 @@ public final class Prepare {
     } catch (Exception e) {
       return Failures.report(e);
     } finally {
-      spark.stop();
+      session.close();
     }
   }
 

@@ -54,7 +54,7 @@ public final class Train {
   public static int run(String[] args, PrintStream out) {
     RunLock lock = null;
     try {
-      TrainConfig parsed = Args.parse(args);
+      TrainConfig parsed = TrainConfig.of(CommandArgs.read("train", args, true));
       parsed = parsed.with("out", parsed.outDir()); // the default, runs/<timestamp>, fixed once
       lock = RunLock.take(parsed.get("out")); // before anything is read from or written to out=
       return run(parsed, lock, out);
@@ -75,7 +75,8 @@ public final class Train {
     }
     TrainConfig cfg = plan.cfg();
     Interruption interruption = new Interruption(cfg);
-    SparkSession spark = SparkSession.builder().appName("sparkprop train").getOrCreate();
+    CommandSession session = CommandSession.open("sparkprop train");
+    SparkSession spark = session.spark();
     try {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       RunDirectory run = new RunDirectory(plan.outDir());
@@ -146,7 +147,7 @@ public final class Train {
       return Failures.report(e);
     } finally {
       interruption.close();
-      spark.stop();
+      session.close();
     }
   }
 
@@ -160,10 +161,10 @@ public final class Train {
     }
     Checkpoints checkpoints = new Checkpoints(outDir, cfg.checkpointKeep(), out);
     boolean hasCheckpoints = checkpoints.any();
-    if (cfg.resume().equals("true") && !hasCheckpoints) {
+    if (cfg.resume() == TrainConfig.Resume.TRUE && !hasCheckpoints) {
       throw new ConfigException("resume=true but " + outDir + "/checkpoints holds no checkpoint");
     }
-    if (cfg.resume().equals("false") && hasCheckpoints) {
+    if (cfg.resume() == TrainConfig.Resume.FALSE && hasCheckpoints) {
       throw new ConfigException("out: " + outDir + " holds checkpoints of an earlier run and resume=false; "
           + "use resume=auto to continue it, or another out=");
     }

@@ -12,7 +12,9 @@ import java.util.SplittableRandom;
  *   <li>{@code glorot}: U(-sqrt(6/(fan_in+fan_out)), +); {@code glorot_normal}: N(0, 2/(fan_in+fan_out)).
  * </ul>
  */
-public final class Initializer {
+public final class Initializer implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+
   /** The supported kinds, as written in config. */
   public enum Kind { UNIFORM, HE, HE_UNIFORM, GLOROT, GLOROT_NORMAL }
 

@@ -14,7 +14,9 @@ package dev.sparkprop.optim;
  * the rate. With large global batches and a linearly scaled rate (Goyal et al., "Accurate, Large
  * Minibatch SGD", 2017) the warm-up keeps the first steps from diverging.
  */
-public final class LearningRate {
+public final class LearningRate implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+
   /** The supported schedules, as written in config. */
   public enum Kind { CONSTANT, STEP, COSINE }
 

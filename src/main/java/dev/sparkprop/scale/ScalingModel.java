@@ -1,10 +1,10 @@
-package dev.sparkprop.cli;
+package dev.sparkprop.scale;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sparkprop.cli.ExitCodes;
 import dev.sparkprop.report.Charts;
-import dev.sparkprop.scale.StepModel;
 import dev.sparkprop.scale.StepModel.Net;
 import dev.sparkprop.scale.StepModel.Network;
 import dev.sparkprop.scale.StepModel.Point;

@@ -1,7 +1,9 @@
-package dev.sparkprop.cli;
+package dev.sparkprop.scale;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparkprop.cli.CommandArgs;
+import dev.sparkprop.cli.ExitCodes;
 import dev.sparkprop.report.Charts;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -31,11 +33,11 @@ public final class ScalingReport {
     Path out = Path.of(args[0]);
     ObjectMapper mapper = new ObjectMapper();
     Map<String, TreeMap<Integer, JsonNode>> byMode = new TreeMap<>();
-    for (int i = 1; i < args.length; i++) {
-      int eq = args[i].indexOf('=');
-      String[] mw = args[i].substring(0, eq).split(":");
+    for (Map.Entry<String, String> e : CommandArgs.read("ScalingReport", java.util.Arrays.copyOfRange(args, 1, args.length),
+        false).entrySet()) {
+      String[] mw = e.getKey().split(":");
       byMode.computeIfAbsent(mw[0], k -> new TreeMap<>())
-          .put(Integer.parseInt(mw[1]), mapper.readTree(Files.readString(Path.of(args[i].substring(eq + 1)))));
+          .put(Integer.parseInt(mw[1]), mapper.readTree(Files.readString(Path.of(e.getValue()))));
     }
     StringBuilder csv = new StringBuilder(
         "mode,workers,global_batch,samples_per_second,step_wall_ms,slowest_task_compute_ms,spark_overhead_ms,driver_update_ms,efficiency\n");

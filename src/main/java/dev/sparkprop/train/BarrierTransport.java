@@ -49,7 +49,7 @@ final class BarrierTransport implements Transport {
     this.shards = shards;
     this.plan = plan;
     this.partitions = shards.getNumPartitions();
-    this.retries = cfg.nonNegativeInt("sync.retries");
+    this.retries = cfg.syncRetries();
     this.log = log;
     int floats = plan.vectorLength();
     int maxSteps = plan.syncEvery();
@@ -68,12 +68,12 @@ final class BarrierTransport implements Transport {
     String host = jsc.getConf().get("spark.driver.host");
     String bind = jsc.getConf().get("spark.driver.bindAddress", host);
     try {
-      exchange = new Exchange(bind, host, cfg.nonNegativeInt("sync.port"), partitions, floats, maxSteps,
-          Wire.token(secret, runKey, runId), cfg.nonNegativeInt("sync.timeout") * 1000L,
-          cfg.get("sync.socket").equals("auto"), log);
-      if (cfg.get("sync.socket").equals("auto")) MemoryLink.register(runId, exchange);
+      exchange = new Exchange(bind, host, cfg.syncPort(), partitions, floats, maxSteps,
+          Wire.token(secret, runKey, runId), cfg.syncTimeout() * 1000L,
+          cfg.syncSocket() == TrainConfig.SyncSocket.AUTO, log);
+      if (cfg.syncSocket() == TrainConfig.SyncSocket.AUTO) MemoryLink.register(runId, exchange);
     } catch (IOException e) {
-      throw new ConfigException("sync.port: cannot listen on " + bind + " port " + cfg.get("sync.port") + " (" + e.getMessage()
+      throw new ConfigException("sync.port: cannot listen on " + bind + " port " + cfg.syncPort() + " (" + e.getMessage()
           + "); set sync.port to a free port the executors can reach, or 0 for any");
     }
   }

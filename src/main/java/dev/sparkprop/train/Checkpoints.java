@@ -38,15 +38,8 @@ public final class Checkpoints {
     this.log = log;
   }
 
-  /** The configuration keys whose values must equal the checkpoint's for a bit-identical resume. */
   /** The extra tensor of the best validation epoch's parameters (keep=best). */
   private static final String BEST = "selection_best_params";
-
-  static final List<String> MATH_KEYS = List.of("train.path", "test.path", "train.limit", "test.limit", "classes",
-      "layers", "activation", "init", "init.low", "init.high", "init.from", "seed", "epochs", "batch.size", "shuffle",
-      "optimizer", "lr", "momentum", "rmsprop.rho", "adam.beta1", "adam.beta2", "eps", "lr.schedule", "lr.gamma",
-      "lr.step.epochs", "lr.min", "lr.warmup.steps", "lr.warmup.epochs", "lr.scale.batch", "sync.every", "input.shape",
-      "validation.path", "validation.fraction", "keep", "early.stop.patience");
 
   void save(TrainState s, TrainConfig cfg, long globalStep) throws IOException {
     Map<String, Object> info = new LinkedHashMap<>();
@@ -119,7 +112,7 @@ public final class Checkpoints {
       }
       Map<String, Object> saved = (Map<String, Object>) m.info().get("config");
       List<String> differ = new ArrayList<>();
-      List<String> keys = new ArrayList<>(MATH_KEYS);
+      List<String> keys = new ArrayList<>(ConfigKeys.math()); // must equal the checkpoint's
       if (cfg.syncEvery() > 1) keys.add("partitions"); // local SGD's result depends on the partition count
       for (String k : keys) {
         Object v = saved == null ? null : saved.get(k);

@@ -35,6 +35,8 @@ public final class DistributedTrainer {
   private final TrainConfig cfg;
   private final PrintStream log;
   private java.util.function.Consumer<StepStats> listener = s -> { };
+  private long stepLimit = Long.MAX_VALUE;
+  private JobTransport.TaskWrapper jobTasks = t -> t;
   private java.util.function.BiConsumer<JavaRDD<Shard>, float[]> finish;
   private final Broadcasts broadcasts = new Broadcasts();
   private DataSpec validation;
@@ -70,6 +72,22 @@ public final class DistributedTrainer {
     return this;
   }
 
+  /**
+   * Ends {@link #fit} after {@code steps} steps of this call, mid-epoch if need be (the cut
+   * epoch is neither evaluated nor recorded): for benchmarks, which measure steps, not a run.
+   */
+  public DistributedTrainer stopAfter(long steps) {
+    if (steps < 1) throw new IllegalArgumentException("stopAfter: at least 1 step, got " + steps);
+    this.stepLimit = steps;
+    return this;
+  }
+
+  /** sync.mode=job: runs every round's task function through {@code wrapper} (tests inject failures with it). */
+  DistributedTrainer jobTasksThrough(JobTransport.TaskWrapper wrapper) {
+    this.jobTasks = wrapper;
+    return this;
+  }
+
   /** Number of partitions to use: the config's, or Spark's default parallelism. */
   public int partitions() {
     return cfg.partitions() > 0 ? cfg.partitions() : jsc.defaultParallelism();
@@ -102,7 +120,7 @@ public final class DistributedTrainer {
     BatchLayout layout = new BatchLayout(trainRows, cfg.batchSize(), parts);
     log.printf("network %s, %d parameters; %d training rows in %d partitions, batch %d (%d steps an epoch); "
         + "%d test rows%n", spec, spec.numParams(), trainRows, parts, cfg.batchSize(), layout.numBatches(), testRows);
-    if (cfg.get("sync.mode").equals("barrier")) awaitTaskSlots(parts);
+    if (cfg.syncMode() == TrainConfig.SyncMode.BARRIER) awaitTaskSlots(parts);
     JavaRDD<Shard> trainShards = TrainingData.batches(jsc, train, trainRows, layout, cfg.classes(), "training", log);
     JavaRDD<Shard> testShards = test == null ? null : TrainingData.ranges(jsc, test, testRows, parts, cfg.classes(), "test", log);
     JavaRDD<Shard> validationShards = validation == null ? null
@@ -159,7 +177,7 @@ public final class DistributedTrainer {
    * its executors register: {@link #fit} waits for them then).
    */
   public static void checkLocalSlots(TrainConfig cfg, String master) {
-    if (!cfg.get("sync.mode").equals("barrier") || cfg.partitions() == 0 || master == null) return;
+    if (cfg.syncMode() != TrainConfig.SyncMode.BARRIER || cfg.partitions() == 0 || master == null) return;
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?])?").matcher(master.trim());
     if (!m.matches()) return;
     int slots = m.group(1) == null ? 1 : m.group(1).equals("*") ? Runtime.getRuntime().availableProcessors()
@@ -272,15 +290,16 @@ public final class DistributedTrainer {
     EvalSum lastEval = null;
     Selection selection = validationShards == null ? null : s.selection != null ? s.selection : new Selection(cfg, params.length);
     s.selection = selection;
-    Progress progress = new Progress(log, Progress.wantsBar(cfg.get("progress")), cfg.logEvery());
-    try (Transport transport = cfg.get("sync.mode").equals("barrier")
+    Progress progress = new Progress(log, Progress.wantsBar(cfg.progress()), cfg.logEvery());
+    try (Transport transport = cfg.syncMode() == TrainConfig.SyncMode.BARRIER
         ? new BarrierTransport(jsc, trainShards, plan, cfg, log)
-        : new JobTransport(jsc, trainShards, plan, broadcasts)) {
-      while (s.epoch < cfg.epochs() && (selection == null || !selection.stopped())) {
+        : new JobTransport(jsc, trainShards, plan, broadcasts, jobTasks)) {
+      long taken = 0; // steps of this call, for stopAfter
+      while (s.epoch < cfg.epochs() && (selection == null || !selection.stopped()) && taken < stepLimit) {
         int epoch = s.epoch;
         log.printf("Epoch %d%n", epoch + 1);
         long t0 = System.nanoTime();
-        while (s.step < steps) {
+        while (s.step < steps && taken < stepLimit) {
           Round r = Round.at(epoch, s.step, plan.syncEvery(), steps, optimizer.steps());
           long c0 = System.nanoTime();
           if (localSgd) LocalSgd.pack(params, optimizer, 1f, out);
@@ -298,6 +317,7 @@ public final class DistributedTrainer {
           }
           long c3 = System.nanoTime();
           int n = r.steps(); // a local-SGD round's times are shared evenly by its steps
+          taken += n;
           long send = transport.lastSendNanos();
           for (int j = 0; j < n; j++) {
             int k = r.first() + j;
@@ -319,6 +339,10 @@ public final class DistributedTrainer {
           }
         }
         transport.endEpoch();
+        if (s.step < steps) { // stopAfter: the epoch was cut
+          jsc.setJobDescription(null);
+          return new TrainResult(params, s.history, null);
+        }
         double seconds = s.secondsBefore + (System.nanoTime() - t0) / 1e9;
         progress.endEpoch();
         double testLoss = Double.NaN;

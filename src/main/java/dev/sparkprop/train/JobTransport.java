@@ -4,7 +4,6 @@ import dev.sparkprop.data.Shard;
 import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
-import org.apache.spark.TaskContext;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.api.java.function.FlatMapFunction;
@@ -22,13 +21,23 @@ final class JobTransport implements Transport {
   private final JavaRDD<Shard> shards;
   private final ShardWorker.Plan plan;
   private final Broadcasts broadcasts;
+  private final TaskWrapper wrapper;
   private long sendNanos;
 
-  JobTransport(JavaSparkContext jsc, JavaRDD<Shard> shards, ShardWorker.Plan plan, Broadcasts broadcasts) {
+  /**
+   * What a round's task function is run through: the identity, or a test's wrapper (a task that
+   * fails its first attempt, to show that Spark's retry changes no bit).
+   */
+  interface TaskWrapper extends java.io.Serializable {
+    FlatMapFunction<Iterator<Shard>, PartitionSum> wrap(RoundTask task);
+  }
+
+  JobTransport(JavaSparkContext jsc, JavaRDD<Shard> shards, ShardWorker.Plan plan, Broadcasts broadcasts, TaskWrapper wrapper) {
     this.jsc = jsc;
     this.shards = shards;
     this.plan = plan;
     this.broadcasts = broadcasts;
+    this.wrapper = wrapper;
   }
 
   @Override
@@ -39,7 +48,7 @@ final class JobTransport implements Transport {
     sendNanos = System.nanoTime() - t0;
     List<PartitionSum> sums;
     try {
-      sums = shards.mapPartitions(new RoundTask(bc, plan, r)).collect();
+      sums = shards.mapPartitions(wrapper.wrap(new RoundTask(bc, plan, r))).collect();
     } finally {
       broadcasts.destroy(bc);
     }
@@ -68,12 +77,6 @@ final class JobTransport implements Transport {
   static final class RoundTask implements FlatMapFunction<Iterator<Shard>, PartitionSum> {
     private static final long serialVersionUID = 1L;
 
-    /**
-     * Fault injection for tests: a JVM system property listing {@code epoch:step:partition}
-     * triples (from 0, comma-separated) whose first attempt fails, so that Spark retries it.
-     */
-    static final String FAIL_TASKS_PROPERTY = "sparkprop.test.fail.tasks";
-
     private final Broadcast<float[]> in;
     private final ShardWorker.Plan plan;
     private final Round round;
@@ -88,7 +91,6 @@ final class JobTransport implements Transport {
     public Iterator<PartitionSum> call(Iterator<Shard> it) {
       if (!it.hasNext()) return Collections.emptyIterator();
       Shard shard = it.next();
-      injectFailure(shard.partition());
       float[] incoming = in.value();
       PartitionSum sum = new PartitionSum(shard.partition(), round.steps(), new float[incoming.length]);
       new ShardWorker(plan).run(shard, round, incoming, sum);
@@ -96,17 +98,9 @@ final class JobTransport implements Transport {
       return Collections.singletonList(sum).iterator();
     }
 
-    private void injectFailure(int partition) {
-      String faults = System.getProperty(FAIL_TASKS_PROPERTY);
-      TaskContext ctx = TaskContext.get();
-      if (faults == null || ctx == null || ctx.attemptNumber() > 0) return;
-      String me = round.epoch() + ":" + round.first() + ":" + partition;
-      for (String f : faults.split(",")) {
-        if (f.trim().equals(me)) {
-          throw new IllegalStateException("injected failure of the first attempt of epoch:step:partition " + me
-              + " (" + FAIL_TASKS_PROPERTY + ")");
-        }
-      }
+    /** The round this task computes. */
+    Round round() {
+      return round;
     }
   }
 }

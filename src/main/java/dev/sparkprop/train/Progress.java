@@ -26,12 +26,12 @@ final class Progress {
   }
 
   /** progress=auto|bar|plain; auto draws the bar when the driver's console is a terminal. */
-  static boolean wantsBar(String mode) {
-    switch (mode) {
-      case "bar": return true;
-      case "plain": return false;
-      default: return System.console() != null;
-    }
+  static boolean wantsBar(TrainConfig.ProgressMode mode) {
+    return switch (mode) {
+      case BAR -> true;
+      case PLAIN -> false;
+      case AUTO -> System.console() != null;
+    };
   }
 
   /**

@@ -20,8 +20,8 @@ final class Selection {
   private boolean stopped;
 
   Selection(TrainConfig cfg, int parameters) {
-    keepBest = cfg.get("keep").equals("best");
-    patience = cfg.nonNegative("early.stop.patience");
+    keepBest = cfg.keep() == TrainConfig.Keep.BEST;
+    patience = cfg.earlyStopPatience();
     best = keepBest ? new float[parameters] : null;
   }
 

@@ -9,7 +9,6 @@ import dev.sparkprop.nn.Workspace;
 import dev.sparkprop.optim.LearningRate;
 import dev.sparkprop.optim.Optimizer;
 import java.io.Serializable;
-import java.util.Map;
 
 /**
  * The executor side of a {@link Round}, the same for both transports: from what the driver sent
@@ -27,11 +26,11 @@ import java.util.Map;
 final class ShardWorker {
   /** What a task needs to know, sent once in its closure. */
   record Plan(NetworkSpec spec, Kernel kernel, BatchLayout layout, boolean shuffle, long seed, int syncEvery,
-      Map<String, String> config) implements Serializable {
-    /** The plan of {@code cfg}; local SGD also carries the configuration (optimizer and schedule). */
+      TrainConfig config) implements Serializable {
+    /** The plan of {@code cfg}; local SGD also carries the configuration (optimizer and schedule), null otherwise. */
     static Plan of(TrainConfig cfg, BatchLayout layout) {
-      Map<String, String> config = cfg.syncEvery() > 1 ? new java.util.HashMap<>(cfg.resolved()) : Map.of();
-      return new Plan(cfg.spec(), cfg.kernel(), layout, cfg.shuffle(), cfg.seed(), cfg.syncEvery(), config);
+      return new Plan(cfg.spec(), cfg.kernel(), layout, cfg.shuffle(), cfg.seed(), cfg.syncEvery(),
+          cfg.syncEvery() > 1 ? cfg : null);
     }
 
     boolean localSgd() {
@@ -40,7 +39,7 @@ final class ShardWorker {
 
     /** Floats the driver sends and a partition returns: the parameters, or (local SGD) parameters and optimizer state. */
     int vectorLength() {
-      return localSgd() ? LocalSgd.packedLength(spec.numParams(), TrainConfig.of(config).optimizer()) : spec.numParams();
+      return localSgd() ? LocalSgd.packedLength(spec.numParams(), config.optimizer()) : spec.numParams();
     }
   }
 
@@ -55,7 +54,7 @@ final class ShardWorker {
   ShardWorker(Plan plan) {
     this.plan = plan;
     if (plan.localSgd()) {
-      TrainConfig cfg = TrainConfig.of(plan.config());
+      TrainConfig cfg = plan.config();
       params = new float[plan.spec().numParams()];
       grad = new float[plan.spec().numParams()];
       optimizer = cfg.optimizer();

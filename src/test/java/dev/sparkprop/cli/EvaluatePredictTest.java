@@ -30,6 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** The evaluate and predict commands in-process on local[2], with a saved MNIST-shaped model. */
 class EvaluatePredictTest {
+  private static org.apache.spark.sql.SparkSession spark; // shared by the commands of this class
   @TempDir static Path dir;
   private static String model;
   private static String cnnModel;
@@ -39,9 +40,7 @@ class EvaluatePredictTest {
 
   @BeforeAll
   static void setUp() throws Exception {
-    System.setProperty("spark.master", "local[2]");
-    System.setProperty("spark.ui.enabled", "false");
-    System.setProperty("spark.driver.host", "127.0.0.1");
+    spark = CliSession.start();
     model = dir.resolve("model").toString();
     ModelStore.save(model, new SavedModel(SPEC, new Initializer(Initializer.Kind.HE, 0, 0).initialize(SPEC, 5),
         Map.of(), Map.of()), false);
@@ -64,9 +63,7 @@ class EvaluatePredictTest {
 
   @AfterAll
   static void clear() {
-    System.clearProperty("spark.master");
-    System.clearProperty("spark.ui.enabled");
-    System.clearProperty("spark.driver.host");
+    CliSession.stop(spark);
   }
 
   private static String[] run(BiFunction<String[], PrintStream, Integer> command, String... args) {

@@ -24,14 +24,13 @@ import org.junit.jupiter.api.io.TempDir;
  * parameters of training on the IDX files, bit for bit (the issue's "done when").
  */
 class PrepareTrainTest {
+  private static org.apache.spark.sql.SparkSession spark; // shared by the commands of this class
   @TempDir static Path dir;
   private static Path idx;
 
   @BeforeAll
   static void setUp() throws Exception {
-    System.setProperty("spark.master", "local[2]");
-    System.setProperty("spark.ui.enabled", "false");
-    System.setProperty("spark.driver.host", "127.0.0.1");
+    spark = CliSession.start();
     // The first 1200 training and 300 test rows of MNIST as their own IDX folder.
     idx = Files.createDirectories(dir.resolve("idx"));
     Path mnist = TestData.mnistDir();
@@ -43,9 +42,7 @@ class PrepareTrainTest {
 
   @AfterAll
   static void clear() {
-    System.clearProperty("spark.master");
-    System.clearProperty("spark.ui.enabled");
-    System.clearProperty("spark.driver.host");
+    CliSession.stop(spark);
   }
 
   /** Copies an IDX file's header with the count set to n, and its first n items. */

@@ -22,20 +22,17 @@ import org.junit.jupiter.api.io.TempDir;
  * what it refuses (with message and exit code), and that nothing on disk is damaged.
  */
 class TrainCliTest {
+  private static org.apache.spark.sql.SparkSession spark; // shared by the commands of this class
   @TempDir Path dir;
 
   @BeforeAll
   static void master() {
-    System.setProperty("spark.master", "local[2]");
-    System.setProperty("spark.ui.enabled", "false");
-    System.setProperty("spark.driver.host", "127.0.0.1");
+    spark = CliSession.start();
   }
 
   @AfterAll
   static void clear() {
-    System.clearProperty("spark.master");
-    System.clearProperty("spark.ui.enabled");
-    System.clearProperty("spark.driver.host");
+    CliSession.stop(spark);
   }
 
   /** 300 training and 100 test images of 2x2 pixels, labels 0..9. */
@@ -106,11 +103,13 @@ class TrainCliTest {
   @Test
   void morePartitionsThanALocalMastersSlotsAreRefusedBeforeSparkStarts() throws Exception {
     Path out = dir.resolve("p");
+    int jobs = CliSession.jobs(spark);
     assertExit(2, train(data("d"), "out=" + out, "partitions=3"),
         "error: partitions: sync.mode=barrier runs all 3 partitions at once, but local[2] has 2 task slots; "
             + "set partitions to at most 2, or use sync.mode=job");
     assertFalse(Files.exists(out), "nothing written");
-    assertTrue(org.apache.spark.SparkContext$.MODULE$.getActive().isEmpty(), "no SparkContext was started");
+    assertEquals(jobs, CliSession.jobs(spark), "no Spark job ran");
+    assertFalse(spark.sparkContext().isStopped(), "a command leaves a session it did not start running");
   }
 
   /** An out= that cannot be a run directory: exit 2 and one line naming it, before Spark starts. */

@@ -81,12 +81,17 @@ class CheckpointResumeTest {
   }
 
   private TrainResult run(TrainConfig cfg, int stopEpoch, int stopStep, ByteArrayOutputStream log) throws Exception {
+    return run(cfg, stopEpoch, stopStep, log, t -> t);
+  }
+
+  private TrainResult run(TrainConfig cfg, int stopEpoch, int stopStep, ByteArrayOutputStream log, JobTransport.TaskWrapper tasks)
+      throws Exception {
     PrintStream ps = new PrintStream(log, true, StandardCharsets.UTF_8);
     Checkpoints ck = new Checkpoints(cfg.get("out"), cfg.checkpointKeep(), ps);
     TrainState state = ck.any() ? ck.loadNewest(cfg) : null;
     if (state == null) state = TrainState.fresh(cfg, cfg.initializer().initialize(cfg.spec(), cfg.seed()));
     DataSpec[] sides = cfg.holdOut(train); // {train, null} without validation.fraction
-    return new DistributedTrainer(jsc, cfg, ps).validateOn(sides[1]).onStep(st -> {
+    return new DistributedTrainer(jsc, cfg, ps).validateOn(sides[1]).jobTasksThrough(tasks).onStep(st -> {
       if (st.epoch() == stopEpoch && st.step() == stopStep) throw new Interrupt();
     }).fit(sides[0], test, null, state, ck);
   }
@@ -250,16 +255,33 @@ class CheckpointResumeTest {
     TrainConfig cfg = config(dir.resolve("a").toString(), "checkpoint.every", "0", "sync.mode", "job");
     TrainResult clean = run(cfg, -1, -1, new ByteArrayOutputStream());
     int before = failedTasks.get();
-    System.setProperty(JobTransport.RoundTask.FAIL_TASKS_PROPERTY, "0:3:0,0:3:1,1:7:1,2:19:0");
-    TrainResult retried;
-    try {
-      retried = run(config(dir.resolve("b").toString(), "checkpoint.every", "0", "sync.mode", "job"), -1, -1,
-          new ByteArrayOutputStream());
-    } finally {
-      System.clearProperty(JobTransport.RoundTask.FAIL_TASKS_PROPERTY);
-    }
-    Thread.sleep(500); // the listener bus is asynchronous
+    TrainResult retried = run(config(dir.resolve("b").toString(), "checkpoint.every", "0", "sync.mode", "job"), -1, -1,
+        new ByteArrayOutputStream(), task -> new FailsFirstAttempt(task, java.util.Set.of("0:3:0", "0:3:1", "1:7:1", "2:19:0")));
+    jsc.sc().listenerBus().waitUntilEmpty(); // the task ends reach the listener
     assertEquals(4, failedTasks.get() - before, "four task attempts failed and were retried");
     assertArrayEquals(clean.params(), retried.params(), "parameters after retries, bit for bit");
+  }
+
+  /** A round's task whose first attempt fails for the listed epoch:step:partition triples (from 0), so that Spark retries it. */
+  private static final class FailsFirstAttempt
+      implements org.apache.spark.api.java.function.FlatMapFunction<java.util.Iterator<dev.sparkprop.data.Shard>, PartitionSum> {
+    private static final long serialVersionUID = 1L;
+    private final JobTransport.RoundTask task;
+    private final java.util.Set<String> failing;
+
+    FailsFirstAttempt(JobTransport.RoundTask task, java.util.Set<String> failing) {
+      this.task = task;
+      this.failing = failing;
+    }
+
+    @Override
+    public java.util.Iterator<PartitionSum> call(java.util.Iterator<dev.sparkprop.data.Shard> it) throws Exception {
+      org.apache.spark.TaskContext ctx = org.apache.spark.TaskContext.get();
+      String me = task.round().epoch() + ":" + task.round().first() + ":" + ctx.partitionId();
+      if (ctx.attemptNumber() == 0 && failing.contains(me)) {
+        throw new IllegalStateException("the test fails the first attempt of epoch:step:partition " + me);
+      }
+      return task.call(it);
+    }
   }
 }

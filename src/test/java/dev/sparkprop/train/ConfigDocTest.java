@@ -14,13 +14,13 @@ class ConfigDocTest {
   void readmeListsEveryKeyWithItsDefault() throws Exception {
     String readme = Files.readString(TestData.projectDir().resolve("README.md"), StandardCharsets.UTF_8);
     List<String> wrong = new ArrayList<>();
-    for (TrainConfig.Key k : TrainConfig.KEYS) {
+    for (ConfigKeys.Key k : ConfigKeys.ALL) {
       String row = "| `" + k.name() + "` | " + (k.defaultValue().isEmpty() ? "(unset)" : "`" + k.defaultValue() + "`") + " |";
       if (!readme.contains(row)) wrong.add(row);
     }
     for (String gone : List.of("`sync.rendezvous", "sync.mode=allreduce")) {
       if (readme.contains(gone)) wrong.add("still mentions " + gone);
     }
-    assertTrue(wrong.isEmpty(), "README.md (Configuration) disagrees with TrainConfig.KEYS: " + wrong);
+    assertTrue(wrong.isEmpty(), "README.md (Configuration) disagrees with ConfigKeys.ALL: " + wrong);
   }
 }

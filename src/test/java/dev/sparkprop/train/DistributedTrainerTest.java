@@ -175,6 +175,22 @@ class DistributedTrainerTest {
     assertArrayEquals(undisturbed.params(), disturbed.params(), "parameters after the relaunch, bit for bit");
   }
 
+  /** stopAfter ends a fit mid-epoch, in both transports, at the parameters of that many steps; the cut epoch is not recorded. */
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"job", "barrier"})
+  void stopAfterEndsTheFitAfterThatManySteps(String mode) throws Exception {
+    TrainConfig cfg = config("shuffle", "false", "partitions", "1", "epochs", "3", "batch.size", "100",
+        "lr.schedule", "constant", "sync.mode", mode);
+    java.util.List<StepStats> seen = new java.util.ArrayList<>();
+    TrainResult cut = new DistributedTrainer(jsc, cfg, new PrintStream(new ByteArrayOutputStream(), true, StandardCharsets.UTF_8))
+        .onStep(seen::add).stopAfter(7).fit(train, test, null);
+    assertEquals(7, seen.size());
+    assertTrue(cut.epochs().isEmpty(), "the cut epoch is not recorded");
+    // the first 700 rows in file order are the same 7 batches
+    TrainResult seven = distributed(cfg.with("epochs", "1", "train.limit", "700"));
+    assertArrayEquals(seven.params(), cut.params(), "the parameters after 7 steps");
+  }
+
   @Test
   void aDivergingStepStopsWithItsEpochAndBatchInBothTransports() {
     for (String mode : new String[] {"job", "barrier"}) {
