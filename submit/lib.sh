@@ -56,6 +56,14 @@ blas_env() {
   export OPENBLAS_NUM_THREADS=${OPENBLAS_NUM_THREADS:-1} MKL_NUM_THREADS=${MKL_NUM_THREADS:-1}
 }
 
+# The one rule for a path handed to a job: a URI (hdfs://, s3a://, file:...) or an absolute path
+# stays as it is; a relative one is made absolute against BASE (where it was written: the
+# current folder for a command-line argument, the project folder for a config file's value).
+#   value=$(absolute_path BASE VALUE)
+absolute_path() {
+  case "$2" in /*|*://*|*:/*|'') echo "$2" ;; *) echo "$1/$2" ;; esac
+}
+
 # The value of KEY in a properties file (the last one; empty if unset).
 #   value=$(config_value FILE KEY)
 config_value() {

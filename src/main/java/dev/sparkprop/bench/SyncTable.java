@@ -2,7 +2,7 @@ package dev.sparkprop.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sparkprop.cli.ExitCodes;
+import dev.sparkprop.cli.CommandArgs;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,7 +16,7 @@ import java.util.Locale;
  * table: the final test accuracy, the training seconds (the epochs, without evaluation), the
  * averagings an epoch and the rates used. Every figure is read from the runs' {@code summary.json}.
  *
- * <p>Usage: {@code SyncTable OUT_DIR RUN_DIR ...}. No Spark needed.
+ * <p>Usage: {@code SyncTable out=DIR runs=RUN_DIR,...}. No Spark needed.
  */
 public final class SyncTable {
   private SyncTable() {}
@@ -43,13 +43,24 @@ public final class SyncTable {
         s.path("samples_per_second").asDouble());
   }
 
+  /** Required keys (no default). */
+  private static java.util.Map<String, String> keys(String... names) {
+    java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
+    for (String n : names) m.put(n, null);
+    return m;
+  }
+
   public static void main(String[] args) throws Exception {
-    if (args.length < 2) {
-      System.err.println("usage: SyncTable OUT_DIR RUN_DIR ...");
-      System.exit(ExitCodes.USAGE);
+    CommandArgs a;
+    try {
+      a = CommandArgs.parse("SyncTable", args, keys("out", "runs"));
+    } catch (dev.sparkprop.train.ConfigException e) {
+      System.err.println("error: " + e.getMessage() + "; usage: SyncTable out=DIR runs=RUN_DIR,...");
+      System.exit(dev.sparkprop.cli.ExitCodes.USAGE);
+      return;
     }
     List<Row> rows = new ArrayList<>();
-    for (int i = 1; i < args.length; i++) rows.add(read(Path.of(args[i])));
+    for (String run : a.get("runs").split(",")) rows.add(read(Path.of(run)));
     StringBuilder csv = new StringBuilder("sync_mode,sync_every,batch_size,lr,warmup_epochs,epochs,test_accuracy,"
         + "training_seconds,averagings_per_epoch,samples_per_second\n");
     StringBuilder md = new StringBuilder("| sync.mode | sync.every K | global batch | lr used | averagings / epoch | "
@@ -60,7 +71,7 @@ public final class SyncTable {
       md.append(String.format(Locale.ROOT, "| %s | %d | %d | %.3g | %d | %.4f | %.1f | %.0f |%n", r.mode(), r.every(),
           r.batch(), r.lr(), r.exchangesPerEpoch(), r.accuracy(), r.seconds(), r.samplesPerSecond()));
     }
-    Path out = Path.of(args[0]);
+    Path out = Path.of(a.get("out"));
     Files.createDirectories(out);
     Files.writeString(out.resolve("local_sgd.csv"), csv.toString(), StandardCharsets.UTF_8);
     System.out.print(md);

@@ -3,6 +3,7 @@ package dev.sparkprop.scale;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sparkprop.cli.CommandArgs;
 import dev.sparkprop.cli.ExitCodes;
 import dev.sparkprop.report.Charts;
 import dev.sparkprop.scale.StepModel.Net;
@@ -28,7 +29,7 @@ import java.util.TreeSet;
  * networks. Writes {@code model.json}, {@code validation.csv}, {@code projection.csv},
  * {@code model_fit.png} and {@code projection_<net>.png}; prints the tables.
  *
- * <p>Usage: {@code ScalingModel OUT_DIR HOLDOUT[;...] bench.json ...}: each HOLDOUT is a network's
+ * <p>Usage: {@code ScalingModel out=DIR holdout=HOLDOUT[;...] points=bench.json,...}: each HOLDOUT is a network's
  * layers (for example {@code 784,2048,2048,10}) or {@code executors>N} (every point with more
  * executors); {@code none} fits on everything. No Spark needed.
  */
@@ -51,22 +52,30 @@ public final class ScalingModel {
           dev.sparkprop.nn.Activation.RELU), CNN_NAME));
 
   public static void main(String[] args) throws Exception {
-    if (args.length < 3) {
-      System.err.println("usage: ScalingModel OUT_DIR HOLDOUT_LAYERS[;...]|none bench.json ...");
+    Map<String, String> keys = new LinkedHashMap<>();
+    keys.put("out", null);
+    keys.put("holdout", "none");
+    keys.put("points", null);
+    CommandArgs a;
+    try {
+      a = CommandArgs.parse("ScalingModel", args, keys);
+    } catch (dev.sparkprop.train.ConfigException e) {
+      System.err.println("error: " + e.getMessage() + "; usage: ScalingModel out=DIR [holdout=LAYERS[;...]|none] points=bench.json,...");
       System.exit(ExitCodes.USAGE);
+      return;
     }
-    Path out = Path.of(args[0]);
+    Path out = Path.of(a.get("out"));
     Set<String> holdout = new TreeSet<>();
     int maxFitExecutors = Integer.MAX_VALUE; // "executors>N": points with more executors are held out
-    if (!args[1].equals("none")) {
-      for (String h : args[1].split(";")) {
+    if (!a.get("holdout").equals("none")) {
+      for (String h : a.get("holdout").split(";")) {
         if (h.startsWith("executors>")) maxFitExecutors = Integer.parseInt(h.substring("executors>".length()));
         else holdout.add(h.equals(CNN_NAME) ? CNN_NAME : Net.of(sizes(h)).name());
       }
     }
     ObjectMapper mapper = new ObjectMapper();
     List<Point> all = new ArrayList<>();
-    for (int i = 2; i < args.length; i++) all.add(point(mapper.readTree(Files.readString(Path.of(args[i])))));
+    for (String f : a.get("points").split(",")) all.add(point(mapper.readTree(Files.readString(Path.of(f)))));
     List<Point> fitSet = new ArrayList<>();
     final int maxFit = maxFitExecutors;
     java.util.function.Predicate<Point> heldOut = p -> holdout.contains(p.net().name()) || p.executors() > maxFit;
