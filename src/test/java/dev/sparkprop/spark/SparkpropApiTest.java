@@ -206,4 +206,25 @@ class SparkpropApiTest {
     e = assertThrows(Exception.class, () -> model.transform(shortImage).collectAsList());
     assertTrue(String.valueOf(e.getMessage()).contains("column image: 100 bytes, the model takes 784"), e.getMessage());
   }
+
+  /** transform reads array<float> and array<double> features as well as binary images: the same predictions; bad values name their row. */
+  @Test
+  void transformReadsArrayFeaturesLikeImagesAndNamesABadValue() {
+    SparkpropModel model = classifier().setEpochs(1).fit(train.limit(500));
+    Dataset<Row> some = test.limit(200);
+    Dataset<Row> doubles = some.selectExpr("digit", "transform(sequence(0, 783), i -> "
+        + "conv(hex(substr(image, i + 1, 1)), 16, 10) / 255D) AS features");
+    Dataset<Row> floats = doubles.selectExpr("digit", "transform(features, v -> CAST(v AS FLOAT)) AS features");
+    List<Row> fromImages = model.transform(some).select("prediction", "probability").collectAsList();
+    assertEquals(fromImages, model.transform(doubles).select("prediction", "probability").collectAsList(), "array<double>");
+    assertEquals(fromImages, model.transform(floats).select("prediction", "probability").collectAsList(), "array<float>");
+    Dataset<Row> withNaN = doubles.limit(20).withColumn("features",
+        org.apache.spark.sql.functions.expr("transform(features, (v, i) -> IF(i = 7, CAST('NaN' AS DOUBLE), v))"));
+    Exception e = assertThrows(Exception.class, () -> model.transform(withNaN).collectAsList());
+    assertTrue(String.valueOf(e.getMessage()).contains(", row 0 of it, column features: value 7 is NaN"), e.getMessage());
+    Dataset<Row> withNull = floats.limit(20).withColumn("features",
+        org.apache.spark.sql.functions.expr("IF(digit >= 0, CAST(NULL AS ARRAY<FLOAT>), features)"));
+    e = assertThrows(Exception.class, () -> model.transform(withNull).collectAsList());
+    assertTrue(String.valueOf(e.getMessage()).contains(", row 0 of it, column features: null"), e.getMessage());
+  }
 }
