@@ -3,12 +3,11 @@ package dev.sparkprop.cli;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.eval.ClassReport;
-import dev.sparkprop.eval.EvalFunction;
-import dev.sparkprop.eval.EvalSum;
-import dev.sparkprop.eval.Predictor;
 import dev.sparkprop.io.ModelStore;
 import dev.sparkprop.io.SavedModel;
 import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.spark.Evaluation;
+import dev.sparkprop.spark.SparkpropModel;
 import dev.sparkprop.train.RunDirectory;
 import dev.sparkprop.train.TrainingData;
 import java.io.PrintStream;
@@ -17,7 +16,6 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -68,14 +66,13 @@ public final class Evaluate {
       int parts = a.nonNegative("partitions") > 0 ? a.nonNegative("partitions") : jsc.defaultParallelism();
       DataSpec data = input.idx() != null ? input.idx() : input.table(spark, true, spec);
       JavaRDD<Shard> shards = TrainingData.ranges(jsc, data, data.count, parts, spec.outputSize(), "evaluation", out);
-      Broadcast<float[]> params = jsc.broadcast(model.params());
-      EvalSum sum = new EvalSum(spec.outputSize());
-      for (EvalSum s : shards.mapPartitions(new EvalFunction(params, spec, dev.sparkprop.nn.Kernel.AUTO)).collect()) sum.merge(s);
-      Dataset<Row> predictions = spark.createDataFrame(
-          shards.mapPartitions(it -> it.hasNext() ? Predictor.predict(it.next(), null, params.value(), spec).iterator()
-              : java.util.Collections.<Row>emptyIterator()), Predictor.schema(spec.outputSize()));
-      List<Row> report = ClassReport.of(spark, predictions, spec.outputSize()).collectAsList();
-      out.printf("model %s (%s) on %s: %d images%n", a.get("model"), spec, data.describe(), sum.rows);
+      // the images as the API's DataFrame, scored through the API: one code path with a Spark application's
+      Dataset<Row> images = ShardFrame.of(spark, shards);
+      SparkpropModel api = SparkpropModel.of(model).setLabelCol("label").setFeaturesCol("features");
+      Evaluation sum = api.evaluate(images);
+      List<Row> report = ClassReport.of(spark, api.transform(images).select("label", "prediction"), spec.outputSize())
+          .collectAsList();
+      out.printf("model %s (%s) on %s: %d images%n", a.get("model"), spec, data.describe(), sum.rows());
       out.printf("accuracy %.4f, mean loss %.4f%n", sum.accuracy(), sum.meanLoss());
       out.println("confusion matrix (rows: actual, columns: predicted):");
       out.print(sum.confusionTable());
@@ -95,12 +92,8 @@ public final class Evaluate {
     }
   }
 
-  static String confusionCsv(EvalSum s) {
-    long[][] m = new long[s.classes][s.classes];
-    for (int i = 0; i < s.classes; i++) {
-      System.arraycopy(s.confusion, i * s.classes, m[i], 0, s.classes);
-    }
-    return dev.sparkprop.report.RunReport.confusionCsv(m);
+  static String confusionCsv(Evaluation s) {
+    return dev.sparkprop.report.RunReport.confusionCsv(s.confusion());
   }
 
 }

@@ -4,10 +4,10 @@ import dev.sparkprop.data.PngImage;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.table.TableInput;
-import dev.sparkprop.eval.Predictor;
 import dev.sparkprop.io.ModelStore;
 import dev.sparkprop.io.SavedModel;
 import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.spark.SparkpropModel;
 import dev.sparkprop.train.ConfigException;
 import dev.sparkprop.train.TrainingData;
 import java.io.PrintStream;
@@ -22,7 +22,6 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.input.PortableDataStream;
 import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
@@ -90,25 +89,27 @@ public final class Predict {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       NetworkSpec spec = model.spec();
       int parts = a.nonNegative("partitions") > 0 ? a.nonNegative("partitions") : jsc.defaultParallelism();
-      Broadcast<float[]> params = jsc.broadcast(model.params());
-      JavaRDD<Row> rows;
+      // the images as the API's DataFrame (id, label, features), scored through the API's transform
+      Dataset<Row> images;
+      DataSpec data = null;
       if (input.idx() != null || input.tableFormat() != null) {
         // a table's id is its row column's value, or the row's place in Spark's scan of its files
-        DataSpec data = input.idx() != null ? input.idx() : input.table(spark, false, spec);
-        JavaRDD<Shard> shards = TrainingData.ranges(jsc, data, data.count, parts, spec.outputSize(), "images", out);
-        rows = shards.mapPartitions(it -> it.hasNext() ? Predictor.predict(it.next(), null, params.value(), spec).iterator()
-            : Collections.<Row>emptyIterator());
-        if (!a.get("id").isEmpty()) rows = withIds(rows, TableInput.columnByRow(spark, data, a.get("id")));
+        data = input.idx() != null ? input.idx() : input.table(spark, false, spec);
+        images = ShardFrame.of(spark, TrainingData.ranges(jsc, data, data.count, parts, spec.outputSize(), "images", out));
       } else {
         int side = square(spec.inputSize());
-        rows = jsc.binaryFiles(input.pngPath(), parts)
+        images = spark.createDataFrame(jsc.binaryFiles(input.pngPath(), parts)
             .filter(f -> f._1().toLowerCase(Locale.ROOT).endsWith(".png") || !f._1().contains("."))
-            .mapPartitionsWithIndex((p, it) -> predictPngs(p, it, side, params.value(), spec), false);
+            .mapPartitionsWithIndex((p, it) -> pngRows(p, it, side), false), ShardFrame.SCHEMA);
       }
-      Dataset<Row> df = spark.createDataFrame(rows, Predictor.schema(spec.outputSize()));
-      List<Column> cols = new ArrayList<>(List.of(df.col("id"), df.col("prediction")));
-      for (int k = 0; k < spec.outputSize(); k++) cols.add(df.col("prob_" + k));
-      Dataset<Row> result = df.select(cols.toArray(new Column[0]));
+      Dataset<Row> scored = SparkpropModel.of(model).setFeaturesCol("features").transform(images);
+      List<Column> cols = new ArrayList<>(List.of(scored.col("id"), scored.col("prediction")));
+      for (int k = 0; k < spec.outputSize(); k++) cols.add(scored.col("probability").getItem(k).as("prob_" + k));
+      Dataset<Row> result = scored.select(cols.toArray(new Column[0]));
+      if (!a.get("id").isEmpty()) {
+        result = spark.createDataFrame(withIds(result.javaRDD(), TableInput.columnByRow(spark, data, a.get("id"))),
+            result.schema());
+      }
       if (format.equals("csv")) {
         result.write().option("header", "true").csv(a.get("out"));
       } else {
@@ -161,8 +162,8 @@ public final class Predict {
     return s * s == n ? s : -1;
   }
 
-  private static Iterator<Row> predictPngs(int partition, Iterator<Tuple2<String, PortableDataStream>> files, int side,
-      float[] params, NetworkSpec spec) {
+  /** A partition's PNG files, decoded and checked, as {@link ShardFrame} rows named by their files. */
+  private static Iterator<Row> pngRows(int partition, Iterator<Tuple2<String, PortableDataStream>> files, int side) {
     List<String> names = new ArrayList<>();
     List<byte[]> images = new ArrayList<>();
     while (files.hasNext()) {
@@ -177,6 +178,6 @@ public final class Predict {
     int[] rowsIds = new int[names.size()];
     for (int i = 0; i < rowsIds.length; i++) rowsIds[i] = i;
     Shard shard = new Shard(partition, features, pixels, new int[names.size()], rowsIds);
-    return Predictor.predict(shard, names.toArray(new String[0]), params, spec).iterator();
+    return ShardFrame.rows(shard, names.toArray(new String[0])).iterator();
   }
 }

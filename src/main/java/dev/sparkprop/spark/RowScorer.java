@@ -1,6 +1,5 @@
 package dev.sparkprop.spark;
 
-import dev.sparkprop.data.BadInputException;
 import dev.sparkprop.nn.Kernel;
 import dev.sparkprop.nn.Network;
 import dev.sparkprop.nn.NetworkSpec;
@@ -27,23 +26,19 @@ final class RowScorer implements MapPartitionsFunction<Row, Row> {
 
   private final NetworkSpec spec;
   private final Broadcast<float[]> params;
-  private final int column;
-  private final String columnName;
-  private final boolean binary;
+  private final RowFeatures features;
 
-  RowScorer(NetworkSpec spec, Broadcast<float[]> params, int column, String columnName, boolean binary) {
+  RowScorer(NetworkSpec spec, Broadcast<float[]> params, RowFeatures features) {
     this.spec = spec;
     this.params = params;
-    this.column = column;
-    this.columnName = columnName;
-    this.binary = binary;
+    this.features = features;
   }
 
   @Override
   public Iterator<Row> call(Iterator<Row> rows) {
     Network net = Workspace.get(spec, Kernel.AUTO).network;
     net.setParameters(params.value());
-    int features = spec.inputSize();
+    int width = spec.inputSize();
     int classes = spec.outputSize();
     int partition = TaskContext.getPartitionId();
     int[] labels = new int[CHUNK];
@@ -63,7 +58,7 @@ final class RowScorer implements MapPartitionsFunction<Row, Row> {
         while (in.size() < CHUNK && rows.hasNext()) in.add(rows.next());
         int n = in.size();
         float[] x = net.input(n).data;
-        for (int r = 0; r < n; r++) fill(in.get(r), x, r * features, seen + r);
+        for (int r = 0; r < n; r++) features.fill(in.get(r), x, r * width, partition, seen + r);
         net.forward(n, labels, 0);
         float[] p = net.output().data;
         for (int r = 0; r < n; r++) {
@@ -87,30 +82,7 @@ final class RowScorer implements MapPartitionsFunction<Row, Row> {
         if (!hasNext()) throw new NoSuchElementException();
         return out.get(next++);
       }
-
-      private void fill(Row row, float[] x, int at, long index) {
-        if (row.isNullAt(column)) throw bad(partition, index, "null");
-        if (binary) {
-          byte[] b = (byte[]) row.get(column);
-          if (b.length != features) throw bad(partition, index, b.length + " bytes, the model takes " + features);
-          for (int j = 0; j < features; j++) x[at + j] = (b[j] & 0xff) / 255f;
-        } else {
-          List<Object> v = row.getList(column);
-          if (v.size() != features) throw bad(partition, index, v.size() + " values, the model takes " + features);
-          for (int j = 0; j < features; j++) {
-            Object o = v.get(j);
-            if (o == null) throw bad(partition, index, "value " + j + " is null");
-            float f = ((Number) o).floatValue();
-            if (!Float.isFinite(f)) throw bad(partition, index, "value " + j + " is " + f);
-            x[at + j] = f;
-          }
-        }
-      }
     };
   }
 
-  private BadInputException bad(int partition, long index, String problem) {
-    return new BadInputException("transform: partition " + partition + ", row " + index + " of it, column " + columnName
-        + ": " + problem);
-  }
 }

@@ -1,6 +1,7 @@
 package dev.sparkprop.spark;
 
 import dev.sparkprop.data.BadInputException;
+import dev.sparkprop.eval.EvalSum;
 import dev.sparkprop.io.ModelStore;
 import dev.sparkprop.io.SavedModel;
 import dev.sparkprop.nn.NetworkSpec;
@@ -31,11 +32,17 @@ import org.apache.spark.sql.types.StructType;
 public final class SparkpropModel {
   private final SavedModel model;
   private String featuresCol;
+  private String labelCol = "label";
   private String predictionCol = "prediction";
   private String probabilityCol = "probability";
 
   SparkpropModel(SavedModel model) {
     this.model = model;
+  }
+
+  /** The API's view of a model already loaded (and checked) with {@link dev.sparkprop.io.ModelStore}. */
+  public static SparkpropModel of(SavedModel model) {
+    return new SparkpropModel(model);
   }
 
   /** Loads and checks a saved model (a directory written by {@link #save} or by the command line). */
@@ -64,6 +71,12 @@ public final class SparkpropModel {
   /** The features column {@link #transform} reads; by default the one of {@code image} and {@code features} that it finds. */
   public SparkpropModel setFeaturesCol(String column) {
     featuresCol = column;
+    return this;
+  }
+
+  /** The label column {@link #evaluate} reads (default {@code label}). */
+  public SparkpropModel setLabelCol(String column) {
+    labelCol = column;
     return this;
   }
 
@@ -103,29 +116,79 @@ public final class SparkpropModel {
   public Dataset<Row> transform(Dataset<Row> df) {
     StructType schema = df.schema();
     List<String> names = Arrays.asList(df.columns());
-    String col = featuresCol != null ? featuresCol
-        : names.contains("image") ? "image" : names.contains("features") ? "features" : null;
-    if (col == null || !names.contains(col)) {
-      throw new BadInputException("transform: the DataFrame has no " + (col == null ? "'image' or 'features'" : "'" + col + "'")
-          + " column (columns: " + String.join(", ", names) + "); name the features column with setFeaturesCol");
-    }
+    String col = featuresColumn(df, "transform");
     for (String added : List.of(predictionCol, probabilityCol)) {
       if (names.contains(added)) {
         throw new BadInputException("transform: the DataFrame already has a column '" + added
             + "'; choose another name with setPredictionCol / setProbabilityCol");
       }
     }
-    DataType t = schema.apply(col).dataType();
-    boolean binary = t instanceof BinaryType;
-    if (!binary && !(t instanceof ArrayType a && (a.elementType() instanceof FloatType || a.elementType() instanceof DoubleType))) {
-      throw new BadInputException("transform: column '" + col + "' is " + t.simpleString()
-          + ", expected binary (one byte 0..255 per pixel) or array<float> (or array<double>)");
-    }
+    boolean binary = featuresBinary(df, col, "transform");
     StructType out = schema.add(predictionCol, DataTypes.IntegerType, false)
         .add(probabilityCol, DataTypes.createArrayType(DataTypes.FloatType, false), false);
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(df.sparkSession().sparkContext());
     Broadcast<float[]> params = jsc.broadcast(model.params());
-    RowScorer scorer = new RowScorer(model.spec(), params, schema.fieldIndex(col), col, binary);
-    return df.mapPartitions(scorer, Encoders.row(out));
+    RowFeatures features = new RowFeatures(schema.fieldIndex(col), col, binary, model.spec().inputSize(), "transform");
+    return df.mapPartitions(new RowScorer(model.spec(), params, features), Encoders.row(out));
+  }
+
+  /**
+   * The model on a labelled DataFrame, computed on the executors: rows, accuracy, mean
+   * cross-entropy and confusion matrix, counted as the command line's {@code evaluate} counts
+   * them. The labels are an integer column ({@code label}, or {@link #setLabelCol}) in [0,
+   * classes); the features are read as by {@link #transform}.
+   *
+   * @throws BadInputException a missing column or one of the wrong type (at once), or a bad row
+   *     (naming its partition, row and column)
+   */
+  public Evaluation evaluate(Dataset<Row> df) {
+    List<String> names = Arrays.asList(df.columns());
+    if (!names.contains(labelCol)) {
+      throw new BadInputException("evaluate: the DataFrame has no '" + labelCol + "' column (columns: "
+          + String.join(", ", names) + "); name the label column with setLabelCol");
+    }
+    DataType lt = df.schema().apply(labelCol).dataType();
+    if (!(lt instanceof org.apache.spark.sql.types.IntegerType || lt instanceof org.apache.spark.sql.types.LongType
+        || lt instanceof org.apache.spark.sql.types.ShortType || lt instanceof org.apache.spark.sql.types.ByteType)) {
+      throw new BadInputException("evaluate: column '" + labelCol + "' is " + lt.simpleString() + ", expected an integer class");
+    }
+    String col = featuresColumn(df, "evaluate");
+    boolean binary = featuresBinary(df, col, "evaluate");
+    Dataset<Row> pairs = df.select(df.col(labelCol).cast(DataTypes.IntegerType), df.col(col));
+    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(df.sparkSession().sparkContext());
+    Broadcast<float[]> params = jsc.broadcast(model.params());
+    try {
+      RowFeatures features = new RowFeatures(1, col, binary, model.spec().inputSize(), "evaluate");
+      EvalSum total = new EvalSum(model.spec().outputSize());
+      for (EvalSum s : pairs.javaRDD().mapPartitions(new RowEvaluator(model.spec(), params, features, labelCol)).collect()) {
+        total.merge(s); // in partition order: the same sum every time
+      }
+      return new Evaluation(total);
+    } finally {
+      params.destroy();
+    }
+  }
+
+  /** The features column: the one set, else {@code image} or {@code features}, whichever the DataFrame has. */
+  private String featuresColumn(Dataset<Row> df, String operation) {
+    List<String> names = Arrays.asList(df.columns());
+    String col = featuresCol != null ? featuresCol
+        : names.contains("image") ? "image" : names.contains("features") ? "features" : null;
+    if (col == null || !names.contains(col)) {
+      throw new BadInputException(operation + ": the DataFrame has no " + (col == null ? "'image' or 'features'" : "'" + col + "'")
+          + " column (columns: " + String.join(", ", names) + "); name the features column with setFeaturesCol");
+    }
+    return col;
+  }
+
+  /** Whether the features column is binary (else an array of float or double; any other type is refused). */
+  private static boolean featuresBinary(Dataset<Row> df, String col, String operation) {
+    DataType t = df.schema().apply(col).dataType();
+    boolean binary = t instanceof BinaryType;
+    if (!binary && !(t instanceof ArrayType a && (a.elementType() instanceof FloatType || a.elementType() instanceof DoubleType))) {
+      throw new BadInputException(operation + ": column '" + col + "' is " + t.simpleString()
+          + ", expected binary (one byte 0..255 per pixel) or array<float> (or array<double>)");
+    }
+    return binary;
   }
 }

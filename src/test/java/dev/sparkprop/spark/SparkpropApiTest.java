@@ -227,4 +227,34 @@ class SparkpropApiTest {
     e = assertThrows(Exception.class, () -> model.transform(withNull).collectAsList());
     assertTrue(String.valueOf(e.getMessage()).contains(", row 0 of it, column features: null"), e.getMessage());
   }
+
+  /** evaluate counts as the command line's evaluation does (EvalFunction on the IDX shard); a bad label names its row. */
+  @Test
+  void evaluateCountsLikeTheCommandLineAndRefusesBadLabels() throws Exception {
+    SparkpropModel model = classifier().setEpochs(1).fit(train.limit(2000)).setLabelCol("digit");
+    Evaluation e = model.evaluate(test);
+    DataSpec t10k = TestData.mnist("t10k");
+    Shard s = ShardReader.read(t10k.imagesPath, t10k.labelsPath, 10, 10000, t10k.features, 0, ShardReader.ranges(10000, 1));
+    dev.sparkprop.eval.EvalSum reference = new dev.sparkprop.eval.EvalSum(10);
+    dev.sparkprop.eval.EvalFunction.evaluate(s, model.parameters(),
+        new dev.sparkprop.nn.Network(model.spec(), dev.sparkprop.nn.Kernel.AUTO.gemm()), reference);
+    assertEquals(10000, e.rows());
+    assertEquals(reference.accuracy(), e.accuracy(), 0.0, "the same correct predictions");
+    long[][] m = e.confusion();
+    for (int a = 0; a < 10; a++) {
+      for (int b = 0; b < 10; b++) assertEquals(reference.confusion[a * 10 + b], m[a][b], "confusion " + a + "," + b);
+    }
+    assertEquals(reference.meanLoss(), e.meanLoss(), 1e-9 * reference.meanLoss(), "the same loss up to the order of the sums");
+    // the same accuracy as transform's predictions, counted with Spark SQL
+    double viaTransform = model.transform(test).selectExpr("avg(CASE WHEN prediction = digit THEN 1.0 ELSE 0.0 END)")
+        .first().getDecimal(0).doubleValue();
+    assertEquals(viaTransform, e.accuracy(), 1e-12);
+
+    BadInputException missing = assertThrows(BadInputException.class, () -> model.setLabelCol("label").evaluate(test));
+    assertTrue(missing.getMessage().startsWith("evaluate: the DataFrame has no 'label' column"), missing.getMessage());
+    model.setLabelCol("digit");
+    Dataset<Row> shifted = test.limit(50).withColumn("digit", org.apache.spark.sql.functions.expr("digit + 10"));
+    Exception bad = assertThrows(Exception.class, () -> model.evaluate(shifted));
+    assertTrue(String.valueOf(bad.getMessage()).contains(", row 0 of it, column digit: class "), bad.getMessage());
+  }
 }
