@@ -9,7 +9,6 @@ import java.util.Collections;
 import java.util.Iterator;
 import org.apache.spark.api.java.function.FlatMapFunction;
 import org.apache.spark.broadcast.Broadcast;
-import org.ejml.data.FMatrixRMaj;
 
 /** The executor side of evaluation: forward passes over a cached shard in chunks, counted. */
 public final class EvalFunction implements FlatMapFunction<Iterator<Shard>, EvalSum> {
@@ -37,21 +36,12 @@ public final class EvalFunction implements FlatMapFunction<Iterator<Shard>, Eval
   /** Adds the outcome of every row of {@code shard} into {@code sum}. */
   public static void evaluate(Shard shard, float[] params, Network net, EvalSum sum) {
     net.setParameters(params);
-    int classes = net.spec().outputSize();
     int[] labels = shard.labels();
     for (int from = 0; from < shard.rows(); from += CHUNK) {
       int n = Math.min(CHUNK, shard.rows() - from);
       shard.copyRows(from, n, net.input(n).data);
       sum.lossSum += net.forward(n, labels, from);
-      FMatrixRMaj probs = net.output();
-      for (int r = 0; r < n; r++) {
-        int best = 0;
-        int off = r * classes;
-        for (int j = 1; j < classes; j++) {
-          if (probs.data[off + j] > probs.data[off + best]) best = j;
-        }
-        sum.add(labels[from + r], best);
-      }
+      for (int r = 0; r < n; r++) sum.add(labels[from + r], net.predicted(r));
     }
   }
 }

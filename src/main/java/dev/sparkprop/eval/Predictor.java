@@ -47,8 +47,7 @@ public final class Predictor {
       float[] probs = net.output().data;
       for (int r = 0; r < n; r++) {
         Object[] v = new Object[4 + classes];
-        int best = 0;
-        for (int j = 1; j < classes; j++) if (probs[r * classes + j] > probs[r * classes + best]) best = j;
+        int best = net.predicted(r);
         int y = labels[from + r];
         v[0] = ids == null ? String.valueOf(shard.globalRow(from + r)) : ids[from + r];
         v[1] = y;

@@ -161,6 +161,16 @@ public final class Network {
     return acts[weights.length];
   }
 
+  /** The predicted class of row {@code r} of the last {@link #forward}: the most probable; of equal ones the first. */
+  public int predicted(int r) {
+    float[] p = acts[weights.length].data;
+    int classes = spec.outputSize();
+    int off = r * classes;
+    int best = 0;
+    for (int k = 1; k < classes; k++) if (p[off + k] > p[off + best]) best = k;
+    return best;
+  }
+
   /**
    * Forward and backward pass; writes the gradient of the <em>summed</em> loss of the rows into
    * {@code gradOut} (flat layout, every value overwritten). The input layer's dX is not computed.

@@ -57,12 +57,7 @@ final class RowEvaluator implements FlatMapFunction<Iterator<Row>, EvalSum> {
       }
       net.input(n); // this chunk's shape; the values stay
       sum.lossSum += net.forward(n, labels, 0);
-      float[] p = net.output().data;
-      for (int r = 0; r < n; r++) {
-        int best = 0;
-        for (int k = 1; k < classes; k++) if (p[r * classes + k] > p[r * classes + best]) best = k;
-        sum.add(labels[r], best);
-      }
+      for (int r = 0; r < n; r++) sum.add(labels[r], net.predicted(r));
       seen += n;
     }
     return Collections.singletonList(sum).iterator();

@@ -67,8 +67,7 @@ final class RowScorer implements MapPartitionsFunction<Row, Row> {
           for (int i = 0; i < row.length(); i++) v[i] = row.get(i);
           float[] probs = new float[classes];
           System.arraycopy(p, r * classes, probs, 0, classes);
-          int best = 0;
-          for (int k = 1; k < classes; k++) if (probs[k] > probs[best]) best = k;
+          int best = net.predicted(r);
           v[row.length()] = best;
           v[row.length() + 1] = probs;
           out.add(RowFactory.create(v));
