@@ -42,14 +42,11 @@ public final class Bench {
   private Bench() {}
 
   /** The bench's own keys, with their defaults; every other key is a training key. */
-  private static final Map<String, String> BENCH_KEYS = new LinkedHashMap<>();
-
-  static {
-    BENCH_KEYS.put("bench.warmup", "20");
-    BENCH_KEYS.put("bench.steps", "100");
-    BENCH_KEYS.put("bench.json", "");
-    BENCH_KEYS.put("bench.floor", "true");
-  }
+  private static final Map<String, String> BENCH_KEYS = CommandArgs.keys(
+      "bench.warmup", "20",
+      "bench.steps", "100",
+      "bench.json", "",
+      "bench.floor", "true");
 
   public static void main(String[] args) {
     System.exit(run(args, System.out));
@@ -86,19 +83,20 @@ public final class Bench {
     }
     CommandSession session = CommandSession.open("sparkprop bench");
     SparkSession spark = session.spark();
+    java.util.concurrent.atomic.AtomicReference<ConcurrentLinkedQueue<long[]>> tasks = new java.util.concurrent.atomic.AtomicReference<>();
+    SparkListener taskEnds = new SparkListener() {
+      @Override
+      public void onTaskEnd(SparkListenerTaskEnd e) {
+        ConcurrentLinkedQueue<long[]> q = tasks.get();
+        if (e.taskMetrics() == null || q == null) return;
+        q.add(new long[] {e.stageId(), e.taskMetrics().executorRunTime(), e.taskMetrics().executorDeserializeTime(),
+            e.taskMetrics().resultSerializationTime(), e.taskMetrics().resultSize(), e.taskMetrics().jvmGCTime()});
+      }
+    };
     int status = ExitCodes.OK;
     try {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-      java.util.concurrent.atomic.AtomicReference<ConcurrentLinkedQueue<long[]>> tasks = new java.util.concurrent.atomic.AtomicReference<>();
-      jsc.sc().addSparkListener(new SparkListener() {
-        @Override
-        public void onTaskEnd(SparkListenerTaskEnd e) {
-          ConcurrentLinkedQueue<long[]> q = tasks.get();
-          if (e.taskMetrics() == null || q == null) return;
-          q.add(new long[] {e.stageId(), e.taskMetrics().executorRunTime(), e.taskMetrics().executorDeserializeTime(),
-              e.taskMetrics().resultSerializationTime(), e.taskMetrics().resultSize(), e.taskMetrics().jvmGCTime()});
-        }
-      });
+      jsc.sc().addSparkListener(taskEnds); // removed at the end: the session may be the caller's and outlive the bench
       for (Point p : points) {
         if (points.size() > 1) out.println("== " + p.cfg().spec() + ", batch " + p.cfg().batchSize() + ", sync.mode=" + p.cfg().get("sync.mode"));
         try {
@@ -113,6 +111,7 @@ public final class Bench {
       }
       return status;
     } finally {
+      if (!spark.sparkContext().isStopped()) spark.sparkContext().removeSparkListener(taskEnds);
       session.close();
     }
   }

@@ -43,17 +43,10 @@ public final class SyncTable {
         s.path("samples_per_second").asDouble());
   }
 
-  /** Required keys (no default). */
-  private static java.util.Map<String, String> keys(String... names) {
-    java.util.Map<String, String> m = new java.util.LinkedHashMap<>();
-    for (String n : names) m.put(n, null);
-    return m;
-  }
-
   public static void main(String[] args) throws Exception {
     CommandArgs a;
     try {
-      a = CommandArgs.parse("SyncTable", args, keys("out", "runs"));
+      a = CommandArgs.parse("SyncTable", args, CommandArgs.keys("out", null, "runs", null));
     } catch (dev.sparkprop.train.ConfigException e) {
       System.err.println("error: " + e.getMessage() + "; usage: SyncTable out=DIR runs=RUN_DIR,...");
       System.exit(dev.sparkprop.cli.ExitCodes.USAGE);

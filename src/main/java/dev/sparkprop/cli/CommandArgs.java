@@ -52,6 +52,16 @@ public final class CommandArgs {
     return files;
   }
 
+  /**
+   * A command's keys in order, as name, default, name, default, ...; a null default marks a
+   * required key.
+   */
+  public static Map<String, String> keys(String... nameThenDefault) {
+    Map<String, String> k = new LinkedHashMap<>();
+    for (int i = 0; i < nameThenDefault.length; i += 2) k.put(nameThenDefault[i], nameThenDefault[i + 1]);
+    return java.util.Collections.unmodifiableMap(k);
+  }
+
   /** Reads {@code args} and checks them against {@code keys}. */
   public static CommandArgs parse(String command, String[] args, Map<String, String> keys) {
     return check(command, read(command, args, false), keys);

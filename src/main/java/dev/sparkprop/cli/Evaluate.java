@@ -11,7 +11,6 @@ import dev.sparkprop.spark.SparkpropModel;
 import dev.sparkprop.train.RunDirectory;
 import dev.sparkprop.train.TrainingData;
 import java.io.PrintStream;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
@@ -29,17 +28,14 @@ import org.apache.spark.sql.SparkSession;
 public final class Evaluate {
   private Evaluate() {}
 
-  static final Map<String, String> KEYS = new LinkedHashMap<>();
-
-  static {
-    KEYS.put("model", null);
-    KEYS.put("data", null);
-    KEYS.put("data.format", "auto");
-    KEYS.put("split", "t10k");
-    KEYS.put("labels", "");
-    KEYS.put("partitions", "0");
-    KEYS.put("out", "");
-  }
+  static final Map<String, String> KEYS = CommandArgs.keys(
+      "model", null,
+      "data", null,
+      "data.format", "auto",
+      "split", "t10k",
+      "labels", "",
+      "partitions", "0",
+      "out", "");
 
   public static void main(String[] args) {
     ExitCodes.exit(run(args, System.out));

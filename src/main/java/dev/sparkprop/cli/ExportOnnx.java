@@ -3,7 +3,6 @@ package dev.sparkprop.cli;
 import dev.sparkprop.io.ModelStore;
 import dev.sparkprop.io.SavedModel;
 import java.io.PrintStream;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -14,11 +13,7 @@ import java.util.Map;
 public final class ExportOnnx {
   private ExportOnnx() {}
 
-  static final Map<String, String> KEYS = new LinkedHashMap<>();
-
-  static {
-    KEYS.put("model", null);
-  }
+  static final Map<String, String> KEYS = CommandArgs.keys("model", null);
 
   public static void main(String[] args) {
     ExitCodes.exit(run(args, System.out));

@@ -14,7 +14,6 @@ import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.Iterator;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -39,18 +38,15 @@ import scala.Tuple2;
 public final class Predict {
   private Predict() {}
 
-  static final Map<String, String> KEYS = new LinkedHashMap<>();
-
-  static {
-    KEYS.put("model", null);
-    KEYS.put("data", null);
-    KEYS.put("data.format", "auto");
-    KEYS.put("out", null);
-    KEYS.put("format", "");
-    KEYS.put("split", "t10k");
-    KEYS.put("partitions", "0");
-    KEYS.put("id", "");
-  }
+  static final Map<String, String> KEYS = CommandArgs.keys(
+      "model", null,
+      "data", null,
+      "data.format", "auto",
+      "out", null,
+      "format", "",
+      "split", "t10k",
+      "partitions", "0",
+      "id", "");
 
   public static void main(String[] args) {
     ExitCodes.exit(run(args, System.out));

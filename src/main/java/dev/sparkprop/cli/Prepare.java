@@ -7,7 +7,6 @@ import dev.sparkprop.data.Shard;
 import dev.sparkprop.data.ShardReader;
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
@@ -33,15 +32,7 @@ import org.apache.spark.sql.types.StructType;
 public final class Prepare {
   private Prepare() {}
 
-  static final Map<String, String> KEYS = new LinkedHashMap<>();
-
-  static {
-    KEYS.put("in", null);
-    KEYS.put("out", null);
-    KEYS.put("format", "parquet");
-    KEYS.put("partitions", "0");
-    KEYS.put("overwrite", "false");
-  }
+  static final Map<String, String> KEYS = CommandArgs.keys("in", null, "out", null, "format", "parquet", "partitions", "0", "overwrite", "false");
 
   public static void main(String[] args) {
     ExitCodes.exit(run(args, System.out));

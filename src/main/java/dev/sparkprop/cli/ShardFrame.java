@@ -35,11 +35,10 @@ final class ShardFrame {
   /** One shard's rows, with {@code ids} (one per local row) or, if null, the rows' numbers in the data. */
   static List<Row> rows(Shard shard, String[] ids) {
     List<Row> out = new ArrayList<>(shard.rows());
-    int f = shard.features();
-    float[] x = new float[f];
     for (int r = 0; r < shard.rows(); r++) {
+      float[] x = new float[shard.features()]; // the row's own array: the Row keeps it
       shard.copyRows(r, 1, x);
-      out.add(RowFactory.create(ids == null ? String.valueOf(shard.globalRow(r)) : ids[r], shard.labels()[r], x.clone()));
+      out.add(RowFactory.create(ids == null ? String.valueOf(shard.globalRow(r)) : ids[r], shard.labels()[r], x));
     }
     return out;
   }

@@ -52,13 +52,9 @@ public final class ScalingModel {
           dev.sparkprop.nn.Activation.RELU), CNN_NAME));
 
   public static void main(String[] args) throws Exception {
-    Map<String, String> keys = new LinkedHashMap<>();
-    keys.put("out", null);
-    keys.put("holdout", "none");
-    keys.put("points", null);
     CommandArgs a;
     try {
-      a = CommandArgs.parse("ScalingModel", args, keys);
+      a = CommandArgs.parse("ScalingModel", args, CommandArgs.keys("out", null, "holdout", "none", "points", null));
     } catch (dev.sparkprop.train.ConfigException e) {
       System.err.println("error: " + e.getMessage() + "; usage: ScalingModel out=DIR [holdout=LAYERS[;...]|none] points=bench.json,...");
       System.exit(ExitCodes.USAGE);

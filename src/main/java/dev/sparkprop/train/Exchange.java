@@ -293,9 +293,13 @@ final class Exchange implements AutoCloseable {
     boolean news = false;
     for (MemoryLink l; (l = memoryHellos.poll()) != null; news = true) admitMemory(l);
     TaskPeer first = null;
+    long firstEnded = 0;
     for (TaskPeer p : peers) {
-      if (p != null && p.endedWithoutSum() != Long.MAX_VALUE
-          && (first == null || p.endedWithoutSum() - first.endedWithoutSum() < 0)) first = p;
+      long ended = p == null ? Long.MAX_VALUE : p.endedWithoutSum();
+      if (ended != Long.MAX_VALUE && (first == null || ended - firstEnded < 0)) {
+        first = p;
+        firstEnded = ended;
+      }
     }
     if (first != null) first.poll(); // throws its failure
     for (TaskPeer p : peers) {
