@@ -14,12 +14,11 @@ import org.apache.spark.sql.Row;
 import dev.sparkprop.table.TableInput;
 import dev.sparkprop.data.MnistFiles;
 import dev.sparkprop.io.ModelStore;
-import dev.sparkprop.io.SavedModel;
 import dev.sparkprop.train.Checkpoints;
 import dev.sparkprop.train.ConfigException;
+import dev.sparkprop.spark.TrainingRun;
 import dev.sparkprop.train.DistributedTrainer;
 import dev.sparkprop.train.DivergenceException;
-import dev.sparkprop.train.EpochMetrics;
 import dev.sparkprop.train.RunDirectory;
 import dev.sparkprop.train.RunLock;
 import dev.sparkprop.train.TrainConfig;
@@ -27,7 +26,6 @@ import dev.sparkprop.train.TrainResult;
 import dev.sparkprop.train.TrainState;
 import java.io.IOException;
 import java.io.PrintStream;
-import java.time.Instant;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -90,26 +88,11 @@ public final class Train {
       DataSpec testData = plan.test() != null ? plan.test()
           : TableInput.inspect(spark, plan.testFormat(), cfg.get("test.path"), "test.path");
       cfg = cfg.withInputFrom(trainData.height, trainData.width, trainData.features, cfg.get("train.path"));
-      checkInputSize(cfg, trainData, testData);
-      DataSpec[] sides = cfg.holdOut(trainData); // {train, null} without validation.fraction
-      trainData = sides[0];
-      DataSpec validationData = sides[1] != null ? sides[1] : validationData(spark, cfg);
-      if (validationData != null) {
-        cfg.checkInputWidth(validationData.features == cfg.spec().inputSize(), "the validation data have "
-            + validationData.features, trainData.features);
-        out.println("data: validation " + validationData.describe() + " (" + validationData.count + " rows)");
-      }
-      plan = new Plan(cfg, trainData, testData, plan.outDir(), plan.checkpoints(), plan.resumed(), plan.initFrom(),
-          plan.trainFormat(), plan.testFormat());
-      out.println("data: training " + trainData.describe() + " (" + trainData.count + " rows), test "
-          + testData.describe() + " (" + testData.count + " rows)");
-      TrainState state = plan.resumed() != null ? plan.resumed()
-          : TrainState.fresh(cfg, plan.initFrom() != null ? plan.initFrom() : cfg.initializer().initialize(cfg.spec(), cfg.seed()));
-      interruption.watch(state);
       List<Dataset<Row>> predictions = new ArrayList<>();
       NetworkSpec spec = cfg.spec();
-      TrainResult result = new DistributedTrainer(jsc, cfg, out)
-          .validateOn(validationData)
+      TrainingRun training = new TrainingRun(jsc, cfg, out).validation(validationData(spark, cfg)).test(testData)
+          .resumeFrom(plan.resumed()).initialParameters(plan.initFrom()).writeTo(run, plan.checkpoints())
+          .source(trainingData(trainData))
           .onFinish((testShards, params) -> {
             // The final model's predictions of the test set, kept for the Spark SQL reports.
             jsc.setJobDescription("predictions of the final model");
@@ -119,15 +102,16 @@ public final class Train {
                 : java.util.Collections.<Row>emptyIterator()), Predictor.schema(spec.outputSize())).cache();
             p.count();
             predictions.add(p);
-          })
-          .fit(plan.train(), plan.test(), run, state, cfg.checkpointEvery() > 0 ? plan.checkpoints() : null);
+          });
+      TrainState state = training.start();
+      interruption.watch(state);
+      TrainingRun.Result fitted = training.fit(trainData);
+      TrainResult result = fitted.result();
       String modelDir = run.child("model");
-      ModelStore.save(modelDir, new SavedModel(cfg.spec(), result.params(), Map.of(), modelInfo(cfg, plan, result)),
-          cfg.overwrite());
+      fitted.model().save(modelDir, cfg.overwrite());
       out.println("confusion matrix of the final evaluation (rows: actual, columns: predicted):");
       out.print(result.finalEval().confusionTable());
-      int stepsPerEpoch = (int) ((Math.min(cfg.trainLimit() > 0 ? cfg.trainLimit() : Integer.MAX_VALUE, trainData.count)
-          + cfg.batchSize() - 1) / cfg.batchSize());
+      int stepsPerEpoch = (fitted.trainRows() + cfg.batchSize() - 1) / cfg.batchSize();
       RunReport.write(spark, run, cfg, result, state.steps(), stepsPerEpoch, predictions.get(0), (System.nanoTime() - t0) / 1e9, out);
       out.printf("final test accuracy %.4f, test loss %.4f; %d epochs in %.1f s; model %s%n",
           result.finalEval().accuracy(), result.finalEval().meanLoss(), result.epochs().size(),
@@ -209,38 +193,19 @@ public final class Train {
         "the data have " + train.features + " (training) and " + test.features + " (test)", train.features);
   }
 
-  /** What model.json records about where the model came from. */
-  private static Map<String, Object> modelInfo(TrainConfig cfg, Plan plan, TrainResult r) throws IOException {
-    Map<String, Object> info = new LinkedHashMap<>();
-    info.put("created", Instant.now().toString());
-    info.put("config", cfg.resolved());
-    Map<String, Object> metrics = new LinkedHashMap<>();
-    metrics.put("epochs", r.epochs().size());
-    metrics.put("test_accuracy", r.finalEval().accuracy());
-    metrics.put("test_loss", r.finalEval().meanLoss());
-    double best = Double.NaN;
-    for (EpochMetrics m : r.epochs()) if (!(m.testAccuracy() <= best)) best = m.testAccuracy();
-    metrics.put("best_test_accuracy", best);
-    metrics.put("final_train_loss", r.epochs().get(r.epochs().size() - 1).trainLoss());
-    metrics.put("kept_epoch", r.keptEpoch());
-    if (r.validationEval() != null) {
-      metrics.put("validation_accuracy", r.validationEval().accuracy());
-      metrics.put("validation_loss", r.validationEval().meanLoss());
-    }
-    info.put("metrics", metrics);
+  /** What model.json records about the training rows' files (TrainingRun adds the rows used). */
+  private static Map<String, Object> trainingData(DataSpec train) throws IOException {
     Map<String, Object> data = new LinkedHashMap<>();
-    if (plan.train().isTable()) {
-      data.put("train_table", plan.train().imagesPath);
-      data.put("train_format", plan.train().format);
+    if (train.isTable()) {
+      data.put("train_table", train.imagesPath);
+      data.put("train_format", train.format);
     } else {
-      data.put("train_images", plan.train().imagesPath);
-      data.put("train_images_sha256", DataFingerprint.sha256(plan.train().imagesPath));
-      data.put("train_labels", plan.train().labelsPath);
-      data.put("train_labels_sha256", DataFingerprint.sha256(plan.train().labelsPath));
+      data.put("train_images", train.imagesPath);
+      data.put("train_images_sha256", DataFingerprint.sha256(train.imagesPath));
+      data.put("train_labels", train.labelsPath);
+      data.put("train_labels_sha256", DataFingerprint.sha256(train.labelsPath));
     }
-    data.put("train_rows_used", cfg.trainLimit() > 0 ? Math.min(cfg.trainLimit(), plan.train().count) : plan.train().count);
-    info.put("training_data", data);
-    return info;
+    return data;
   }
 
 }

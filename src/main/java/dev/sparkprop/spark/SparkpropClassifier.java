@@ -1,20 +1,14 @@
 package dev.sparkprop.spark;
 
 import dev.sparkprop.data.DataSpec;
-import dev.sparkprop.io.SavedModel;
-import dev.sparkprop.nn.NetworkSpec;
 import dev.sparkprop.table.TableInput;
 import dev.sparkprop.train.ConfigException;
-import dev.sparkprop.train.DistributedTrainer;
-import dev.sparkprop.train.EpochMetrics;
 import dev.sparkprop.train.TrainConfig;
-import dev.sparkprop.train.TrainResult;
-import dev.sparkprop.train.TrainState;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.time.Instant;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,6 +46,7 @@ public final class SparkpropClassifier {
   private String labelCol = "label";
   private String featuresCol;
   private PrintStream log = System.out;
+  private Dataset<Row> testData;
 
   /**
    * Sets any training key of README "Configuration" ({@code layers}, {@code lr}, {@code optimizer},
@@ -146,6 +141,17 @@ public final class SparkpropClassifier {
   }
 
   /**
+   * A test set, evaluated on the cluster after the epochs {@code eval.every} says and after the
+   * last: its accuracy and loss per epoch go to the progress lines and the final ones to the
+   * model's metrics ({@code test_accuracy}, {@code test_loss}). It never chooses the model (the
+   * validation set does). Null: none.
+   */
+  public SparkpropClassifier setTestData(Dataset<Row> test) {
+    testData = test;
+    return this;
+  }
+
+  /**
    * Trains on {@code train}, evaluating on {@code validation} (null: none) after every epoch; with
    * {@code keep=best} the model is the epoch with the lowest validation loss, and
    * {@code early.stop.patience=N} stops after N epochs without a lower one.
@@ -154,55 +160,27 @@ public final class SparkpropClassifier {
     SparkSession spark = train.sparkSession();
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     TrainConfig cfg = TrainConfig.of(settings);
-    DataSpec trainData = TableInput.inspect(train, "training DataFrame", labelCol, featuresCol);
-    DataSpec validationData = null;
+    List<DataSpec> views = new ArrayList<>();
     try {
-      if (validation != null) {
-        if (cfg.validationFraction() > 0) {
-          throw new ConfigException("validation.fraction is set and a validation DataFrame is given; choose one validation set");
-        }
-        validationData = TableInput.inspect(validation, "validation DataFrame", labelCol, featuresCol);
-      }
+      DataSpec trainData = view(views, TableInput.inspect(train, "training DataFrame", labelCol, featuresCol));
+      DataSpec validationData = validation == null ? null
+          : view(views, TableInput.inspect(validation, "validation DataFrame", labelCol, featuresCol));
+      DataSpec test = testData == null ? null
+          : view(views, TableInput.inspect(testData, "test DataFrame", labelCol, featuresCol));
       cfg = cfg.withInputFrom(0, 0, trainData.features, "the training DataFrame");
-      DataSpec[] sides = cfg.holdOut(trainData); // {train, null} without validation.fraction
-      trainData = sides[0];
-      if (sides[1] != null) validationData = sides[1];
-      NetworkSpec spec = cfg.spec();
-      checkWidth(cfg, trainData, "training");
-      if (validationData != null) checkWidth(cfg, validationData, "validation");
-      float[] init = cfg.initFromModel();
-      if (init == null) init = cfg.initializer().initialize(spec, cfg.seed());
-      TrainResult r = new DistributedTrainer(jsc, cfg, log).validateOn(validationData)
-          .fit(trainData, null, null, TrainState.fresh(cfg, init), null);
-      return new SparkpropModel(new SavedModel(spec, r.params(), Map.of(), info(cfg, r, validationData != null)));
+      return new TrainingRun(jsc, cfg, log).setNoun("DataFrame").validation(validationData).test(test)
+          .source(Map.of("source", "DataFrame (Spark application API)")).fit(trainData).model();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
-      spark.catalog().dropTempView(trainData.imagesPath);
-      if (validationData != null) spark.catalog().dropTempView(validationData.imagesPath);
+      for (DataSpec v : views) spark.catalog().dropTempView(v.imagesPath);
     }
   }
 
-  private static void checkWidth(TrainConfig cfg, DataSpec data, String which) {
-    cfg.checkInputWidth(data.features == cfg.spec().inputSize(), "the " + which + " DataFrame has " + data.features,
-        data.features);
+  /** {@code data}, whose temporary view is dropped after the fit. */
+  private static DataSpec view(List<DataSpec> views, DataSpec data) {
+    views.add(data);
+    return data;
   }
 
-  private static Map<String, Object> info(TrainConfig cfg, TrainResult r, boolean validated) {
-    Map<String, Object> info = new LinkedHashMap<>();
-    info.put("created", Instant.now().toString());
-    info.put("config", cfg.resolved());
-    Map<String, Object> metrics = new LinkedHashMap<>();
-    List<EpochMetrics> epochs = r.epochs();
-    metrics.put("epochs", epochs.size());
-    metrics.put("final_train_loss", epochs.get(epochs.size() - 1).trainLoss());
-    metrics.put("kept_epoch", r.keptEpoch());
-    if (validated) {
-      metrics.put("validation_accuracy", r.validationEval().accuracy());
-      metrics.put("validation_loss", r.validationEval().meanLoss());
-    }
-    info.put("metrics", metrics);
-    info.put("training_data", Map.of("source", "DataFrame (Spark application API)"));
-    return info;
-  }
 }

@@ -10,9 +10,9 @@ import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.data.ShardReader;
 import dev.sparkprop.train.ConfigException;
-import dev.sparkprop.train.DistributedTrainer;
+import dev.sparkprop.io.ModelStore;
+import dev.sparkprop.io.SavedModel;
 import dev.sparkprop.train.TestData;
-import dev.sparkprop.train.TrainConfig;
 import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Path;
@@ -20,7 +20,6 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
@@ -76,16 +75,30 @@ class SparkpropApiTest {
         .setLearningRate(0.1).setPartitions(2).setLog(QUIET);
   }
 
-  /** fit on a DataFrame trains exactly what the command line's trainer trains on the same rows of the IDX files. */
+  /**
+   * fit on a DataFrame and the command line's Train on the same rows of the IDX files are one
+   * training (TrainingRun): the same bits, and the API's test set gives the command's test metrics.
+   */
   @Test
-  void fitOnADataFrameEqualsTrainingOnTheIdxFiles() throws Exception {
-    SparkpropModel model = classifier().fit(train);
-    TrainConfig cfg = TrainConfig.of(Map.of("layers", "784,64,10", "epochs", "2", "batch.size", "100", "lr", "0.1",
-        "partitions", "2", "train.limit", String.valueOf(ROWS), "test.limit", "100"));
-    float[] cli = new DistributedTrainer(JavaSparkContext.fromSparkContext(spark.sparkContext()), cfg, QUIET)
-        .fit(TestData.mnist("train"), TestData.mnist("t10k"), null).params();
-    assertArrayEquals(cli, model.parameters(), "the API and the command line must train the same bits");
-    assertEquals(2, ((Map<?, ?>) model.info().get("metrics")).get("epochs"));
+  void fitOnADataFrameEqualsTheTrainCommandOnTheIdxFiles(@TempDir Path dir) throws Exception {
+    SparkpropModel model = classifier().setTestData(test.limit(100)).fit(train);
+    String out = dir.resolve("run").toString();
+    String mnist = TestData.mnistDir().toString();
+    int code = dev.sparkprop.cli.Train.run(new String[] {"layers=784,64,10", "epochs=2", "batch.size=100", "lr=0.1",
+        "partitions=2", "train.limit=" + ROWS, "test.limit=100", "train.path=" + mnist, "test.path=" + mnist,
+        "out=" + out}, QUIET);
+    assertEquals(0, code, "the Train command failed");
+    SavedModel cli = ModelStore.load(out + "/model");
+    assertArrayEquals(cli.params(), model.parameters(), "the API and the command line must train the same bits");
+    Map<?, ?> api = (Map<?, ?>) model.info().get("metrics");
+    Map<?, ?> command = (Map<?, ?>) cli.info().get("metrics");
+    assertEquals(2, api.get("epochs"));
+    assertEquals(command.get("epochs"), api.get("epochs"));
+    assertEquals(command.get("test_accuracy"), api.get("test_accuracy"), "the same 100 test rows, the same count");
+    assertEquals(((Number) command.get("test_loss")).doubleValue(), ((Number) api.get("test_loss")).doubleValue(), 1e-9);
+    assertEquals(ROWS, ((Map<?, ?>) model.info().get("training_data")).get("train_rows_used"));
+    // the test set never chooses: without it, the same parameters
+    assertArrayEquals(model.parameters(), classifier().fit(train).parameters());
   }
 
   @Test
