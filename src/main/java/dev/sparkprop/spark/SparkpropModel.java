@@ -31,6 +31,8 @@ import org.apache.spark.sql.types.StructType;
  */
 public final class SparkpropModel {
   private final SavedModel model;
+  private Broadcast<float[]> broadcast;
+  private org.apache.spark.SparkContext broadcastContext;
   private String featuresCol;
   private String labelCol = "label";
   private String predictionCol = "prediction";
@@ -126,10 +128,9 @@ public final class SparkpropModel {
     boolean binary = featuresBinary(df, col, "transform");
     StructType out = schema.add(predictionCol, DataTypes.IntegerType, false)
         .add(probabilityCol, DataTypes.createArrayType(DataTypes.FloatType, false), false);
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(df.sparkSession().sparkContext());
-    Broadcast<float[]> params = jsc.broadcast(model.params());
     RowFeatures features = new RowFeatures(schema.fieldIndex(col), col, binary, model.spec().inputSize(), "transform");
-    return df.mapPartitions(new RowScorer(model.spec(), params, features), Encoders.row(out));
+    return df.mapPartitions(new RowScorer(model.spec(), parameters(df.sparkSession().sparkContext()), features),
+        Encoders.row(out));
   }
 
   /**
@@ -167,6 +168,19 @@ public final class SparkpropModel {
     } finally {
       params.destroy();
     }
+  }
+
+  /**
+   * The parameters broadcast to {@code sc}'s executors, once per model and SparkContext: every
+   * transform of this model reads the same broadcast (lazy Datasets may run any time later, so it
+   * is never destroyed here; Spark's cleaner removes it once the model and its Datasets are gone).
+   */
+  private synchronized Broadcast<float[]> parameters(org.apache.spark.SparkContext sc) {
+    if (broadcast == null || broadcastContext != sc) {
+      broadcast = JavaSparkContext.fromSparkContext(sc).broadcast(model.params());
+      broadcastContext = sc;
+    }
+    return broadcast;
   }
 
   /** The features column: the one set, else {@code image} or {@code features}, whichever the DataFrame has. */
