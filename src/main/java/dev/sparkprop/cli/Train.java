@@ -144,14 +144,6 @@ public final class Train {
           + "); set overwrite=true to replace it, or choose another out=");
     }
     Checkpoints checkpoints = new Checkpoints(outDir, cfg.checkpointKeep(), out);
-    boolean hasCheckpoints = checkpoints.any();
-    if (cfg.resume() == TrainConfig.Resume.TRUE && !hasCheckpoints) {
-      throw new ConfigException("resume=true but " + outDir + "/checkpoints holds no checkpoint");
-    }
-    if (cfg.resume() == TrainConfig.Resume.FALSE && hasCheckpoints) {
-      throw new ConfigException("out: " + outDir + " holds checkpoints of an earlier run and resume=false; "
-          + "use resume=auto to continue it, or another out=");
-    }
     TableFormat trainFormat = TableFormat.resolve(cfg.get("train.path"), cfg.get("train.format"), "train.path");
     TableFormat testFormat = TableFormat.resolve(cfg.get("test.path"), cfg.get("test.format"), "test.path");
     DataSpec train = null;
@@ -171,7 +163,7 @@ public final class Train {
           + "validation.fraction (the test set never chooses the model)");
     }
     float[] initFrom = cfg.initFromModel();
-    TrainState resumed = hasCheckpoints ? checkpoints.loadNewest(cfg) : null;
+    TrainState resumed = checkpoints.startingState(cfg, "another out=");
     return new Plan(cfg, train, test, outDir, checkpoints, resumed, initFrom, trainFormat, testFormat);
   }
 

@@ -2,6 +2,7 @@ package dev.sparkprop.spark;
 
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.table.TableInput;
+import dev.sparkprop.train.Checkpoints;
 import dev.sparkprop.train.ConfigException;
 import dev.sparkprop.train.TrainConfig;
 import java.io.IOException;
@@ -40,13 +41,14 @@ import org.apache.spark.sql.SparkSession;
 public final class SparkpropClassifier {
   /** Keys about files and run directories of the command line; the API takes DataFrames and returns a model. */
   private static final Set<String> COMMAND_LINE_ONLY = Set.of("train.path", "test.path", "train.format", "test.format",
-      "out", "overwrite", "checkpoint.every", "checkpoint.unit", "checkpoint.keep", "resume");
+      "out", "overwrite");
 
   private final Map<String, String> settings = new LinkedHashMap<>();
   private String labelCol = "label";
   private String featuresCol;
   private PrintStream log = System.out;
   private Dataset<Row> testData;
+  private String checkpointDir;
 
   /**
    * Sets any training key of README "Configuration" ({@code layers}, {@code lr}, {@code optimizer},
@@ -152,6 +154,19 @@ public final class SparkpropClassifier {
   }
 
   /**
+   * Writes checkpoints into {@code folder} (a local path or any Hadoop URI) every
+   * {@code checkpoint.every} epochs (1 unless set; or steps: {@code checkpoint.unit=step}),
+   * keeping the newest {@code checkpoint.keep}; and a fit whose folder holds checkpoints written
+   * with the same training settings continues from the newest, ending with the parameters of an
+   * uninterrupted fit ({@code resume=auto}; {@code resume=true} requires a checkpoint,
+   * {@code resume=false} refuses a folder that holds one). Null: none.
+   */
+  public SparkpropClassifier setCheckpointDir(String folder) {
+    checkpointDir = folder;
+    return this;
+  }
+
+  /**
    * Trains on {@code train}, evaluating on {@code validation} (null: none) after every epoch; with
    * {@code keep=best} the model is the epoch with the lowest validation loss, and
    * {@code early.stop.patience=N} stops after N epochs without a lower one.
@@ -168,8 +183,18 @@ public final class SparkpropClassifier {
       DataSpec test = testData == null ? null
           : view(views, TableInput.inspect(testData, "test DataFrame", labelCol, featuresCol));
       cfg = cfg.withInputFrom(0, 0, trainData.features, "the training DataFrame");
-      return new TrainingRun(jsc, cfg, log).setNoun("DataFrame").validation(validationData).test(test)
-          .source(Map.of("source", "DataFrame (Spark application API)")).fit(trainData).model();
+      Checkpoints checkpoints = null;
+      if (checkpointDir != null) {
+        if (!settings.containsKey("checkpoint.every")) cfg = cfg.with("checkpoint.every", "1");
+        checkpoints = Checkpoints.in(checkpointDir, cfg.checkpointKeep(), log);
+      } else if (cfg.checkpointEvery() > 0 || cfg.resume() == TrainConfig.Resume.TRUE) {
+        throw new ConfigException((cfg.checkpointEvery() > 0 ? "checkpoint.every" : "resume")
+            + ": checkpoints need a folder; set one with setCheckpointDir");
+      }
+      TrainingRun run = new TrainingRun(jsc, cfg, log).setNoun("DataFrame").validation(validationData).test(test)
+          .source(Map.of("source", "DataFrame (Spark application API)")).writeTo(null, checkpoints);
+      if (checkpoints != null) run.resumeFrom(checkpoints.startingState(cfg, "another folder (setCheckpointDir)"));
+      return run.fit(trainData).model();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {

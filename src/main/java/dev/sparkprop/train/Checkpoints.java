@@ -32,10 +32,39 @@ public final class Checkpoints {
   private final int keep;
   private final PrintStream log;
 
+  /** The checkpoints of run directory {@code outDir}: {@code outDir/checkpoints}. */
   public Checkpoints(String outDir, int keep, PrintStream log) {
-    this.dir = new Path(outDir, "checkpoints");
+    this(new Path(outDir, "checkpoints"), keep, log);
+  }
+
+  private Checkpoints(Path dir, int keep, PrintStream log) {
+    this.dir = dir;
     this.keep = keep;
     this.log = log;
+  }
+
+  /** Checkpoints directly in {@code folder} (any Hadoop URI): the Spark application API's checkpoint folder. */
+  public static Checkpoints in(String folder, int keep, PrintStream log) {
+    return new Checkpoints(new Path(folder), keep, log);
+  }
+
+  /**
+   * The state a run starts from, as {@code resume} says: {@code auto} continues from the newest
+   * checkpoint if there is one, {@code true} requires one, {@code false} refuses a folder that
+   * holds any. Null: start afresh.
+   *
+   * @param elsewhere what else the user may choose, for the message ("another out=")
+   */
+  public TrainState startingState(TrainConfig cfg, String elsewhere) throws IOException {
+    boolean has = any();
+    if (cfg.resume() == TrainConfig.Resume.TRUE && !has) {
+      throw new ConfigException("resume=true but " + dir + " holds no checkpoint");
+    }
+    if (cfg.resume() == TrainConfig.Resume.FALSE && has) {
+      throw new ConfigException(dir + " holds checkpoints of an earlier run and resume=false; use resume=auto to "
+          + "continue it, or " + elsewhere);
+    }
+    return has ? loadNewest(cfg) : null;
   }
 
   /** The extra tensor of the best validation epoch's parameters (keep=best). */

@@ -188,6 +188,39 @@ class SparkpropApiTest {
     assertTrue(e.getMessage().startsWith("validation.fraction is set and a validation DataFrame is given"), e.getMessage());
   }
 
+  /**
+   * With a checkpoint folder a fit writes a checkpoint per epoch, and a fit into a folder whose
+   * newest checkpoint is of an earlier epoch (an interrupted fit) continues from it to the
+   * parameters of an uninterrupted fit, bit for bit; resume=false refuses such a folder, and
+   * checkpoints without a folder are refused.
+   */
+  @Test
+  void aFitWithACheckpointFolderContinuesFromItsNewestCheckpointBitForBit(@TempDir Path dir) throws Exception {
+    SparkpropModel whole = classifier().setEpochs(3).fit(train);
+    Path folder = dir.resolve("checkpoints");
+    SparkpropModel checkpointed = classifier().setEpochs(3).set("checkpoint.keep", "5")
+        .setCheckpointDir(folder.toString()).fit(train);
+    assertArrayEquals(whole.parameters(), checkpointed.parameters(), "writing checkpoints changes nothing");
+    List<Path> written;
+    try (var files = java.nio.file.Files.list(folder)) {
+      written = files.filter(f -> f.getFileName().toString().startsWith("ckpt-")).sorted().toList();
+    }
+    assertEquals(2, written.size(), "one checkpoint after each epoch but the last: " + written);
+    // the fit "stopped" after its first epoch: only that checkpoint is left
+    org.apache.commons.io.FileUtils.deleteDirectory(written.get(1).toFile());
+    java.io.ByteArrayOutputStream log = new java.io.ByteArrayOutputStream();
+    SparkpropModel resumed = classifier().setEpochs(3).setCheckpointDir(folder.toString())
+        .setLog(new PrintStream(log, true, java.nio.charset.StandardCharsets.UTF_8)).fit(train);
+    assertTrue(log.toString(java.nio.charset.StandardCharsets.UTF_8).contains("resuming from checkpoint "), log.toString());
+    assertArrayEquals(whole.parameters(), resumed.parameters(), "resumed from epoch 1: the uninterrupted fit's bits");
+    ConfigException c = assertThrows(ConfigException.class,
+        () -> classifier().setEpochs(3).set("resume", "false").setCheckpointDir(folder.toString()).fit(train));
+    assertTrue(c.getMessage().contains("holds checkpoints of an earlier run and resume=false"), c.getMessage());
+    c = assertThrows(ConfigException.class, () -> classifier().set("checkpoint.every", "1").fit(train));
+    assertTrue(c.getMessage().startsWith("checkpoint.every: checkpoints need a folder; set one with setCheckpointDir"),
+        c.getMessage());
+  }
+
   @Test
   void badColumnsAndKeysAreRefusedBeforeTraining() {
     Dataset<Row> noLabel = train.drop("digit");
