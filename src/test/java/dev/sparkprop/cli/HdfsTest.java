@@ -18,7 +18,12 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import dev.sparkprop.spark.SparkpropClassifier;
+import dev.sparkprop.spark.SparkpropModel;
 import org.apache.hadoop.fs.FileStatus;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.FileUtil;
 import org.apache.hadoop.fs.Path;
@@ -144,6 +149,27 @@ class HdfsTest {
       if (part.getPath().getName().endsWith(".csv")) lines += read(part.getPath().toString()).lines().filter(l -> !l.startsWith("id,")).count();
     }
     assertEquals(10000, lines);
+
+    // The Spark application API on HDFS: a model loaded from there scores the table read from
+    // there, is saved back there (with model.onnx) and loads again with the same parameters;
+    // a fit checkpoints into an HDFS folder
+    SparkSession spark = SparkSession.builder().appName("sparkprop API on HDFS").getOrCreate(); // local[2], above
+    try {
+      SparkpropModel api = SparkpropModel.load(model);
+      Dataset<Row> test = spark.read().parquet(tables + "/test");
+      assertEquals(10000L, api.transform(test).count());
+      String copy = root + "/api/model";
+      api.save(copy);
+      assertTrue(fs.exists(new Path(copy, "model.onnx")));
+      assertArrayEquals(api.parameters(), SparkpropModel.load(copy).parameters());
+      String checkpoints = root + "/api/checkpoints";
+      new SparkpropClassifier().setLayers("784,32,10").setEpochs(2).setBatchSize(100).setPartitions(2)
+          .set("checkpoint.keep", "5").setCheckpointDir(checkpoints).setLog(null)
+          .fit(spark.read().parquet(tables + "/train").where("row < 2000"));
+      assertEquals(1, fs.listStatus(new Path(checkpoints)).length, "one checkpoint: after epoch 1 of 2");
+    } finally {
+      spark.stop();
+    }
   }
 
   /** A run directory on HDFS is held through its lock file's lease: a second run is refused while the first holds it. */
