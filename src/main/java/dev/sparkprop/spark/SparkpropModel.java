@@ -156,23 +156,18 @@ public final class SparkpropModel {
     String col = featuresColumn(df, "evaluate");
     boolean binary = featuresBinary(df, col, "evaluate");
     Dataset<Row> pairs = df.select(df.col(labelCol).cast(DataTypes.IntegerType), df.col(col));
-    JavaSparkContext jsc = JavaSparkContext.fromSparkContext(df.sparkSession().sparkContext());
-    Broadcast<float[]> params = jsc.broadcast(model.params());
-    try {
-      RowFeatures features = new RowFeatures(1, col, binary, model.spec().inputSize(), "evaluate");
-      EvalSum total = new EvalSum(model.spec().outputSize());
-      for (EvalSum s : pairs.javaRDD().mapPartitions(new RowEvaluator(model.spec(), params, features, labelCol)).collect()) {
-        total.merge(s); // in partition order: the same sum every time
-      }
-      return new Evaluation(total);
-    } finally {
-      params.destroy();
+    RowFeatures features = new RowFeatures(1, col, binary, model.spec().inputSize(), "evaluate");
+    RowEvaluator counter = new RowEvaluator(model.spec(), parameters(df.sparkSession().sparkContext()), features, labelCol);
+    EvalSum total = new EvalSum(model.spec().outputSize());
+    for (EvalSum s : pairs.javaRDD().mapPartitions(counter).collect()) {
+      total.merge(s); // in partition order: the same sum every time
     }
+    return new Evaluation(total);
   }
 
   /**
    * The parameters broadcast to {@code sc}'s executors, once per model and SparkContext: every
-   * transform of this model reads the same broadcast (lazy Datasets may run any time later, so it
+   * transform and evaluate of this model reads the same broadcast (lazy Datasets may run any time later, so it
    * is never destroyed here; Spark's cleaner removes it once the model and its Datasets are gone).
    */
   private synchronized Broadcast<float[]> parameters(org.apache.spark.SparkContext sc) {

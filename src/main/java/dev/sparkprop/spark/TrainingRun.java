@@ -4,7 +4,6 @@ import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.eval.EvalSum;
 import dev.sparkprop.io.SavedModel;
-import dev.sparkprop.nn.NetworkSpec;
 import dev.sparkprop.train.Checkpoints;
 import dev.sparkprop.train.ConfigException;
 import dev.sparkprop.train.DistributedTrainer;
@@ -146,8 +145,7 @@ public final class TrainingRun {
     TrainResult r = new DistributedTrainer(jsc, cfg, log).validateOn(validationData).onFinish(onFinish)
         .fit(trainData, test, run, start(), cfg.checkpointEvery() > 0 ? checkpoints : null);
     int rows = cfg.trainLimit() > 0 ? Math.min(cfg.trainLimit(), trainData.count) : trainData.count;
-    NetworkSpec spec = cfg.spec();
-    SavedModel model = new SavedModel(spec, r.params(), Map.of(), info(r, rows));
+    SavedModel model = new SavedModel(cfg.spec(), r.params(), Map.of(), info(r, rows));
     return new Result(SparkpropModel.of(model), r, rows);
   }
 
