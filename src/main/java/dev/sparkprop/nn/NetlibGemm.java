@@ -67,6 +67,12 @@ public final class NetlibGemm implements Gemm {
     blas.sgemm("T", "N", n, m, k, 1f, b.data, k, a.data, k, 0f, c.data, n);
   }
 
+  /** Native BLAS packs the transposed weights faster (see {@link Gemm#prefersTransposedWeights}); not measured for the Vector API's BLAS. */
+  @Override
+  public boolean prefersTransposedWeights() {
+    return blas instanceof dev.ludovic.netlib.blas.NativeBLAS;
+  }
+
   /** Empty products: BLAS needs leading dimensions of at least 1, and k = 0 means c = 0. */
   static boolean trivial(int m, int n, int k, FMatrixRMaj c) {
     if (m == 0 || n == 0) return true;

@@ -3,6 +3,7 @@ package dev.sparkprop.nn;
 import org.ejml.data.FGrowArray;
 import org.ejml.data.FMatrixRMaj;
 import org.ejml.data.FMatrixSparseCSC;
+import org.ejml.dense.row.CommonOps_FDRM;
 import org.ejml.ops.FConvertMatrixStruct;
 import org.ejml.sparse.csc.CommonOps_FSCC;
 
@@ -35,6 +36,9 @@ public final class Network {
   private final FMatrixRMaj[] weights; // W_t: (in_t, out_t)
   private final FMatrixRMaj[] acts; // acts[0]: the dense input (B, in_0); acts[t+1]: (B, out_t)
   private final FMatrixRMaj[] weightGrads; // dW_t: (in_t, out_t)
+  // W_t^T: (out_t, in_t), for forward when the kernel prefers them; made at the first forward after setParameters
+  private final FMatrixRMaj[] transposed;
+  private boolean transposedStale = true;
   private final FMatrixRMaj deltaA = new FMatrixRMaj(1, 1); // dZ of the current layer: (B, out_l)
   private final FMatrixRMaj deltaB = new FMatrixRMaj(1, 1); // dZ of the layer below: (B, in_l)
   private float[] params;
@@ -65,6 +69,7 @@ public final class Network {
     weights = new FMatrixRMaj[layers];
     weightGrads = new FMatrixRMaj[layers];
     acts = new FMatrixRMaj[layers + 1];
+    transposed = new FMatrixRMaj[layers];
     for (int t = 0; t < layers; t++) {
       if (inPlace(t)) {
         // an MLP's first W and dW live in the caller's flat arrays (setParameters, forwardBackward)
@@ -103,6 +108,8 @@ public final class Network {
    * Uses a flat parameter array (kept, not copied, until the next call; read only): the first
    * layer's weights, which start the array and are nearly all of it (784-512-10: 401,408 of
    * 407,050 values), and every bias are read in place; the other layers' weights are copied out.
+   * {@link #forward} may read transposed copies made after this call: a caller that changes the
+   * array calls this again.
    */
   public void setParameters(float[] flatParams) {
     if (flatParams.length != spec.numParams()) {
@@ -119,6 +126,7 @@ public final class Network {
     }
     if (head != null) head.setParameters(flatParams);
     params = flatParams;
+    transposedStale = true;
   }
 
   /** The input buffer, reshaped to (rows, inputSize); the caller fills its {@code data} row-major (C, H, W per row). */
@@ -134,6 +142,14 @@ public final class Network {
    * @return summed cross-entropy of the rows against {@code labels[labelOffset ..]}
    */
   public double forward(int rows, int[] labels, int labelOffset) {
+    return forward(rows, labels, labelOffset, true);
+  }
+
+  /**
+   * @param inference whether only the forward pass follows: it may then read the transposed
+   *     weights (training reads the weights themselves, which its caller may update in place)
+   */
+  private double forward(int rows, int[] labels, int labelOffset, boolean inference) {
     checkReady(rows);
     if (head != null) {
       acts[0].reshape(rows, spec.in(first), false);
@@ -142,17 +158,29 @@ public final class Network {
     } else {
       prepareInput(rows);
     }
-    return tailForward(rows, labels, labelOffset);
+    boolean byTransposed = inference && gemm.prefersTransposedWeights() && !inputIsSparse;
+    if (byTransposed) transposeWeights();
+    return tailForward(rows, labels, labelOffset, byTransposed);
+  }
+
+  /** W_t^T for every dense layer, once per setParameters. */
+  private void transposeWeights() {
+    if (!transposedStale) return;
+    for (int t = 0; t < weights.length; t++) {
+      if (transposed[t] == null) transposed[t] = new FMatrixRMaj(weights[t].numCols, weights[t].numRows);
+      CommonOps_FDRM.transpose(weights[t], transposed[t]);
+    }
+    transposedStale = false;
   }
 
   /** The dense layers on acts[0], and the loss. */
-  private double tailForward(int rows, int[] labels, int labelOffset) {
+  private double tailForward(int rows, int[] labels, int labelOffset, boolean byTransposed) {
     int last = weights.length - 1;
     for (int t = 0; t < last; t++) {
-      layerForward(t, rows);
+      layerForward(t, rows, byTransposed);
       spec.activation(first + t).forward(acts[t + 1].data, rows, spec.out(first + t));
     }
-    layerForward(last, rows);
+    layerForward(last, rows, byTransposed);
     return SoftmaxCrossEntropy.forward(acts[last + 1].data, labels, labelOffset, rows, spec.outputSize());
   }
 
@@ -183,7 +211,7 @@ public final class Network {
       throw new IllegalArgumentException("gradient array has " + gradOut.length + " values, network " + spec
           + " needs " + spec.numParams());
     }
-    if (head == null) return pass(rows, labels, labelOffset, gradOut, forward(rows, labels, labelOffset));
+    if (head == null) return pass(rows, labels, labelOffset, gradOut, forward(rows, labels, labelOffset, false));
     checkReady(rows);
     // A network with convolutions goes CHUNK rows at a time, forward and backward: its
     // intermediate arrays (of the reference CNN, 5.5 MB for the first convolution's output at 64
@@ -196,7 +224,7 @@ public final class Network {
       float[] g = s == 0 ? gradOut : chunkGrad();
       acts[0].reshape(n, spec.in(first), false);
       head.forward(image.data, s, n, acts[0].data, 0);
-      loss += pass(n, labels, labelOffset + s, g, tailForward(n, labels, labelOffset + s));
+      loss += pass(n, labels, labelOffset + s, g, tailForward(n, labels, labelOffset + s, false));
       if (s > 0) {
         for (int i = 0; i < g.length; i++) gradOut[i] += g[i];
       }
@@ -253,13 +281,15 @@ public final class Network {
     return loss;
   }
 
-  /** Z = A_t W_t + b_t into acts[t+1]. */
-  private void layerForward(int t, int rows) {
+  /** Z = A_t W_t + b_t into acts[t+1]; {@code byTransposed}: A_t (W_t^T)^T, the same product. */
+  private void layerForward(int t, int rows, boolean byTransposed) {
     int out = spec.out(first + t);
     FMatrixRMaj z = acts[t + 1];
     z.reshape(rows, out, false);
     if (t == 0 && inputIsSparse) {
       CommonOps_FSCC.mult(sparseInput, weights[t], z);
+    } else if (byTransposed) {
+      gemm.multTransB(acts[t], transposed[t], z);
     } else {
       gemm.mult(acts[t], weights[t], z);
     }

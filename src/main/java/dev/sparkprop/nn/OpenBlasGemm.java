@@ -110,6 +110,11 @@ public final class OpenBlasGemm implements Gemm {
   }
 
   @Override
+  public boolean prefersTransposedWeights() {
+    return true;
+  }
+
+  @Override
   public boolean prefersSparseInput() {
     return false;
   }

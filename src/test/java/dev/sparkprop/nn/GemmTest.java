@@ -168,6 +168,69 @@ class GemmTest {
     System.out.println(kernel + ": max difference " + diff + ", max |gradient| " + scale);
   }
 
+  /**
+   * The inference pass by transposed weights ({@link Gemm#prefersTransposedWeights}) gives the
+   * probabilities of the pass by the weights, for an MLP and the tail of a CNN, and follows every
+   * setParameters: the same array changed in place and set again, and another array.
+   */
+  @Test
+  void forwardByTransposedWeightsEqualsForwardByWeightsAndFollowsNewParameters() {
+    int[] mults = new int[1];
+    Gemm transposing = new Gemm() {
+      @Override public void mult(FMatrixRMaj a, FMatrixRMaj b, FMatrixRMaj c) {
+        mults[0]++;
+        EjmlGemm.INSTANCE.mult(a, b, c);
+      }
+      @Override public void multTransA(FMatrixRMaj a, FMatrixRMaj b, FMatrixRMaj c) {
+        EjmlGemm.INSTANCE.multTransA(a, b, c);
+      }
+      @Override public void multTransB(FMatrixRMaj a, FMatrixRMaj b, FMatrixRMaj c) {
+        EjmlGemm.INSTANCE.multTransB(a, b, c);
+      }
+      @Override public boolean prefersSparseInput() {
+        return false;
+      }
+      @Override public boolean prefersTransposedWeights() {
+        return true;
+      }
+      @Override public String description() {
+        return "transposing";
+      }
+    };
+    for (String layers : new String[] {"784-64-32-10", "conv3x3x4 pool2 16 10 (8x8x1)"}) {
+      NetworkSpec spec = layers.startsWith("conv")
+          ? NetworkSpec.parse("conv(4,3), pool(2), dense(16), dense(10)", new NetworkSpec.Shape(1, 8, 8), Activation.RELU)
+          : NetworkSpec.of(new int[] {784, 64, 32, 10}, Activation.RELU);
+      Random rnd = new Random(21);
+      int rows = 37;
+      float[] x = new float[rows * spec.inputSize()];
+      for (int i = 0; i < x.length; i++) x[i] = rnd.nextFloat();
+      float[] params = new Initializer(Initializer.Kind.HE, 0, 0).initialize(spec, 4);
+      Network byT = new Network(spec, transposing);
+      for (int round = 0; round < 3; round++) {
+        if (round == 1) {
+          for (int i = 0; i < params.length; i++) params[i] *= -0.5f; // the same array, changed in place
+        } else if (round == 2) {
+          params = new Initializer(Initializer.Kind.HE, 0, 0).initialize(spec, 5);
+        }
+        float[] want = probabilities(new Network(spec), params, x, rows);
+        mults[0] = 0;
+        float[] got = probabilities(byT, params, x, rows);
+        if (!layers.startsWith("conv")) assertEquals(0, mults[0], "an MLP's forward multiplies by the transposed weights only");
+        for (int i = 0; i < want.length; i++) {
+          assertEquals(want[i], got[i], 1e-6f, layers + ", parameters " + round + ", value " + i);
+        }
+      }
+    }
+  }
+
+  private static float[] probabilities(Network net, float[] params, float[] x, int rows) {
+    net.setParameters(params);
+    System.arraycopy(x, 0, net.input(rows).data, 0, x.length);
+    net.forward(rows, new int[rows], 0);
+    return java.util.Arrays.copyOf(net.output().data, rows * net.spec().outputSize());
+  }
+
   private static float[] gradient(Network net, float[] params, float[] x, int[] y, int rows) {
     float[] g = new float[net.spec().numParams()];
     net.setParameters(params);
