@@ -39,6 +39,8 @@ public final class Network {
   // W_t^T: (out_t, in_t), for forward when the kernel prefers them; made at the first forward after setParameters
   private final FMatrixRMaj[] transposed;
   private boolean transposedStale = true;
+  private boolean parametersFixed; // set by setFixedParameters: params never changes
+  private int transposesMade; // for tests: how many times forward transposed the weights
   private final FMatrixRMaj deltaA = new FMatrixRMaj(1, 1); // dZ of the current layer: (B, out_l)
   private final FMatrixRMaj deltaB = new FMatrixRMaj(1, 1); // dZ of the layer below: (B, in_l)
   private float[] params;
@@ -127,6 +129,25 @@ public final class Network {
     if (head != null) head.setParameters(flatParams);
     params = flatParams;
     transposedStale = true;
+    parametersFixed = false;
+  }
+
+  /**
+   * {@link #setParameters} for an array that never changes (a broadcast model's): given the same
+   * array again, the network keeps what it derived from it (forward's transposed weights, about 2
+   * ms to make for 784-512-10, the whole cost of scoring a few hundred rows) instead of making it
+   * again for every task.
+   */
+  public void setFixedParameters(float[] flatParams) {
+    boolean keep = parametersFixed && flatParams == params && !transposedStale;
+    setParameters(flatParams);
+    parametersFixed = true;
+    if (keep) transposedStale = false;
+  }
+
+  /** How many times {@link #forward} has transposed the weights (tests). */
+  int transposesMade() {
+    return transposesMade;
   }
 
   /** The input buffer, reshaped to (rows, inputSize); the caller fills its {@code data} row-major (C, H, W per row). */
@@ -171,6 +192,7 @@ public final class Network {
       CommonOps_FDRM.transpose(weights[t], transposed[t]);
     }
     transposedStale = false;
+    transposesMade++;
   }
 
   /** The dense layers on acts[0], and the loss. */

@@ -35,7 +35,7 @@ final class RowEvaluator implements FlatMapFunction<Iterator<Row>, EvalSum> {
   @Override
   public Iterator<EvalSum> call(Iterator<Row> rows) {
     Network net = Workspace.get(spec, Kernel.AUTO).network;
-    net.setParameters(params.value());
+    net.setFixedParameters(params.value());
     int width = spec.inputSize();
     int classes = spec.outputSize();
     int partition = TaskContext.getPartitionId();

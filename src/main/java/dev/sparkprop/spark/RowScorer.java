@@ -21,8 +21,13 @@ import org.apache.spark.sql.RowFactory;
  */
 final class RowScorer implements MapPartitionsFunction<Row, Row> {
   private static final long serialVersionUID = 1L;
-  /** Rows per forward pass: large enough for the products to run at BLAS speed, small enough for the cache. */
-  static final int CHUNK = 256;
+  /**
+   * Rows per forward pass: large enough for the products to run at BLAS speed (OpenBLAS packs the
+   * weights once per product: 784-512-10 on 5,120 rows took 42.0 ms a core in chunks of 512
+   * against 45.5 in chunks of 256, the same bits), small enough for the caches (input and hidden
+   * layer 2.6 MB).
+   */
+  static final int CHUNK = 512;
 
   private final NetworkSpec spec;
   private final Broadcast<float[]> params;
@@ -37,7 +42,7 @@ final class RowScorer implements MapPartitionsFunction<Row, Row> {
   @Override
   public Iterator<Row> call(Iterator<Row> rows) {
     Network net = Workspace.get(spec, Kernel.AUTO).network;
-    net.setParameters(params.value());
+    net.setFixedParameters(params.value());
     int width = spec.inputSize();
     int classes = spec.outputSize();
     int partition = TaskContext.getPartitionId();

@@ -224,6 +224,42 @@ class GemmTest {
     }
   }
 
+  /**
+   * A network given the same fixed array again keeps its transposed weights; given another array,
+   * or the same one through setParameters (which allows changes in place), it transposes again.
+   */
+  @Test
+  void fixedParametersAreTransposedOncePerArray() {
+    NetworkSpec spec = NetworkSpec.of(new int[] {784, 64, 10}, Activation.RELU);
+    Network net = new Network(spec, Kernel.OPENBLAS.gemm());
+    Assumptions.assumeTrue(net.gemm().prefersTransposedWeights(), net.gemm().description());
+    float[] x = new float[5 * 784];
+    java.util.Arrays.fill(x, 0.5f);
+    float[] a = new Initializer(Initializer.Kind.HE, 0, 0).initialize(spec, 1);
+    float[] b = new Initializer(Initializer.Kind.HE, 0, 0).initialize(spec, 2);
+    int[] labels = new int[5];
+    Runnable pass = () -> {
+      System.arraycopy(x, 0, net.input(5).data, 0, x.length);
+      net.forward(5, labels, 0);
+    };
+    net.setFixedParameters(a);
+    pass.run();
+    net.setFixedParameters(a);
+    pass.run();
+    assertEquals(1, net.transposesMade(), "the same fixed array twice");
+    float[] fromA = java.util.Arrays.copyOf(net.output().data, 50);
+    net.setFixedParameters(b);
+    pass.run();
+    assertEquals(2, net.transposesMade(), "another array");
+    net.setParameters(b);
+    pass.run();
+    assertEquals(3, net.transposesMade(), "setParameters: the array may have changed");
+    net.setFixedParameters(a);
+    pass.run();
+    assertEquals(4, net.transposesMade(), "back to the first array");
+    for (int i = 0; i < 50; i++) assertEquals(fromA[i], net.output().data[i], "value " + i);
+  }
+
   private static float[] probabilities(Network net, float[] params, float[] x, int rows) {
     net.setParameters(params);
     System.arraycopy(x, 0, net.input(rows).data, 0, x.length);

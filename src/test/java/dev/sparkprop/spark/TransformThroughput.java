@@ -3,7 +3,10 @@ package dev.sparkprop.spark;
 import dev.sparkprop.io.SavedModel;
 import dev.sparkprop.nn.Activation;
 import dev.sparkprop.nn.Initializer;
+import dev.sparkprop.nn.Kernel;
+import dev.sparkprop.nn.Network;
 import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.nn.Workspace;
 import dev.sparkprop.train.TestData;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -11,7 +14,12 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.apache.spark.api.java.function.MapPartitionsFunction;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.Test;
@@ -19,10 +27,10 @@ import org.junit.jupiter.api.Test;
 /**
  * A benchmark, not a test (its name keeps it out of {@code mvn verify}): rows a second of
  * {@link SparkpropModel#transform} for 784-512-10 on the 10,000-row MNIST test table in Parquet
- * (made by {@code submit/prepare}), on local[2], beside what the same table costs through an
- * identity {@code mapPartitions} with a row encoder and through a plain aggregate query (Spark's
- * fixed cost per query on this machine); and each of them into Spark's {@code noop} sink (one
- * stage, every column consumed). Run with
+ * (made by {@code submit/prepare}), on local[2], into Spark's {@code noop} sink (one stage, every
+ * column consumed), after a warm-up; beside it, interleaved, what the same table costs alone and
+ * through an identity {@code mapPartitions} with a row encoder (Spark's part), and the forward
+ * pass alone on two threads (the arithmetic's part). Run with
  * {@code mvn -o test -Dtest=TransformThroughput -Dsurefire.failIfNoSpecifiedTests=false}.
  */
 class TransformThroughput {
@@ -54,40 +62,53 @@ class TransformThroughput {
         if (i >= WARM_UP) sinkRates.add(10_000 / s);
         if (i < 3) System.out.printf("cold: transform 784-512-10 into the noop sink, query %d: 10000 rows in %.3f s (%.0f rows/s)%n", i + 1, s, 10_000 / s);
       }
+      // Then, interleaved so that each sees the same machine: the table alone (Spark's cost of a
+      // query over it), an identity mapPartitions with the row encoder (what any row-by-row
+      // transformation of it costs), the transform, and the forward pass alone, without Spark:
+      // two threads each taking 5,000 of the table's images through the network, the way the
+      // transform's two tasks do.
+      List<byte[]> images = test.select(imageColumn(test)).as(org.apache.spark.sql.Encoders.BINARY()).collectAsList();
+      ExecutorService threads = Executors.newFixedThreadPool(2);
+      List<Double> tTable = new ArrayList<>();
+      List<Double> tIdentity = new ArrayList<>();
+      List<Double> tTransform = new ArrayList<>();
+      List<Double> tForward = new ArrayList<>();
+      try {
+        for (int i = 0; i < MEASURED; i++) {
+          long t0 = System.nanoTime();
+          test.write().format("noop").mode("overwrite").save();
+          long t1 = System.nanoTime();
+          test.mapPartitions((MapPartitionsFunction<Row, Row>) it -> it, Encoders.row(test.schema()))
+              .write().format("noop").mode("overwrite").save();
+          long t2 = System.nanoTime();
+          model.transform(test).write().format("noop").mode("overwrite").save();
+          long t3 = System.nanoTime();
+          List<Future<?>> halves = new ArrayList<>();
+          for (int h = 0; h < 2; h++) {
+            int from = h * images.size() / 2;
+            int to = (h + 1) * images.size() / 2;
+            halves.add(threads.submit(() -> forwardAlone(spec, params, images.subList(from, to))));
+          }
+          for (Future<?> f : halves) f.get();
+          long t4 = System.nanoTime();
+          tTable.add((t1 - t0) / 1e9);
+          tIdentity.add((t2 - t1) / 1e9);
+          tTransform.add((t3 - t2) / 1e9);
+          tForward.add((t4 - t3) / 1e9);
+        }
+      } finally {
+        threads.shutdownNow();
+      }
+      System.out.printf("interleaved, medians of %d, 10000 rows into the noop sink: the table alone %.3f s, identity "
+          + "mapPartitions %.3f s, transform %.3f s (%.0f rows/s); the forward pass alone on two threads %.3f s%n",
+          MEASURED, median(tTable), median(tIdentity), median(tTransform), 10_000 / median(tTransform), median(tForward));
+
       List<Double> rates = new ArrayList<>();
       for (int i = 0; i < 11; i++) {
         long t0 = System.nanoTime();
         long n = model.transform(test).selectExpr("count(*)", "sum(prediction)").first().getLong(0);
         double s = (System.nanoTime() - t0) / 1e9;
         rates.add(n / s);
-      }
-      for (int i = 0; i < 6; i++) {
-        long t0 = System.nanoTime();
-        test.write().format("noop").mode("overwrite").save();
-        double s = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("the table alone into the noop sink: 10000 rows in %.3f s%n", s);
-      }
-      for (int i = 0; i < 6; i++) {
-        long t0 = System.nanoTime();
-        test.mapPartitions((org.apache.spark.api.java.function.MapPartitionsFunction<Row, Row>) it -> it,
-            org.apache.spark.sql.Encoders.row(test.schema())).write().format("noop").mode("overwrite").save();
-        double s = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("identity mapPartitions into the noop sink: 10000 rows in %.3f s%n", s);
-      }
-      // the same pass without the network: what reading and writing rows costs
-      org.apache.spark.sql.types.StructType schema = test.schema();
-      for (int i = 0; i < 6; i++) {
-        long t0 = System.nanoTime();
-        long n = test.mapPartitions((org.apache.spark.api.java.function.MapPartitionsFunction<Row, Row>) it -> it,
-            org.apache.spark.sql.Encoders.row(schema)).selectExpr("count(*)", "sum(label)").first().getLong(0);
-        double s = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("identity mapPartitions: %d rows in %.3f s (%.0f rows/s)%n", n, s, n / s);
-      }
-      for (int i = 0; i < 6; i++) {
-        long t0 = System.nanoTime();
-        long n = test.selectExpr("count(*)", "sum(label)").first().getLong(0);
-        double s = (System.nanoTime() - t0) / 1e9;
-        System.out.printf("plain query: %d rows in %.3f s%n", n, s);
       }
       Collections.sort(rates);
       Collections.sort(sinkRates);
@@ -124,6 +145,29 @@ class TransformThroughput {
     } finally {
       spark.stop();
     }
+  }
+
+  /** The column the transform reads: image (binary) in the tables submit/prepare writes. */
+  private static String imageColumn(Dataset<Row> table) {
+    return java.util.Arrays.asList(table.columns()).contains("image") ? "image" : "features";
+  }
+
+  /** The transform's arithmetic on one thread: its chunks of images, filled and taken forward, no Spark. */
+  private static Void forwardAlone(NetworkSpec spec, float[] params, List<byte[]> images) {
+    Network net = Workspace.get(spec, Kernel.AUTO).network;
+    net.setParameters(params);
+    int width = spec.inputSize();
+    int[] labels = new int[RowScorer.CHUNK];
+    for (int from = 0; from < images.size(); from += RowScorer.CHUNK) {
+      int n = Math.min(RowScorer.CHUNK, images.size() - from);
+      float[] x = net.input(n).data;
+      for (int r = 0; r < n; r++) {
+        byte[] b = images.get(from + r);
+        for (int j = 0; j < width; j++) x[r * width + j] = (b[j] & 0xff) / 255f;
+      }
+      net.forward(n, labels, 0);
+    }
+    return null;
   }
 
   private static double median(List<Double> values) {
