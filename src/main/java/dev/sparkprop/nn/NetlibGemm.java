@@ -1,6 +1,7 @@
 package dev.sparkprop.nn;
 
 import dev.ludovic.netlib.blas.BLAS;
+import dev.ludovic.netlib.blas.NativeBLAS;
 import java.util.Arrays;
 import org.ejml.data.FMatrixRMaj;
 
@@ -70,7 +71,7 @@ public final class NetlibGemm implements Gemm {
   /** Native BLAS packs the transposed weights faster (see {@link Gemm#prefersTransposedWeights}); not measured for the Vector API's BLAS. */
   @Override
   public boolean prefersTransposedWeights() {
-    return blas instanceof dev.ludovic.netlib.blas.NativeBLAS;
+    return blas instanceof NativeBLAS;
   }
 
   /** Empty products: BLAS needs leading dimensions of at least 1, and k = 0 means c = 0. */

@@ -65,22 +65,10 @@ class GemmTest {
   @Test
   void theSelfCheckRefusesAWrongKernel() {
     // Adds the product to what c held (beta = 1 instead of 0): a plausible binding bug.
-    Gemm wrong = new Gemm() {
+    Gemm wrong = new EjmlProducts("wrong") {
       @Override public void mult(FMatrixRMaj a, FMatrixRMaj b, FMatrixRMaj c) {
         c.reshape(a.numRows, b.numCols, false);
         org.ejml.dense.row.CommonOps_FDRM.multAdd(a, b, c);
-      }
-      @Override public void multTransA(FMatrixRMaj a, FMatrixRMaj b, FMatrixRMaj c) {
-        EjmlGemm.INSTANCE.multTransA(a, b, c);
-      }
-      @Override public void multTransB(FMatrixRMaj a, FMatrixRMaj b, FMatrixRMaj c) {
-        EjmlGemm.INSTANCE.multTransB(a, b, c);
-      }
-      @Override public boolean prefersSparseInput() {
-        return false;
-      }
-      @Override public String description() {
-        return "wrong";
       }
     };
     IllegalStateException e = assertThrows(IllegalStateException.class, () -> Kernel.selfChecked(wrong));
@@ -176,25 +164,13 @@ class GemmTest {
   @Test
   void forwardByTransposedWeightsEqualsForwardByWeightsAndFollowsNewParameters() {
     int[] mults = new int[1];
-    Gemm transposing = new Gemm() {
+    Gemm transposing = new EjmlProducts("transposing") {
       @Override public void mult(FMatrixRMaj a, FMatrixRMaj b, FMatrixRMaj c) {
         mults[0]++;
-        EjmlGemm.INSTANCE.mult(a, b, c);
-      }
-      @Override public void multTransA(FMatrixRMaj a, FMatrixRMaj b, FMatrixRMaj c) {
-        EjmlGemm.INSTANCE.multTransA(a, b, c);
-      }
-      @Override public void multTransB(FMatrixRMaj a, FMatrixRMaj b, FMatrixRMaj c) {
-        EjmlGemm.INSTANCE.multTransB(a, b, c);
-      }
-      @Override public boolean prefersSparseInput() {
-        return false;
+        super.mult(a, b, c);
       }
       @Override public boolean prefersTransposedWeights() {
         return true;
-      }
-      @Override public String description() {
-        return "transposing";
       }
     };
     for (String layers : new String[] {"784-64-32-10", "conv3x3x4 pool2 16 10 (8x8x1)"}) {
@@ -265,6 +241,31 @@ class GemmTest {
     System.arraycopy(x, 0, net.input(rows).data, 0, x.length);
     net.forward(rows, new int[rows], 0);
     return java.util.Arrays.copyOf(net.output().data, rows * net.spec().outputSize());
+  }
+
+  /** EJML's products and no sparse input: test kernels override the one thing they change. */
+  private static class EjmlProducts implements Gemm {
+    private final String name;
+
+    EjmlProducts(String name) {
+      this.name = name;
+    }
+
+    @Override public void mult(FMatrixRMaj a, FMatrixRMaj b, FMatrixRMaj c) {
+      EjmlGemm.INSTANCE.mult(a, b, c);
+    }
+    @Override public void multTransA(FMatrixRMaj a, FMatrixRMaj b, FMatrixRMaj c) {
+      EjmlGemm.INSTANCE.multTransA(a, b, c);
+    }
+    @Override public void multTransB(FMatrixRMaj a, FMatrixRMaj b, FMatrixRMaj c) {
+      EjmlGemm.INSTANCE.multTransB(a, b, c);
+    }
+    @Override public boolean prefersSparseInput() {
+      return false;
+    }
+    @Override public String description() {
+      return name;
+    }
   }
 
   private static float[] gradient(Network net, float[] params, float[] x, int[] y, int rows) {
