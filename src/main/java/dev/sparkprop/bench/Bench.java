@@ -36,7 +36,9 @@ import org.apache.spark.storage.RDDInfo;
  * Spark's own task metrics (run time, deserialisation, result serialisation, result size), the
  * Spark overhead (wall minus slowest task compute), samples per second, the kernel's effective
  * GFLOP/s and the executors' storage memory; then the floor under the step ({@link BenchFloor};
- * {@code bench.floor=false} skips it). Prints a table and a JSON line.
+ * {@code bench.floor=false} skips it). Prints a table and a JSON line. {@code bench.compute=sleep:MS}
+ * measures the exchange alone: the tasks sleep MS instead of computing (see
+ * {@link DistributedTrainer#computeStandIn}).
  */
 public final class Bench {
   private Bench() {}
@@ -46,14 +48,16 @@ public final class Bench {
       "bench.warmup", "20",
       "bench.steps", "100",
       "bench.json", "",
-      "bench.floor", "true");
+      "bench.floor", "true",
+      "bench.compute", "real");
 
   public static void main(String[] args) {
     System.exit(run(args, System.out));
   }
 
   /** One measured configuration: its recipe, data, and the bench's own settings. */
-  private record Point(TrainConfig cfg, DataSpec train, DataSpec test, int warmup, int measured, String json, boolean floor) {}
+  private record Point(TrainConfig cfg, DataSpec train, DataSpec test, int warmup, int measured, String json, boolean floor,
+      double standInMillis) {}
 
   /**
    * {@code args} may hold several points separated by {@code --}: the arguments before the
@@ -126,6 +130,7 @@ public final class Bench {
     if (measured < 1) throw new ConfigException("bench.steps: at least 1, got " + measured);
     String json = b.get("bench.json");
     boolean floor = b.bool("bench.floor");
+    double standIn = standIn(b.get("bench.compute"));
     TrainConfig cfg = TrainConfig.of(all);
     String[] tr = MnistFiles.locate(cfg.get("train.path"), "train");
     String[] te = MnistFiles.locate(cfg.get("test.path"), "t10k");
@@ -136,7 +141,28 @@ public final class Bench {
     cfg = cfg.withInputFrom(train.height, train.width, train.features, cfg.get("train.path"));
     cfg = cfg.with("epochs", String.valueOf(epochs), "test.limit", "1000", "eval.every", "1000000", "log.every", "1000000");
     cfg.spec(); // a layer list that does not fit the images: refused before Spark starts
-    return new Point(cfg, train, test, warmup, measured, json, floor);
+    return new Point(cfg, train, test, warmup, measured, json, floor, standIn);
+  }
+
+  /**
+   * {@code bench.compute}: {@code real} (0), or {@code sleep:MS}: the tasks sleep MS instead of
+   * computing (a stand-in for measuring the exchange alone, e.g. many emulated hosts on two cores).
+   */
+  static double standIn(String v) {
+    if (v.equals("real")) return 0;
+    double ms = Double.NaN;
+    if (v.startsWith("sleep:")) {
+      try {
+        ms = Double.parseDouble(v.substring("sleep:".length()));
+      } catch (NumberFormatException e) {
+        // named below
+      }
+    }
+    if (!(ms > 0) || ms > 3_600_000) {
+      throw new ConfigException("bench.compute: real, or sleep:MS with 0 < MS <= 3600000 (milliseconds a task sleeps "
+          + "instead of computing its step), got '" + v + "'");
+    }
+    return ms;
   }
 
   private static void measure(JavaSparkContext jsc, Point p, ConcurrentLinkedQueue<long[]> tasks, PrintStream out) throws Exception {
@@ -154,6 +180,7 @@ public final class Bench {
           }
         })
         .stopAfter(total);
+    if (p.standInMillis() > 0) trainer.computeStandIn(p.standInMillis());
     // On a cluster, measure with every executor: wait (up to 60 s) until their task slots
     // cover the partitions, so the first steps do not run on the executors registered so far.
     DistributedTrainer.waitForTaskSlots(jsc, cfg.partitions() > 0 ? cfg.partitions() : jsc.defaultParallelism(), 60_000);
@@ -164,6 +191,7 @@ public final class Bench {
     List<StepStats> m = stats.subList(Math.min(p.warmup(), stats.size()), stats.size());
     Map<String, Object> report = report(cfg, m, tasks, p.warmup(), jsc, cached[0]);
     report.put("run_seconds", seconds);
+    report.put("compute_stand_in_ms", p.standInMillis());
     if (p.floor()) {
       Map<String, Double> f = BenchFloor.measure(jsc, cfg, p.train(), p.warmup(), p.measured(), new PrintStream(PrintStream.nullOutputStream()));
       report.put("floor", f);
@@ -203,6 +231,7 @@ public final class Bench {
     r.put("sync_every", cfg.syncEvery());
     r.put("optimizer", cfg.get("optimizer"));
     r.put("batch_size", cfg.batchSize());
+    r.put("gradient_bytes", 4L * spec.numParams());
     r.put("warmup_steps", warmup);
     r.put("measured_steps", m.size());
     r.put("wall_ms", dist(m, StepStats::wall));

@@ -41,6 +41,9 @@ final class BarrierTransport implements Transport {
   private final PartitionSum[] sums;
   private final String runId;
   private final byte[] runKey; // null when the token derives from Spark's secret
+  private final TreeTopology tree; // sync.topology=tree, else null
+  private final int chunk;
+  private final long timeoutMillis;
   private final SecureRandom random = new SecureRandom();
   private JavaFutureAction<List<Integer>> stage;
 
@@ -67,15 +70,35 @@ final class BarrierTransport implements Transport {
     }
     String host = jsc.getConf().get("spark.driver.host");
     String bind = jsc.getConf().get("spark.driver.bindAddress", host);
+    tree = tree(cfg, partitions, jsc.sc().isLocal()) ? new TreeTopology(partitions, cfg.syncFanIn()) : null;
+    chunk = cfg.syncChunk();
+    timeoutMillis = cfg.syncTimeout() * 1000L;
+    if (tree != null) {
+      log.printf("sync.topology=tree: fan-in %d, %d hops, chunks of %d bytes: %s%n", tree.fanIn(), tree.depth(), chunk,
+          partitions <= 32 ? tree : "driver <- ...");
+    }
     try {
       exchange = new Exchange(bind, host, cfg.syncPort(), partitions, floats, maxSteps,
-          Wire.token(secret, runKey, runId), cfg.syncTimeout() * 1000L,
-          cfg.syncSocket() == TrainConfig.SyncSocket.AUTO, log);
-      if (cfg.syncSocket() == TrainConfig.SyncSocket.AUTO) MemoryLink.register(runId, exchange);
+          Wire.token(secret, runKey, runId), timeoutMillis,
+          cfg.syncSocket() == TrainConfig.SyncSocket.AUTO, tree, log);
+      if (cfg.syncSocket() == TrainConfig.SyncSocket.AUTO && tree == null) MemoryLink.register(runId, exchange);
     } catch (IOException e) {
       throw new ConfigException("sync.port: cannot listen on " + bind + " port " + cfg.syncPort() + " (" + e.getMessage()
           + "); set sync.port to a free port the executors can reach, or 0 for any");
     }
+  }
+
+  /**
+   * Whether the sums travel a tree: {@code sync.topology=tree}, or {@code auto} with tasks
+   * outside the driver's JVM and more than two partitions (two tasks load the driver's link no
+   * more than a tree would, and one hop fewer).
+   */
+  static boolean tree(TrainConfig cfg, int partitions, boolean local) {
+    return switch (cfg.syncTopology()) {
+      case STAR -> false;
+      case TREE -> true;
+      case AUTO -> !local && partitions > 2;
+    };
   }
 
   @Override
@@ -108,7 +131,8 @@ final class BarrierTransport implements Transport {
     jsc.setJobDescription(r.describe() + "/" + plan.layout().numBatches() + ": the rest of the epoch in one barrier stage");
     jsc.setLocalProperty("spark.job.interruptOnCancel", "true");
     try {
-      BarrierTask task = new BarrierTask(plan, exchange.address(), exchange.localPath(), launch, partitions, runId, runKey);
+      BarrierTask task = new BarrierTask(plan, exchange.address(), exchange.localPath(), launch, partitions, runId, runKey,
+          tree, chunk, timeoutMillis);
       stage = shards.rdd().barrier()
           .mapPartitions(task, false, scala.reflect.ClassTag$.MODULE$.apply(Integer.class))
           .toJavaRDD().collectAsync();
@@ -204,9 +228,15 @@ final class BarrierTransport implements Transport {
     private final int partitions;
     private final String runId;
     private final byte[] runKey;
+    private final TreeTopology tree;
+    private final int chunk;
+    private final long timeoutMillis;
 
     BarrierTask(ShardWorker.Plan plan, String driver, String localPath, long launch, int partitions, String runId,
-        byte[] runKey) {
+        byte[] runKey, TreeTopology tree, int chunk, long timeoutMillis) {
+      this.tree = tree;
+      this.chunk = chunk;
+      this.timeoutMillis = timeoutMillis;
       this.plan = plan;
       this.driver = driver;
       this.localPath = localPath;
@@ -238,8 +268,11 @@ final class BarrierTransport implements Transport {
       return CollectionConverters.asScala(Collections.<Integer>emptyIterator());
     }
 
-    /** In memory when the driver runs in this JVM (local mode), else its Unix socket or TCP. */
+    /** In memory when the driver runs in this JVM (local mode), else its Unix socket or TCP; in a tree, the tree's links. */
     private TaskLink connect(int p, byte[] token, int floats) throws IOException {
+      if (tree != null) {
+        return new TreeNode(driver, localPath, launch, p, tree, token, floats, plan.syncEvery(), chunk, timeoutMillis, System.err);
+      }
       TaskLink memory = MemoryLink.connect(runId, launch, p, partitions, token, Exchange.HELLO_MILLIS);
       return memory != null ? memory : new ExchangeClient(driver, localPath, launch, p, partitions, token, floats, plan.syncEvery());
     }

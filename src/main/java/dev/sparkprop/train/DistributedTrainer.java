@@ -36,6 +36,7 @@ public final class DistributedTrainer {
   private final PrintStream log;
   private java.util.function.Consumer<StepStats> listener = s -> { };
   private long stepLimit = Long.MAX_VALUE;
+  private long standInNanos; // 0: the real computation (see computeStandIn)
   private JobTransport.TaskWrapper jobTasks = t -> t;
   private java.util.function.BiConsumer<JavaRDD<Shard>, float[]> finish;
   private final Broadcasts broadcasts = new Broadcasts();
@@ -79,6 +80,19 @@ public final class DistributedTrainer {
   public DistributedTrainer stopAfter(long steps) {
     if (steps < 1) throw new IllegalArgumentException("stopAfter: at least 1 step, got " + steps);
     this.stepLimit = steps;
+    return this;
+  }
+
+  /**
+   * For measuring the exchange only ({@code submit/bench bench.compute=sleep:MS}, the emulated
+   * cluster): every task sleeps for {@code millis} instead of computing its step and sends a
+   * zero sum of the real size and rows, so that many emulated hosts can share a few cores and
+   * the step's time beyond the sleep is the exchange and the driver. The parameters do not
+   * change; no command that trains calls this.
+   */
+  public DistributedTrainer computeStandIn(double millis) {
+    if (!(millis > 0) || millis > 3_600_000) throw new IllegalArgumentException("computeStandIn: 0 < ms <= 3600000, got " + millis);
+    this.standInNanos = Math.round(millis * 1e6);
     return this;
   }
 
@@ -280,11 +294,12 @@ public final class DistributedTrainer {
     long totalSteps = (long) steps * cfg.epochs();
     int every = cfg.checkpointEvery();
     boolean perStep = cfg.checkpointPerStep();
-    ShardWorker.Plan plan = ShardWorker.Plan.of(cfg, layout);
+    ShardWorker.Plan plan = ShardWorker.Plan.of(cfg, layout, standInNanos);
     boolean localSgd = plan.localSgd();
     int length = plan.vectorLength();
     float[] out = localSgd ? new float[length] : params; // what every partition is sent
     float[] total = new float[length]; // the partitions' sums added, then divided by the rows
+    Reducer reducer = new Reducer(layout.partitions(), length);
     double[] stepLoss = new double[plan.syncEvery()];
     int[] stepRows = new int[plan.syncEvery()];
     EvalSum lastEval = null;
@@ -305,10 +320,10 @@ public final class DistributedTrainer {
           if (localSgd) LocalSgd.pack(params, optimizer, 1f, out);
           PartitionSum[] sums = transport.exchange(r, out, length);
           long c1 = System.nanoTime();
-          long slowest = addSteps(sums, r, layout, stepLoss, stepRows);
+          long slowest = reducer.addSteps(sums, r, layout, stepLoss, stepRows);
           double loss = 0;
           for (int j = 0; j < r.steps(); j++) loss += stepLoss[j];
-          if (!mean(sums, total, length) || !Double.isFinite(loss)) throw diverged(r, loss);
+          if (!reducer.mean(sums, total, length) || !Double.isFinite(loss)) throw diverged(r, loss);
           long c2 = System.nanoTime();
           if (localSgd) {
             LocalSgd.unpack(total, params, optimizer, r.optimizerSteps() + r.steps());
@@ -399,79 +414,6 @@ public final class DistributedTrainer {
     return new TrainResult(params, s.history, lastEval);
   }
 
-  /**
-   * Each step's loss sum and rows over the partitions, into {@code stepLoss} and
-   * {@code stepRows}, checked against the batch layout. Returns the slowest partition's
-   * compute, nanoseconds.
-   */
-  private static long addSteps(PartitionSum[] sums, Round r, BatchLayout layout, double[] stepLoss, int[] stepRows) {
-    java.util.Arrays.fill(stepLoss, 0);
-    java.util.Arrays.fill(stepRows, 0);
-    long slowest = 0;
-    for (PartitionSum p : sums) {
-      for (int j = 0; j < r.steps(); j++) {
-        stepLoss[j] += p.stepLoss[j];
-        stepRows[j] += p.stepRows[j];
-      }
-      slowest = Math.max(slowest, p.computeNanos);
-    }
-    for (int j = 0; j < r.steps(); j++) {
-      int k = r.first() + j;
-      if (stepRows[j] != layout.batchRows(k)) {
-        throw new IllegalStateException("step " + k + " of epoch " + (r.epoch() + 1) + " saw " + stepRows[j]
-            + " rows, the batch has " + layout.batchRows(k) + "; a shard is missing rows");
-      }
-    }
-    return slowest;
-  }
-
-  /**
-   * The mean of the partitions' vectors, weighted by nothing but their rows: adds them in
-   * partition order (not task completion order: the same bits every run), skipping partitions
-   * without rows, and multiplies by 1 / rows, into {@code mean[0, length)}. Returns whether
-   * every value is finite. One pass for up to two partitions; a pass per further partition.
-   */
-  static boolean mean(PartitionSum[] sums, float[] mean, int length) {
-    int rows = 0;
-    int last = -1;
-    for (int p = 0; p < sums.length; p++) {
-      if (sums[p].rows > 0) {
-        rows += sums[p].rows;
-        last = p;
-      }
-    }
-    if (last < 0) throw new IllegalStateException("no partition had rows");
-    float inv = 1f / rows;
-    float[] first = null;
-    for (int p = 0; p < last; p++) {
-      if (sums[p].rows == 0) continue;
-      float[] v = sums[p].vector;
-      if (first == null) {
-        first = v;
-      } else if (first != mean) {
-        for (int i = 0; i < length; i++) mean[i] = first[i] + v[i];
-        first = mean;
-      } else {
-        for (int i = 0; i < length; i++) mean[i] += v[i];
-      }
-    }
-    float[] v = sums[last].vector;
-    int nonFinite = 0;
-    if (first == null) {
-      for (int i = 0; i < length; i++) {
-        float m = v[i] * inv;
-        mean[i] = m;
-        nonFinite |= (~Float.floatToRawIntBits(m) & 0x7f800000) == 0 ? 1 : 0;
-      }
-    } else {
-      for (int i = 0; i < length; i++) {
-        float m = (first[i] + v[i]) * inv;
-        mean[i] = m;
-        nonFinite |= (~Float.floatToRawIntBits(m) & 0x7f800000) == 0 ? 1 : 0;
-      }
-    }
-    return nonFinite == 0;
-  }
 
   private static DivergenceException diverged(Round r, double loss) {
     String what = Double.isFinite(loss) ? (r.steps() == 1 ? "gradient is" : "averaged parameters are") : "loss is";

@@ -62,6 +62,10 @@ final class Exchange implements AutoCloseable {
   private final ByteBuffer message; // the round message: header, then floats
   private final FloatBuffer messageFloats;
   private final TaskPeer[] peers;
+  private final TreeTopology tree; // sync.topology=tree, or null (the star: every task sends to the driver)
+  private final InetAddress advertised; // for tasks on this host (Unix socket): the address they listen on
+  private final InetAddress[] listenHost; // tree: each task's listener for its children
+  private final int[] listenPort;
   private final ByteBuffer[] sumHeaders; // by partition, reused by every launch
   private final ByteBuffer[] sumVectors;
   private final float[][] received; // socket tasks' vectors, by partition
@@ -87,7 +91,17 @@ final class Exchange implements AutoCloseable {
    */
   Exchange(String bindHost, String advertisedHost, int port, int partitions, int maxFloats, int maxSteps, byte[] token,
       long timeoutMillis, boolean localSocket, PrintStream log) throws IOException {
+    this(bindHost, advertisedHost, port, partitions, maxFloats, maxSteps, token, timeoutMillis, localSocket, null, log);
+  }
+
+  /** As above; {@code tree} non-null for {@code sync.topology=tree}: the driver exchanges with its children in it only. */
+  Exchange(String bindHost, String advertisedHost, int port, int partitions, int maxFloats, int maxSteps, byte[] token,
+      long timeoutMillis, boolean localSocket, TreeTopology tree, PrintStream log) throws IOException {
     this.partitions = partitions;
+    this.tree = tree;
+    this.advertised = InetAddress.getByName(advertisedHost);
+    this.listenHost = new InetAddress[partitions];
+    this.listenPort = new int[partitions];
     this.maxFloats = maxFloats;
     this.maxSteps = maxSteps;
     this.token = token.clone();
@@ -174,6 +188,24 @@ final class Exchange implements AutoCloseable {
       }
       select(200);
     }
+    if (tree != null) sendTopology();
+  }
+
+  /** Tells every task of the tree where its parent listens (or that the driver is its parent). */
+  private void sendTopology() {
+    for (int q = 0; q < partitions; q++) {
+      if (!(peers[q] instanceof TaskPeer.Socket s)) throw new Failure("partition " + q + ": sync.topology=tree needs every task on a socket");
+      ByteBuffer b = ByteBuffer.allocate(Wire.TOPOLOGY_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      int parent = tree.parent(q);
+      b.putInt(Wire.TOPOLOGY).putInt(parent);
+      if (parent == TreeTopology.DRIVER) {
+        b.putInt(0).position(b.position() + 16).putInt(0);
+      } else {
+        byte[] ip = listenHost[parent].getAddress();
+        b.putInt(ip.length).put(ip).position(4 + 4 + 4 + 16).putInt(listenPort[parent]);
+      }
+      s.sendNow(b.flip());
+    }
   }
 
   /**
@@ -191,10 +223,13 @@ final class Exchange implements AutoCloseable {
       messageFloats.clear();
       messageFloats.put(out, 0, floats);
     }
-    sending = socketPeers;
-    receiving = partitions;
+    int[] targets = tree == null ? null : tree.children(TreeTopology.DRIVER);
+    sending = tree == null ? socketPeers : targets.length;
+    receiving = tree == null ? partitions : targets.length;
     sendNanos = -1;
-    for (TaskPeer p : peers) {
+    for (int i = 0, n = tree == null ? partitions : targets.length; i < n; i++) {
+      TaskPeer p = peers[tree == null ? i : targets[i]];
+      into[p.partition].whole = tree != null && !tree.sendsOwn(p.partition);
       if (p.start(r, out, floats, bytes, into[p.partition]) && p instanceof TaskPeer.Socket) sending--; // mostly at once
     }
     long deadline = t0 + timeoutNanos;
@@ -313,7 +348,8 @@ final class Exchange implements AutoCloseable {
 
   /** A task of this JVM asks in: the same checks as a socket's hello. */
   private void admitMemory(MemoryLink l) {
-    String why = !l.tokenEquals(token) ? "wrong token"
+    String why = tree != null ? "sync.topology=tree: every task connects over a socket"
+        : !l.tokenEquals(token) ? "wrong token"
         : l.launch != launch ? "a task of another launch of the barrier stage"
         : l.partitions != partitions || l.partition < 0 || l.partition >= partitions
             ? "partition " + l.partition + " of " + l.partitions + ", the stage has " + partitions
@@ -413,6 +449,7 @@ final class Exchange implements AutoCloseable {
       int n = bytes.getInt();
       byte[] t = new byte[Wire.TOKEN_BYTES];
       bytes.get(t);
+      int tport = bytes.getInt();
       String claim = " (claimed partition " + p + ")";
       if (magic != Wire.HELLO) {
         drop(key, String.format("not a sparkprop task: header 0x%08x", magic));
@@ -424,11 +461,16 @@ final class Exchange implements AutoCloseable {
         drop(key, "partition " + p + " of " + n + ", the stage has " + partitions);
       } else if (peers[p] != null) {
         drop(key, "partition " + p + " is already connected");
+      } else if (tree != null && (tport <= 0 || tport > 65535)) {
+        drop(key, "no listener port for its children (sync.topology=tree)" + claim);
       } else {
         TaskPeer.Socket peer = new TaskPeer.Socket(p, channel, key, message, sumHeaders[p], sumVectors[p], received[p]);
         peers[p] = peer;
         key.attach(peer);
-        key.interestOps(0);
+        // in the tree most tasks never send to the driver: listen anyway, to notice a lost one at once
+        key.interestOps(tree != null ? SelectionKey.OP_READ : 0);
+        listenHost[p] = channel.getRemoteAddress() instanceof InetSocketAddress a ? a.getAddress() : advertised;
+        listenPort[p] = tport;
         admitted++;
         socketPeers++;
       }

@@ -47,7 +47,7 @@ final class ExchangeClient implements TaskLink {
     channel = connect(driver, localPath);
     try {
       ByteBuffer hello = ByteBuffer.allocate(Wire.HELLO_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-      hello.putInt(Wire.HELLO).putLong(launch).putInt(partition).putInt(partitions).put(token).flip();
+      hello.putInt(Wire.HELLO).putLong(launch).putInt(partition).putInt(partitions).put(token).putInt(0).flip();
       writeFully(hello);
     } catch (IOException e) {
       channel.close();

@@ -23,8 +23,10 @@ final class PartitionSum implements Serializable {
   final int[] stepRows;
   /** The vector; its values are meaningful only when {@code rows > 0}. */
   float[] vector;
-  /** Measured in the task: the round's computation (batch copy, forward, backward, local updates). */
+  /** Measured in the task: the round's computation (batch copy, forward, backward, local updates); in a tree, the slowest of its subtree. */
   long computeNanos;
+  /** sync.topology=tree: the vector, rows and losses are those of the partition's whole subtree ({@link ReductionTree}). */
+  boolean whole;
 
   PartitionSum(int partition, int maxSteps, float[] vector) {
     this.partition = partition;

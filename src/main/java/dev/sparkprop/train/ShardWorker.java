@@ -24,13 +24,20 @@ import java.io.Serializable;
  * </ul>
  */
 final class ShardWorker {
-  /** What a task needs to know, sent once in its closure. */
+  /**
+   * What a task needs to know, sent once in its closure. {@code standInNanos} > 0 replaces the
+   * computation by a sleep of that long (see {@link DistributedTrainer#computeStandIn}); 0 for
+   * training.
+   */
   record Plan(NetworkSpec spec, Kernel kernel, BatchLayout layout, boolean shuffle, long seed, int syncEvery,
-      TrainConfig config) implements Serializable {
+      TrainConfig config, long standInNanos) implements Serializable {
     /** The plan of {@code cfg}; local SGD also carries the configuration (optimizer and schedule), null otherwise. */
-    static Plan of(TrainConfig cfg, BatchLayout layout) {
+    static Plan of(TrainConfig cfg, BatchLayout layout, long standInNanos) {
+      if (standInNanos > 0 && cfg.syncEvery() > 1) {
+        throw new ConfigException("bench.compute=sleep: measures exact SGD only (sync.every=1), got sync.every=" + cfg.syncEvery());
+      }
       return new Plan(cfg.spec(), cfg.kernel(), layout, cfg.shuffle(), cfg.seed(), cfg.syncEvery(),
-          cfg.syncEvery() > 1 ? cfg : null);
+          cfg.syncEvery() > 1 ? cfg : null, standInNanos);
     }
 
     boolean localSgd() {
@@ -75,7 +82,9 @@ final class ShardWorker {
   void run(Shard shard, Round r, float[] incoming, PartitionSum out) {
     long t0 = System.nanoTime();
     out.partition = shard.partition();
-    if (!plan.localSgd()) {
+    if (plan.standInNanos() > 0) {
+      standIn(shard, r, out, t0);
+    } else if (!plan.localSgd()) {
       int rows = gradient(shard, incoming, r.epoch(), r.first(), out.vector);
       out.rows = rows;
       out.stepRows[0] = rows;
@@ -98,6 +107,26 @@ final class ShardWorker {
       if (rows > 0) LocalSgd.pack(params, optimizer, rows, out.vector);
     }
     out.computeNanos = System.nanoTime() - t0;
+  }
+
+  /**
+   * The measurement-only stand-in for a step's computation: this partition's rows of the step as
+   * in training, a sleep of {@link Plan#standInNanos} from {@code t0}, and the vector as it is (a
+   * real-sized sum: zeros, so the parameters stay put). Training never plans one.
+   */
+  private void standIn(Shard shard, Round r, PartitionSum out, long t0) {
+    BatchLayout layout = plan.layout();
+    int p = shard.partition();
+    int rows = !plan.shuffle() ? layout.chunkRows(r.first(), p) : shuffledRows(shard, r);
+    out.rows = rows;
+    out.stepRows[0] = rows;
+    out.stepLoss[0] = rows; // finite, as the driver checks
+    for (long left; (left = t0 + plan.standInNanos() - System.nanoTime()) > 0; ) java.util.concurrent.locks.LockSupport.parkNanos(left);
+  }
+
+  private int shuffledRows(Shard shard, Round r) {
+    Shard.ShuffledBatches sb = shard.shuffled(plan.layout(), plan.seed(), r.epoch());
+    return sb.starts[r.first() + 1] - sb.starts[r.first()];
   }
 
   /**

@@ -256,13 +256,22 @@ abstract class TaskPeer {
       ByteBuffer end = ByteBuffer.allocate(Wire.ROUND_HEADER).order(ByteOrder.LITTLE_ENDIAN);
       end.putInt(Wire.END).position(Wire.ROUND_HEADER).flip();
       try {
-        // 28 bytes into a socket whose reader waits for them: never more than a few tries
-        for (long until = System.nanoTime() + 1_000_000_000L; end.hasRemaining() && System.nanoTime() < until; ) {
-          if (channel.write(end) == 0) Thread.onSpinWait();
-        }
-      } catch (IOException e) {
+        sendNow(end);
+      } catch (Exchange.Failure e) {
         // the task is gone; its stage says why
       }
+    }
+
+    /** A few bytes into a socket whose reader waits for them (never more than a few tries); a lost task fails. */
+    void sendNow(ByteBuffer b) {
+      try {
+        for (long until = System.nanoTime() + 1_000_000_000L; b.hasRemaining() && System.nanoTime() < until; ) {
+          if (channel.write(b) == 0) Thread.onSpinWait();
+        }
+      } catch (IOException e) {
+        throw failure(" lost its connection", ": " + e.getMessage());
+      }
+      if (b.hasRemaining()) throw failure(" did not read", " within 1 s");
     }
 
     @Override

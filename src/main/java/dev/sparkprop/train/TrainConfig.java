@@ -37,6 +37,9 @@ public final class TrainConfig implements Serializable {
   /** {@code sync.socket}. */
   public enum SyncSocket { AUTO, TCP }
 
+  /** {@code sync.topology}. */
+  public enum SyncTopology { AUTO, STAR, TREE }
+
   /** {@code checkpoint.unit}. */
   public enum CheckpointUnit { EPOCH, STEP }
 
@@ -60,6 +63,9 @@ public final class TrainConfig implements Serializable {
   private final OptimizerKind optimizerKind;
   private final SyncMode syncMode;
   private final SyncSocket syncSocket;
+  private final SyncTopology syncTopology;
+  private final int syncFanIn;
+  private final int syncChunk;
   private final CheckpointUnit checkpointUnit;
   private final Resume resume;
   private final Keep keep;
@@ -112,6 +118,13 @@ public final class TrainConfig implements Serializable {
     if (syncPort > 65535) throw new ConfigException("sync.port: must be at most 65535, got " + get("sync.port"));
     syncTimeout = count("sync.timeout");
     syncSocket = choice("sync.socket", SyncSocket.class, "auto or tcp");
+    syncTopology = choice("sync.topology", SyncTopology.class, "auto, star or tree");
+    syncFanIn = count("sync.fanin");
+    if (syncFanIn < 2) throw new ConfigException("sync.fanin: at least 2 (a node with one child is a chain), got " + syncFanIn);
+    syncChunk = count("sync.chunk");
+    if (syncChunk < 1024 || syncChunk > (64 << 20)) {
+      throw new ConfigException("sync.chunk: bytes from 1024 to 67108864 (64 MB), got " + get("sync.chunk"));
+    }
     syncRetries = count("sync.retries");
     syncEvery = count("sync.every");
     String unit = get("checkpoint.unit").toLowerCase(Locale.ROOT);
@@ -469,6 +482,20 @@ public final class TrainConfig implements Serializable {
 
   public SyncSocket syncSocket() {
     return syncSocket;
+  }
+
+  public SyncTopology syncTopology() {
+    return syncTopology;
+  }
+
+  /** {@code sync.fanin}: at least 2. */
+  public int syncFanIn() {
+    return syncFanIn;
+  }
+
+  /** {@code sync.chunk}, bytes. */
+  public int syncChunk() {
+    return syncChunk;
   }
 
   /** {@code sync.port}: 0 for any free port. */

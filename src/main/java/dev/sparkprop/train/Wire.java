@@ -11,7 +11,12 @@ import javax.crypto.spec.SecretKeySpec;
  * bytes, so the partitions get exactly the driver's bits.
  *
  * <pre>
- * hello  task -> driver, once:  int HELLO, long launch, int partition, int partitions, byte[32] token
+ * hello  task -> driver, once:  int HELLO, long launch, int partition, int partitions, byte[32] token,
+ *                               int port (sync.topology=tree: the task's listener for its children; else 0)
+ * topology driver -> task, once (tree): int TOPOLOGY, int parent (-1: the driver), int address length (0, 4 or
+ *                               16), byte[16] the parent's address, int the parent listener's port
+ * (tree: a child says the same hello to its parent's listener; rounds and sums then travel the
+ * tree's links in the formats below, the floats in chunks that each node forwards as they come)
  * round  driver -> task:        int ROUND, int epoch, int first, int end, long optimizerSteps, int floats, float[floats]
  * end    driver -> task:        int END, then 24 bytes of zeros (the round header's size)
  * sum    task -> driver:        int SUM, int partition, int epoch, int first, int steps, int rows, long computeNanos,
@@ -28,8 +33,10 @@ final class Wire {
   static final int ROUND = 0x53505231; // "SPR1"
   static final int END = 0x53504531; // "SPE1"
   static final int SUM = 0x53505331; // "SPS1"
+  static final int TOPOLOGY = 0x53505431; // "SPT1"
   static final int TOKEN_BYTES = 32;
-  static final int HELLO_BYTES = 4 + 8 + 4 + 4 + TOKEN_BYTES;
+  static final int HELLO_BYTES = 4 + 8 + 4 + 4 + TOKEN_BYTES + 4;
+  static final int TOPOLOGY_BYTES = 4 + 4 + 4 + 16 + 4;
   static final int ROUND_HEADER = 4 + 4 + 4 + 4 + 8 + 4;
   static final int SUM_HEADER = 4 + 4 + 4 + 4 + 4 + 4 + 8 + 4;
   static final int SUM_STEP = 8 + 4;

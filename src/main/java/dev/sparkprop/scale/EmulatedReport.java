@@ -1,0 +1,115 @@
+package dev.sparkprop.scale;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparkprop.cli.ExitCodes;
+import dev.sparkprop.report.Charts;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.TreeMap;
+
+/**
+ * The report of {@code submit/scaling-demo --emulate}: from one bench JSON per (rate, topology,
+ * network, hosts), measured on {@code submit/emulated-cluster} with the compute stand-in
+ * ({@code bench.compute=sleep:MS}), it prints a table, writes {@code emulated.csv} and one
+ * efficiency chart per network ({@code emulated_NETWORK.png}), and ends with one line
+ * {@code JSON {"points": [...]}}. Weak-scaling efficiency is the stand-in's time over the
+ * measured median step: what the exchange and the driver leave of the computation.
+ *
+ * <p>Usage: {@code EmulatedReport OUT_DIR RATE:TOPOLOGY:NETWORK:HOSTS=bench.json ...} (NETWORK
+ * with '-' for ','). No Spark needed.
+ */
+public final class EmulatedReport {
+  private EmulatedReport() {}
+
+  /** One measured point. */
+  record Point(String rate, String topology, String network, int hosts, String wire, double standInMs, double stepMs,
+      double p95Ms, double gradientMb) {
+    double efficiency() {
+      return standInMs / stepMs;
+    }
+
+    double syncMs() {
+      return stepMs - standInMs;
+    }
+  }
+
+  public static void main(String[] args) throws Exception {
+    if (args.length < 2) {
+      System.err.println("usage: EmulatedReport OUT_DIR RATE:TOPOLOGY:NETWORK:HOSTS=bench.json ...");
+      System.exit(ExitCodes.USAGE);
+    }
+    List<Point> points = new ArrayList<>();
+    for (int i = 1; i < args.length; i++) points.add(read(args[i]));
+    write(Path.of(args[0]), points);
+  }
+
+  /** A {@code RATE:TOPOLOGY:NETWORK:HOSTS=FILE} argument and its bench JSON. */
+  static Point read(String arg) throws java.io.IOException {
+    int eq = arg.indexOf('=');
+    String[] k = eq < 0 ? new String[0] : arg.substring(0, eq).split(":");
+    if (k.length != 4) throw new IllegalArgumentException("EmulatedReport: expected RATE:TOPOLOGY:NETWORK:HOSTS=FILE, got " + arg);
+    JsonNode b = new ObjectMapper().readTree(Files.readString(Path.of(arg.substring(eq + 1))));
+    double standIn = b.path("compute_stand_in_ms").asDouble();
+    if (!(standIn > 0)) throw new IllegalArgumentException(arg + ": not measured with a compute stand-in (bench.compute=sleep:MS)");
+    return new Point(k[0], k[1], k[2], Integer.parseInt(k[3]), b.path("sync_wire").asText("fp32"), standIn,
+        b.path("wall_ms").path("median").asDouble(), b.path("wall_ms").path("p95").asDouble(),
+        b.path("gradient_bytes").asDouble() / 1e6);
+  }
+
+  static void write(Path out, List<Point> points) throws java.io.IOException {
+    points.sort((a, b) -> {
+      int c = a.network().compareTo(b.network());
+      if (c == 0) c = a.rate().compareTo(b.rate());
+      if (c == 0) c = a.topology().compareTo(b.topology());
+      return c != 0 ? c : Integer.compare(a.hosts(), b.hosts());
+    });
+    StringBuilder csv = new StringBuilder("network,gradient_mb,rate,topology,wire,hosts,compute_stand_in_ms,step_ms,step_p95_ms,sync_ms,efficiency\n");
+    StringBuilder table = new StringBuilder(String.format(Locale.ROOT, "%-22s %8s %7s %8s %5s %6s %9s %9s %9s %10s%n",
+        "network", "grad MB", "rate", "topology", "wire", "hosts", "stand-in", "step ms", "sync ms", "efficiency"));
+    StringBuilder json = new StringBuilder("{\"points\": [");
+    Map<String, Map<String, List<Point>>> charts = new TreeMap<>(); // network -> series -> points
+    for (Point p : points) {
+      csv.append(String.format(Locale.ROOT, "%s,%.3f,%s,%s,%s,%d,%.3f,%.3f,%.3f,%.3f,%.4f%n", p.network(), p.gradientMb(),
+          p.rate(), p.topology(), p.wire(), p.hosts(), p.standInMs(), p.stepMs(), p.p95Ms(), p.syncMs(), p.efficiency()));
+      table.append(String.format(Locale.ROOT, "%-22s %8.2f %7s %8s %5s %6d %9.2f %9.2f %9.2f %10.3f%n", p.network(),
+          p.gradientMb(), p.rate(), p.topology(), p.wire(), p.hosts(), p.standInMs(), p.stepMs(), p.syncMs(), p.efficiency()));
+      if (json.charAt(json.length() - 1) != '[') json.append(", ");
+      json.append(String.format(Locale.ROOT, "{\"network\": \"%s\", \"topology\": \"%s\", \"hosts\": %d, \"rate\": \"%s\", "
+          + "\"wire\": \"%s\", \"compute_ms\": %.3f, \"step_ms\": %.3f, \"efficiency\": %.4f}", p.network(), p.topology(),
+          p.hosts(), p.rate(), p.wire(), p.standInMs(), p.stepMs(), p.efficiency()));
+      charts.computeIfAbsent(p.network(), n -> new LinkedHashMap<>())
+          .computeIfAbsent(p.topology() + ", " + p.wire() + ", " + p.rate(), s -> new ArrayList<>()).add(p);
+    }
+    json.append("]}");
+    Files.createDirectories(out);
+    Files.writeString(out.resolve("emulated.csv"), csv.toString(), StandardCharsets.UTF_8);
+    List<String> pngs = new ArrayList<>();
+    for (Map.Entry<String, Map<String, List<Point>>> net : charts.entrySet()) {
+      List<Charts.Series> series = new ArrayList<>();
+      for (Map.Entry<String, List<Point>> s : net.getValue().entrySet()) {
+        List<Point> ps = s.getValue();
+        double[] x = new double[ps.size()];
+        double[] y = new double[ps.size()];
+        for (int i = 0; i < x.length; i++) {
+          x[i] = ps.get(i).hosts();
+          y[i] = ps.get(i).efficiency();
+        }
+        series.add(new Charts.Series(s.getKey(), x, y));
+      }
+      String png = "emulated_" + net.getKey() + ".png";
+      Charts.lines(Charts.file(out.resolve(png)), net.getKey() + ": weak-scaling efficiency on emulated hosts",
+          "emulated hosts (1 executor each)", "efficiency = compute stand-in / step", series, false, true);
+      pngs.add(png);
+    }
+    System.out.print(table);
+    System.out.println("wrote " + out.resolve("emulated.csv") + ", " + String.join(", ", pngs));
+    System.out.println("JSON " + json);
+  }
+}

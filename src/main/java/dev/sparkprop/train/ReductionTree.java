@@ -1,0 +1,155 @@
+package dev.sparkprop.train;
+
+/**
+ * The one order in which the partitions' sums are added, a property of the partition count P
+ * alone: the same in every transport ({@code job}, {@code barrier}) and every topology (the
+ * driver adding everything, or tasks adding their subtrees on the way up), so that switching
+ * between them, or resuming across a switch, changes no bit.
+ *
+ * <p>The order is a binary tree over the partition indices in preorder. Node {@code a} covers
+ * the partitions {@code [a, end(a))}; its first child covers the first half of the rest
+ * (rounded up), its second child the other half:
+ *
+ * <pre>
+ *   P = 7:          0                 value(a) = (v_a + value(first)) + value(second)
+ *                 /   \
+ *                1     4              value(0) = (v0 + ((v1 + v2) + v3)) + ((v4 + v5) + v6)
+ *               / \   / \
+ *              2   3 5   6
+ * </pre>
+ *
+ * A partition without rows is left out (its part is skipped, not added as zeros). Float
+ * addition is not associative, so an exchange that adds in another order gives other bits: a
+ * task that adds on the way up must hold the whole value of each subtree it forwards, and the
+ * driver adds what it holds with {@link #sum} in the same shape. For P up to 3 the order is the
+ * plain partition order.
+ *
+ * <p>Why one tree of fan-in two and not a tree per fan-in: a task that forwards one vector per
+ * step must forward the value of a whole subtree, so the order fixes which sets of partitions a
+ * task may forward; an order that also fits a tree whose tasks take three or more children is
+ * that tree's, and does not fit this one. A physical tree of higher fan-in is made from this one
+ * by letting a task also add the subtrees of some of its children (they then send it their own
+ * sums unadded): the additions, and so the bits, stay the same.
+ */
+final class ReductionTree {
+  private final int partitions;
+  private final int[] first; // first child, or -1
+  private final int[] second; // second child, or -1
+  private final int[] end; // node a covers [a, end[a])
+  private final int depth; // nodes on the longest path from the root
+
+  ReductionTree(int partitions) {
+    if (partitions < 1) throw new IllegalArgumentException("at least one partition, got " + partitions);
+    this.partitions = partitions;
+    first = new int[partitions];
+    second = new int[partitions];
+    end = new int[partitions];
+    depth = build(0, partitions);
+  }
+
+  /** Builds the subtree of {@code [a, b)} rooted at {@code a}; returns its depth. */
+  private int build(int a, int b) {
+    end[a] = b;
+    int rest = b - a - 1;
+    first[a] = second[a] = -1;
+    if (rest == 0) return 1;
+    int split = a + 1 + (rest + 1) / 2;
+    first[a] = a + 1;
+    int d = build(a + 1, split);
+    if (split < b) {
+      second[a] = split;
+      d = Math.max(d, build(split, b));
+    }
+    return d + 1;
+  }
+
+  int partitions() {
+    return partitions;
+  }
+
+  /** The first child of {@code a}, or -1. */
+  int first(int a) {
+    return first[a];
+  }
+
+  /** The second child of {@code a}, or -1. */
+  int second(int a) {
+    return second[a];
+  }
+
+  /** Node {@code a} covers the partitions {@code [a, end(a))}. */
+  int end(int a) {
+    return end[a];
+  }
+
+  /** Nodes on the longest path from the root: {@link #sum} needs this many scratch vectors less one. */
+  int depth() {
+    return depth;
+  }
+
+  /**
+   * What is held of the partitions' vectors, by partition index: {@code vector[p]} with
+   * {@code rows[p]} rows, either p's own sum ({@code whole[p]} false) or the value of p's whole
+   * subtree ({@code whole[p]} true; then nothing below p is read). A part with 0 rows is empty.
+   */
+  record Parts(float[][] vector, int[] rows, boolean[] whole) {
+    /** Every partition's own sum. */
+    static Parts own(int partitions) {
+      return new Parts(new float[partitions][], new int[partitions], new boolean[partitions]);
+    }
+  }
+
+  /**
+   * The value of the subtree at {@code a} over the floats {@code [lo, hi)} into {@code dst},
+   * from the parts held, in this tree's order; false (and {@code dst} untouched) when the
+   * subtree has no rows. {@code scratch} holds at least {@code depth() - 1} vectors of
+   * {@code hi} floats from index {@code level}; nothing is allocated.
+   */
+  boolean sum(int a, Parts parts, float[] dst, int lo, int hi, float[][] scratch, int level) {
+    float[] own = parts.vector[a];
+    if (parts.whole[a]) {
+      if (parts.rows[a] == 0) return false;
+      if (own != dst) System.arraycopy(own, lo, dst, lo, hi - lo);
+      return true;
+    }
+    boolean have = false;
+    if (parts.rows[a] > 0) {
+      if (own != dst) System.arraycopy(own, lo, dst, lo, hi - lo);
+      have = true;
+    }
+    have = add(first[a], have, parts, dst, lo, hi, scratch, level);
+    return add(second[a], have, parts, dst, lo, hi, scratch, level);
+  }
+
+  /** Child {@code c}'s value (if any) into {@code dst}: copied there if nothing is yet, else added. */
+  private boolean add(int c, boolean have, Parts parts, float[] dst, int lo, int hi, float[][] scratch, int level) {
+    if (c < 0) return have;
+    if (!have) return sum(c, parts, dst, lo, hi, scratch, level);
+    float[] t = scratch[level];
+    if (sum(c, parts, t, lo, hi, scratch, level + 1)) {
+      for (int i = lo; i < hi; i++) dst[i] += t[i];
+    }
+    return true;
+  }
+
+  /** The rows of the subtree at {@code a} from the parts held. */
+  int rows(int a, Parts parts) {
+    if (parts.whole[a]) return parts.rows[a];
+    int r = parts.rows[a];
+    if (first[a] >= 0) r += rows(first[a], parts);
+    if (second[a] >= 0) r += rows(second[a], parts);
+    return r;
+  }
+
+  /**
+   * Adds per-partition doubles (a step's loss sums) in this tree's order: {@code value[p]} is
+   * p's own, or with {@code whole[p]} its subtree's.
+   */
+  double sum(int a, double[] value, boolean[] whole) {
+    double v = value[a];
+    if (whole[a]) return v;
+    if (first[a] >= 0) v += sum(first[a], value, whole);
+    if (second[a] >= 0) v += sum(second[a], value, whole);
+    return v;
+  }
+}

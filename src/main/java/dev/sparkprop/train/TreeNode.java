@@ -1,0 +1,366 @@
+package dev.sparkprop.train;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.SocketTimeoutException;
+import java.net.StandardProtocolFamily;
+import java.net.StandardSocketOptions;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
+import java.nio.channels.ServerSocketChannel;
+import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+
+/**
+ * A barrier task's end of {@code sync.topology=tree} ({@link TreeTopology}): connected to the
+ * driver (admission and the end of the epoch), to its parent (a task, or the driver for the
+ * driver's children) and to its children, who connect to the listener it opens on its
+ * executor's address and present the run's token and the stage's launch (anyone else is dropped
+ * with a line on stderr naming the address and why).
+ *
+ * <p>Each round the parameters come down from the parent in chunks of {@code sync.chunk} bytes,
+ * each forwarded to the children as soon as it is in; the sum goes up: the children's headers
+ * first (rows, losses, compute), then chunk by chunk each child's floats, added to this
+ * partition's own in the {@link ReductionTree}'s order and forwarded up while the next chunk
+ * arrives. A child that sends nothing within {@code sync.timeout} fails this task naming the
+ * child's partition and the step; a lost connection fails it at once; either fails the stage,
+ * which the driver launches again from that step. The wire format is the driver's ({@link Wire}).
+ */
+final class TreeNode implements TaskLink {
+  private final int partition;
+  private final TreeTopology topology;
+  private final ReductionTree order;
+  private final long timeoutNanos;
+  private final PrintStream log;
+  private final PeerChannel driver;
+  private final PeerChannel up; // the parent task, or the driver
+  private final PeerChannel[] down; // children, in the topology's order
+  private final int[] kids;
+  private final int maxFloats;
+  private final int chunkFloats;
+  private final ByteBuffer header = ByteBuffer.allocateDirect(Wire.ROUND_HEADER).order(ByteOrder.LITTLE_ENDIAN);
+  private final ByteBuffer sumHeader;
+  private final ByteBuffer[] childHeaders;
+  private final ByteBuffer chunk;
+  private final FloatBuffer chunkFloatsView;
+  private final float[] incoming;
+  private final float[][] childVectors;
+  private final ReductionTree.Parts parts;
+  private final double[] loss;
+  private final float[][] scratch;
+  private Round round;
+  private int floats;
+
+  /**
+   * Connects to the driver at {@code driverAddress} (its Unix socket {@code localPath} when it
+   * exists here), says hello with the port of this task's listener, learns its parent's
+   * address, connects to it and admits its children.
+   */
+  TreeNode(String driverAddress, String localPath, long launch, int partition, TreeTopology topology, byte[] token,
+      int maxFloats, int maxSteps, int chunkBytes, long timeoutMillis, PrintStream log) throws IOException {
+    this.partition = partition;
+    this.topology = topology;
+    this.order = new ReductionTree(topology.partitions());
+    this.timeoutNanos = timeoutMillis * 1_000_000L;
+    this.log = log;
+    this.maxFloats = maxFloats;
+    this.chunkFloats = Math.max(1, chunkBytes / 4);
+    this.kids = topology.children(partition);
+    int sumBytes = Wire.SUM_HEADER + maxSteps * Wire.SUM_STEP;
+    sumHeader = ByteBuffer.allocateDirect(sumBytes).order(ByteOrder.LITTLE_ENDIAN);
+    childHeaders = new ByteBuffer[kids.length];
+    childVectors = new float[kids.length][maxFloats];
+    for (int i = 0; i < kids.length; i++) childHeaders[i] = ByteBuffer.allocateDirect(sumBytes).order(ByteOrder.LITTLE_ENDIAN);
+    chunk = ByteBuffer.allocateDirect(4 * chunkFloats).order(ByteOrder.LITTLE_ENDIAN);
+    chunkFloatsView = chunk.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    incoming = new float[maxFloats];
+    parts = ReductionTree.Parts.own(topology.partitions());
+    loss = new double[topology.partitions()];
+    scratch = new float[topology.scratchLevels(partition)][maxFloats];
+
+    PeerChannel d = null;
+    ServerSocketChannel listener = null;
+    PeerChannel parent = null;
+    PeerChannel[] children = new PeerChannel[kids.length];
+    try {
+      SocketChannel ch = connect(driverAddress, localPath);
+      d = new PeerChannel(ch, "the driver");
+      InetAddress self = ch.getLocalAddress() instanceof InetSocketAddress a ? a.getAddress()
+          : InetAddress.getByName(driverAddress.substring(0, driverAddress.lastIndexOf(':'))); // a Unix socket: the driver's host
+      listener = ServerSocketChannel.open();
+      listener.setOption(StandardSocketOptions.SO_RCVBUF, Wire.SOCKET_BUFFER);
+      listener.bind(new InetSocketAddress(self, 0), Math.max(8, kids.length));
+      int port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
+      d.writeFully(hello(launch, partition, topology.partitions(), token, port));
+      // the driver answers with the parent's address: the parent's listener, or none (the driver itself)
+      ByteBuffer t = ByteBuffer.allocate(Wire.TOPOLOGY_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+      d.readFully(t, System.nanoTime() + timeoutNanos);
+      t.flip();
+      int magic = t.getInt();
+      int parentPartition = t.getInt();
+      byte[] ip = new byte[t.getInt()];
+      if (magic != Wire.TOPOLOGY || parentPartition != topology.parent(partition) || (ip.length != 0 && ip.length != 4
+          && ip.length != 16)) {
+        throw new IOException(String.format("the driver sent a topology message 0x%08x for parent %d", magic, parentPartition));
+      }
+      t.get(ip, 0, ip.length).position(4 + 4 + 4 + 16);
+      int parentPort = t.getInt();
+      if (parentPartition == TreeTopology.DRIVER) {
+        parent = d;
+      } else {
+        SocketChannel pc = SocketChannel.open();
+        options(pc);
+        pc.connect(new InetSocketAddress(InetAddress.getByAddress(ip), parentPort));
+        parent = new PeerChannel(pc, "partition " + parentPartition + " (parent)");
+        parent.writeFully(hello(launch, partition, topology.partitions(), token, 0));
+      }
+      admitChildren(listener, launch, token, children);
+    } catch (IOException | RuntimeException e) {
+      for (PeerChannel c : children) if (c != null) c.close();
+      if (parent != null && parent != d) parent.close();
+      if (d != null) d.close();
+      throw e;
+    } finally {
+      if (listener != null) listener.close();
+    }
+    this.driver = d;
+    this.up = parent;
+    this.down = children;
+  }
+
+  private static ByteBuffer hello(long launch, int partition, int partitions, byte[] token, int port) {
+    ByteBuffer h = ByteBuffer.allocate(Wire.HELLO_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    h.putInt(Wire.HELLO).putLong(launch).putInt(partition).putInt(partitions).put(token).putInt(port).flip();
+    return h;
+  }
+
+  private static void options(SocketChannel ch) throws IOException {
+    ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
+    ch.setOption(StandardSocketOptions.SO_SNDBUF, Wire.SOCKET_BUFFER);
+    ch.setOption(StandardSocketOptions.SO_RCVBUF, Wire.SOCKET_BUFFER);
+  }
+
+  private static SocketChannel connect(String driver, String localPath) throws IOException {
+    if (localPath != null && Files.exists(Path.of(localPath))) {
+      SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+      try {
+        ch.connect(UnixDomainSocketAddress.of(localPath));
+        return ch;
+      } catch (IOException e) {
+        ch.close(); // another machine's path: TCP
+      }
+    }
+    int colon = driver.lastIndexOf(':');
+    SocketChannel ch = SocketChannel.open();
+    try {
+      options(ch);
+      ch.connect(new InetSocketAddress(driver.substring(0, colon), Integer.parseInt(driver.substring(colon + 1))));
+      return ch;
+    } catch (IOException e) {
+      ch.close();
+      throw e;
+    }
+  }
+
+  /** Accepts until every child has presented a valid hello, within the timeout; drops everyone else. */
+  private void admitChildren(ServerSocketChannel listener, long launch, byte[] token, PeerChannel[] children) throws IOException {
+    if (kids.length == 0) return;
+    listener.configureBlocking(false);
+    long deadline = System.nanoTime() + timeoutNanos;
+    int admitted = 0;
+    try (Selector s = Selector.open()) {
+      listener.register(s, SelectionKey.OP_ACCEPT);
+      while (admitted < kids.length) {
+        long left = (deadline - System.nanoTime()) / 1_000_000L;
+        if (left <= 0) {
+          throw new SocketTimeoutException("partition " + partition + ": only " + admitted + " of its " + kids.length
+              + " children connected within " + timeoutNanos / 1_000_000_000L + " s (sync.timeout)");
+        }
+        s.select(left);
+        s.selectedKeys().clear();
+        if (Thread.interrupted()) throw new java.io.InterruptedIOException("interrupted while admitting children");
+        for (SocketChannel ch; (ch = listener.accept()) != null; ) {
+          String from = String.valueOf(ch.getRemoteAddress());
+          PeerChannel c = new PeerChannel(ch, "a connection from " + from);
+          String why;
+          int claimed = -1;
+          try {
+            options(ch);
+            ByteBuffer h = ByteBuffer.allocate(Wire.HELLO_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+            c.readFully(h, System.nanoTime() + Math.min(timeoutNanos, Exchange.HELLO_MILLIS * 1_000_000L));
+            h.flip();
+            int magic = h.getInt();
+            long l = h.getLong();
+            claimed = h.getInt();
+            int n = h.getInt();
+            byte[] t = new byte[Wire.TOKEN_BYTES];
+            h.get(t);
+            int slot = indexOf(kids, claimed);
+            why = magic != Wire.HELLO ? String.format("not a sparkprop task: header 0x%08x", magic)
+                : !MessageDigest.isEqual(t, token) ? "wrong token"
+                : l != launch ? "a task of another launch of the barrier stage"
+                : n != topology.partitions() || slot < 0 ? "partition " + claimed + " of " + n + " is not a child of partition " + partition
+                : children[slot] != null ? "partition " + claimed + " is already connected" : null;
+            if (why == null) {
+              children[slot] = c.named("partition " + claimed);
+              admitted++;
+              continue;
+            }
+          } catch (IOException e) {
+            why = e.toString();
+          }
+          log.printf("WARNING: barrier exchange, partition %d: dropped a connection from %s (claimed partition %d): %s%n",
+              partition, from, claimed, why);
+          c.close();
+        }
+      }
+    }
+  }
+
+  private static int indexOf(int[] a, int v) {
+    for (int i = 0; i < a.length; i++) if (a[i] == v) return i;
+    return -1;
+  }
+
+  @Override
+  public float[] next() throws IOException {
+    header.clear();
+    up.readFully(header, Long.MAX_VALUE); // the driver may take its time between rounds (a checkpoint)
+    header.flip();
+    int magic = header.getInt();
+    for (PeerChannel c : down) c.writeFully(header.duplicate().rewind());
+    if (magic == Wire.END) return null;
+    if (magic != Wire.ROUND) throw new IOException(String.format(up.name + " sent header 0x%08x", magic));
+    int epoch = header.getInt();
+    int first = header.getInt();
+    int end = header.getInt();
+    long optimizerSteps = header.getLong();
+    int n = header.getInt();
+    if (n < 0 || n > maxFloats) throw new IOException(up.name + " sent " + n + " floats, at most " + maxFloats + " fit");
+    round = new Round(epoch, first, end, optimizerSteps);
+    floats = n;
+    for (int off = 0; off < n; off += chunkFloats) {
+      int len = Math.min(chunkFloats, n - off);
+      chunk.clear().limit(4 * len);
+      up.readFully(chunk, Long.MAX_VALUE);
+      for (PeerChannel c : down) c.writeFully(chunk.duplicate().flip());
+      chunkFloatsView.clear();
+      chunkFloatsView.get(incoming, off, len);
+    }
+    return incoming;
+  }
+
+  @Override
+  public Round round() {
+    return round;
+  }
+
+  /** Adds the children's sums to {@code own} (modified: it ends holding the subtree's sum) and sends the result up. */
+  @Override
+  public void reply(PartitionSum own) throws IOException {
+    int steps = round.steps();
+    int rows = own.rows;
+    long compute = own.computeNanos;
+    long deadline = System.nanoTime() + timeoutNanos;
+    for (int i = 0; i < kids.length; i++) {
+      ByteBuffer h = childHeaders[i].clear().limit(Wire.SUM_HEADER + steps * Wire.SUM_STEP);
+      read(down[i], h, deadline, "its sum");
+      h.flip();
+      int r = check(kids[i], h);
+      parts.rows()[kids[i]] = r;
+      rows += r;
+      compute = Math.max(compute, h.getLong(4 + 4 + 4 + 4 + 4 + 4));
+    }
+    // the header: rows, compute, and every step's loss and rows, added in the reduction tree's order
+    int n = rows > 0 ? floats : 0;
+    sumHeader.clear();
+    sumHeader.putInt(Wire.SUM).putInt(partition).putInt(round.epoch()).putInt(round.first()).putInt(steps).putInt(rows)
+        .putLong(compute).putInt(n);
+    for (int i = 0; i < kids.length; i++) parts.whole()[kids[i]] = !topology.sendsOwn(kids[i]);
+    for (int j = 0; j < steps; j++) {
+      loss[partition] = own.stepLoss[j];
+      int stepRows = own.stepRows[j];
+      for (int i = 0; i < kids.length; i++) {
+        int at = Wire.SUM_HEADER + j * Wire.SUM_STEP;
+        loss[kids[i]] = childHeaders[i].getDouble(at);
+        stepRows += childHeaders[i].getInt(at + 8);
+      }
+      sumHeader.putDouble(order.sum(partition, loss, parts.whole())).putInt(stepRows);
+    }
+    sumHeader.flip();
+    up.writeFully(sumHeader);
+    // the floats, chunk by chunk: each child's, then added in the tree's order into own's vector, then up
+    parts.vector()[partition] = own.vector;
+    parts.rows()[partition] = own.rows;
+    for (int i = 0; i < kids.length; i++) parts.vector()[kids[i]] = childVectors[i];
+    for (int off = 0; off < n; off += chunkFloats) {
+      int len = Math.min(chunkFloats, n - off);
+      for (int i = 0; i < kids.length; i++) {
+        if (parts.rows()[kids[i]] == 0) continue;
+        chunk.clear().limit(4 * len);
+        read(down[i], chunk, deadline, "its sum's floats");
+        chunkFloatsView.clear();
+        chunkFloatsView.get(childVectors[i], off, len);
+      }
+      order.sum(partition, parts, own.vector, off, off + len, scratch, 0);
+      chunkFloatsView.clear();
+      chunkFloatsView.put(own.vector, off, len);
+      chunk.clear().limit(4 * len);
+      up.writeFully(chunk);
+    }
+  }
+
+  /** Reads from a child; a silence past the deadline or a lost connection names the child and the step. */
+  private void read(PeerChannel child, ByteBuffer b, long deadline, String what) throws IOException {
+    try {
+      child.readFully(b, deadline);
+    } catch (SocketTimeoutException e) {
+      throw new IOException("no sum from " + child.name + " within " + timeoutNanos / 1_000_000_000L + " s at "
+          + round.describe() + " (sync.timeout): its task stopped sending", e);
+    } catch (IOException e) {
+      throw new IOException(child.name + " at " + round.describe() + ", reading " + what + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** Checks a child's sum header against the round; returns its rows. */
+  private int check(int child, ByteBuffer h) throws IOException {
+    int magic = h.getInt();
+    int p = h.getInt();
+    int epoch = h.getInt();
+    int first = h.getInt();
+    int steps = h.getInt();
+    int rows = h.getInt();
+    h.getLong();
+    int n = h.getInt();
+    String bad = magic != Wire.SUM ? String.format("a sum with header 0x%08x", magic)
+        : p != child || epoch != round.epoch() || first != round.first() || steps != round.steps()
+            ? "a sum for partition " + p + ", epoch " + (epoch + 1) + " step " + first + " (" + steps + " steps)"
+        : rows < 0 || n != (rows > 0 ? floats : 0) ? "a sum of " + rows + " rows with " + n + " floats, expected " + floats
+        : null;
+    int total = 0;
+    for (int j = 0; bad == null && j < steps; j++) {
+      h.getDouble();
+      int r = h.getInt();
+      if (r < 0) bad = "a step with " + r + " rows";
+      total += r;
+    }
+    if (bad == null && total != rows) bad = "steps of " + total + " rows in all, a sum of " + rows;
+    if (bad != null) throw new IOException("partition " + child + " sent " + bad + " at " + round.describe());
+    return rows;
+  }
+
+  @Override
+  public void close() {
+    for (PeerChannel c : down) c.close();
+    if (up != driver) up.close();
+    driver.close();
+  }
+}
