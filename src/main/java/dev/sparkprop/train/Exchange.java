@@ -166,6 +166,11 @@ final class Exchange implements AutoCloseable {
     return (InetSocketAddress) server.getLocalAddress();
   }
 
+  /** sync.topology=tree: the port of partition p's listener for its children, once its hello is in (0 before; tests). */
+  int listenPort(int p) {
+    return listenPort[p];
+  }
+
   /** Of the last round: nanoseconds until every task had been sent its message. */
   long lastSendNanos() {
     return sendNanos;
@@ -224,6 +229,7 @@ final class Exchange implements AutoCloseable {
       messageFloats.put(out, 0, floats);
     }
     int[] targets = tree == null ? null : tree.children(TreeTopology.DRIVER);
+    if (tree != null) for (TaskPeer q : peers) q.round = r; // a tree task the driver only watches still fails naming the step
     sending = tree == null ? socketPeers : targets.length;
     receiving = tree == null ? partitions : targets.length;
     sendNanos = -1;
@@ -286,6 +292,7 @@ final class Exchange implements AutoCloseable {
 
   @Override
   public void close() {
+    if (!selector.isOpen()) return; // closed already
     dropPeers();
     for (SelectionKey k : selector.keys()) closeQuietly(k.channel());
     closeQuietly(server);

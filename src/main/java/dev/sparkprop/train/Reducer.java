@@ -21,7 +21,7 @@ final class Reducer {
     parts = ReductionTree.Parts.own(partitions);
     loss = new double[partitions];
     held = new boolean[partitions];
-    scratch = new float[tree.depth() - 1][maxFloats];
+    scratch = new float[Math.max(0, tree.depth() - 1)][maxFloats];
   }
 
   /**
@@ -72,14 +72,8 @@ final class Reducer {
       parts.whole()[p] = sums[p].whole;
     }
     int rows = tree.rows(0, parts);
-    if (rows == 0 || !tree.sum(0, parts, mean, 0, length, scratch, 0)) throw new IllegalStateException("no partition had rows");
-    float inv = 1f / rows;
-    int nonFinite = 0;
-    for (int i = 0; i < length; i++) {
-      float m = mean[i] * inv;
-      mean[i] = m;
-      nonFinite |= (~Float.floatToRawIntBits(m) & 0x7f800000) == 0 ? 1 : 0;
-    }
-    return nonFinite == 0;
+    int status = rows == 0 ? ReductionTree.EMPTY : tree.sum(0, parts, mean, 0, length, scratch, 1f / rows);
+    if (status == ReductionTree.EMPTY) throw new IllegalStateException("no partition had rows");
+    return status == ReductionTree.FINITE;
   }
 }

@@ -99,37 +99,86 @@ final class ReductionTree {
     }
   }
 
+  /** {@link #sum}'s answers. */
+  static final int EMPTY = -1;
+  static final int FINITE = 0;
+  static final int NON_FINITE = 1;
+
   /**
-   * The value of the subtree at {@code a} over the floats {@code [lo, hi)} into {@code dst},
-   * from the parts held, in this tree's order; false (and {@code dst} untouched) when the
-   * subtree has no rows. {@code scratch} holds at least {@code depth() - 1} vectors of
-   * {@code hi} floats from index {@code level}; nothing is allocated.
+   * The value of the subtree at {@code a} over the floats {@code [lo, hi)}, multiplied by
+   * {@code scale} in the last operation (1 for the plain sum: exact), into {@code dst}, from the
+   * parts held, in this tree's order. Returns {@link #EMPTY} (and leaves {@code dst} alone) when
+   * the subtree has no rows, else whether every value written is finite. {@code dst} may be the
+   * part of {@code a} itself (added in place). Parts are read where they are, not copied;
+   * {@code scratch} holds at least {@code depth() - 1} vectors of {@code hi} floats (a task that
+   * adds whole subtrees only: one); nothing is allocated.
    */
-  boolean sum(int a, Parts parts, float[] dst, int lo, int hi, float[][] scratch, int level) {
-    float[] own = parts.vector[a];
-    if (parts.whole[a]) {
-      if (parts.rows[a] == 0) return false;
-      if (own != dst) System.arraycopy(own, lo, dst, lo, hi - lo);
-      return true;
+  int sum(int a, Parts parts, float[] dst, int lo, int hi, float[][] scratch, float scale) {
+    int nonFinite = 0;
+    float[] acc = null;
+    float[] last = null; // the final operand: acc (op) last, scaled, into dst
+    if (parts.whole[a] || (first[a] < 0)) {
+      acc = parts.rows[a] > 0 ? parts.vector[a] : null;
+    } else {
+      acc = value(a, parts, lo, hi, scratch, 0, true);
+      for (int l = 1; l < scratch.length; l++) {
+        if (acc == scratch[l]) { // handed up from below (a's own part empty): the last child is valued there
+          System.arraycopy(acc, lo, scratch[0], lo, hi - lo);
+          acc = scratch[0];
+        }
+      }
+      int c = second[a] >= 0 ? second[a] : first[a];
+      last = value(c, parts, lo, hi, scratch, 1, false);
+      if (acc == null) {
+        acc = last;
+        last = null;
+      }
     }
-    boolean have = false;
-    if (parts.rows[a] > 0) {
-      if (own != dst) System.arraycopy(own, lo, dst, lo, hi - lo);
-      have = true;
+    if (acc == null) return EMPTY;
+    if (last == null) {
+      for (int i = lo; i < hi; i++) {
+        float m = acc[i] * scale;
+        dst[i] = m;
+        nonFinite |= (~Float.floatToRawIntBits(m) & 0x7f800000) == 0 ? 1 : 0;
+      }
+    } else {
+      for (int i = lo; i < hi; i++) {
+        float m = (acc[i] + last[i]) * scale;
+        dst[i] = m;
+        nonFinite |= (~Float.floatToRawIntBits(m) & 0x7f800000) == 0 ? 1 : 0;
+      }
     }
-    have = add(first[a], have, parts, dst, lo, hi, scratch, level);
-    return add(second[a], have, parts, dst, lo, hi, scratch, level);
+    return nonFinite == 0 ? FINITE : NON_FINITE;
   }
 
-  /** Child {@code c}'s value (if any) into {@code dst}: copied there if nothing is yet, else added. */
-  private boolean add(int c, boolean have, Parts parts, float[] dst, int lo, int hi, float[][] scratch, int level) {
-    if (c < 0) return have;
-    if (!have) return sum(c, parts, dst, lo, hi, scratch, level);
-    float[] t = scratch[level];
-    if (sum(c, parts, t, lo, hi, scratch, level + 1)) {
-      for (int i = lo; i < hi; i++) dst[i] += t[i];
+  /**
+   * The value of the subtree at {@code a} (with {@code butLast}: of {@code a} and its children
+   * but the last one), as an array that holds it over {@code [lo, hi)}: a part itself when
+   * there is nothing to add, else {@code scratch[level]}; null when empty. Children are valued
+   * at {@code level + 1}.
+   */
+  private float[] value(int a, Parts parts, int lo, int hi, float[][] scratch, int level, boolean butLast) {
+    float[] own = parts.rows[a] > 0 ? parts.vector[a] : null;
+    if (parts.whole[a]) return own;
+    int n = first[a] < 0 ? 0 : second[a] < 0 ? 1 : 2;
+    if (butLast) n--;
+    float[] acc = own;
+    for (int k = 0; k < n; k++) {
+      int c = k == 0 ? first[a] : second[a];
+      float[] x = value(c, parts, lo, hi, scratch, level + 1, false);
+      if (x == null) continue;
+      float[] t = scratch[level];
+      if (acc == null) {
+        if (k == n - 1) return x; // nothing more at this level: hand it up where it is
+        System.arraycopy(x, lo, t, lo, hi - lo); // keep it: the next child is valued in the buffer it is in
+      } else if (acc == t) {
+        for (int i = lo; i < hi; i++) t[i] += x[i];
+      } else {
+        for (int i = lo; i < hi; i++) t[i] = acc[i] + x[i];
+      }
+      acc = t;
     }
-    return true;
+    return acc;
   }
 
   /** The rows of the subtree at {@code a} from the parts held. */

@@ -170,11 +170,16 @@ final class TreeNode implements TaskLink {
     }
   }
 
-  /** Accepts until every child has presented a valid hello, within the timeout; drops everyone else. */
+  /**
+   * Accepts until every child has presented a valid hello, within the timeout; drops everyone
+   * else, named. Hellos are read as they come, so a silent stranger delays nobody (it is dropped
+   * after {@link Exchange#HELLO_MILLIS} or the timeout, the shorter).
+   */
   private void admitChildren(ServerSocketChannel listener, long launch, byte[] token, PeerChannel[] children) throws IOException {
     if (kids.length == 0) return;
     listener.configureBlocking(false);
     long deadline = System.nanoTime() + timeoutNanos;
+    long helloNanos = Math.min(timeoutNanos, Exchange.HELLO_MILLIS * 1_000_000L);
     int admitted = 0;
     try (Selector s = Selector.open()) {
       listener.register(s, SelectionKey.OP_ACCEPT);
@@ -184,43 +189,94 @@ final class TreeNode implements TaskLink {
           throw new SocketTimeoutException("partition " + partition + ": only " + admitted + " of its " + kids.length
               + " children connected within " + timeoutNanos / 1_000_000_000L + " s (sync.timeout)");
         }
-        s.select(left);
-        s.selectedKeys().clear();
+        s.select(Math.min(left, 100));
         if (Thread.interrupted()) throw new java.io.InterruptedIOException("interrupted while admitting children");
-        for (SocketChannel ch; (ch = listener.accept()) != null; ) {
-          String from = String.valueOf(ch.getRemoteAddress());
-          PeerChannel c = new PeerChannel(ch, "a connection from " + from);
-          String why;
-          int claimed = -1;
-          try {
-            options(ch);
-            ByteBuffer h = ByteBuffer.allocate(Wire.HELLO_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-            c.readFully(h, System.nanoTime() + Math.min(timeoutNanos, Exchange.HELLO_MILLIS * 1_000_000L));
-            h.flip();
-            int magic = h.getInt();
-            long l = h.getLong();
-            claimed = h.getInt();
-            int n = h.getInt();
-            byte[] t = new byte[Wire.TOKEN_BYTES];
-            h.get(t);
-            int slot = indexOf(kids, claimed);
-            why = magic != Wire.HELLO ? String.format("not a sparkprop task: header 0x%08x", magic)
-                : !MessageDigest.isEqual(t, token) ? "wrong token"
-                : l != launch ? "a task of another launch of the barrier stage"
-                : n != topology.partitions() || slot < 0 ? "partition " + claimed + " of " + n + " is not a child of partition " + partition
-                : children[slot] != null ? "partition " + claimed + " is already connected" : null;
-            if (why == null) {
-              children[slot] = c.named("partition " + claimed);
-              admitted++;
-              continue;
+        for (SelectionKey k : s.selectedKeys()) {
+          if (k.isValid() && k.isAcceptable()) {
+            for (SocketChannel ch; (ch = listener.accept()) != null; ) {
+              ch.configureBlocking(false);
+              ch.register(s, SelectionKey.OP_READ, new Pending(ch, System.nanoTime() + helloNanos));
             }
-          } catch (IOException e) {
-            why = e.toString();
+          } else if (k.isValid() && k.attachment() instanceof Pending h) {
+            int slot = h.read(k, launch, token, children);
+            if (slot >= 0) {
+              options(h.channel);
+              children[slot] = new PeerChannel(h.channel, "partition " + kids[slot]);
+              admitted++;
+            }
           }
-          log.printf("WARNING: barrier exchange, partition %d: dropped a connection from %s (claimed partition %d): %s%n",
-              partition, from, claimed, why);
-          c.close();
         }
+        s.selectedKeys().clear();
+        long now = System.nanoTime();
+        for (SelectionKey k : s.keys()) {
+          if (k.isValid() && k.attachment() instanceof Pending h && now > h.deadline) {
+            h.drop(k, "no hello within " + helloNanos / 1_000_000 + " ms");
+          }
+        }
+      }
+      // what else came: named by its hello if that is in already (one more read), else as late
+      for (SelectionKey k : s.keys()) {
+        if (k.isValid() && k.attachment() instanceof Pending h && h.read(k, launch, token, children) < 0 && k.isValid()) {
+          h.drop(k, "came after every child was in");
+        }
+      }
+    }
+  }
+
+  /** A connection to this task's listener that has not yet presented its hello. */
+  private final class Pending {
+    final SocketChannel channel;
+    final long deadline;
+    final ByteBuffer bytes = ByteBuffer.allocate(Wire.HELLO_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    final String from;
+
+    Pending(SocketChannel channel, long deadline) throws IOException {
+      this.channel = channel;
+      this.deadline = deadline;
+      this.from = String.valueOf(channel.getRemoteAddress());
+    }
+
+    /** Reads what came; the child's slot once a valid hello is in, else -1 (still reading, or dropped). */
+    int read(SelectionKey key, long launch, byte[] token, PeerChannel[] children) {
+      int claimed = -1;
+      String why;
+      try {
+        if (channel.read(bytes) < 0) {
+          drop(key, "closed after " + bytes.position() + " of the hello's " + Wire.HELLO_BYTES + " bytes");
+          return -1;
+        }
+        if (bytes.hasRemaining()) return -1;
+        bytes.flip();
+        int magic = bytes.getInt();
+        long l = bytes.getLong();
+        claimed = bytes.getInt();
+        int n = bytes.getInt();
+        byte[] t = new byte[Wire.TOKEN_BYTES];
+        bytes.get(t);
+        int slot = indexOf(kids, claimed);
+        why = magic != Wire.HELLO ? String.format("not a sparkprop task: header 0x%08x", magic)
+            : !MessageDigest.isEqual(t, token) ? "wrong token"
+            : l != launch ? "a task of another launch of the barrier stage"
+            : n != topology.partitions() || slot < 0 ? "partition " + claimed + " of " + n + " is not a child of partition " + partition
+            : children[slot] != null ? "partition " + claimed + " is already connected" : null;
+        if (why == null) {
+          key.cancel(); // the child's own channel takes it from here
+          return slot;
+        }
+      } catch (IOException e) {
+        why = e.toString();
+      }
+      drop(key, why + (claimed >= 0 ? " (claimed partition " + claimed + ")" : ""));
+      return -1;
+    }
+
+    void drop(SelectionKey key, String why) {
+      log.printf("WARNING: barrier exchange, partition %d: dropped a connection from %s: %s%n", partition, from, why);
+      key.cancel();
+      try {
+        channel.close();
+      } catch (IOException e) {
+        // closing anyway
       }
     }
   }
@@ -310,7 +366,7 @@ final class TreeNode implements TaskLink {
         chunkFloatsView.clear();
         chunkFloatsView.get(childVectors[i], off, len);
       }
-      order.sum(partition, parts, own.vector, off, off + len, scratch, 0);
+      order.sum(partition, parts, own.vector, off, off + len, scratch, 1f);
       chunkFloatsView.clear();
       chunkFloatsView.put(own.vector, off, len);
       chunk.clear().limit(4 * len);

@@ -81,7 +81,7 @@ class ReductionTreeTest {
         float[] expected = reference(t, 0, v, rows);
         ReductionTree.Parts all = own(v, rows);
         if (expected == null) {
-          assertFalse(t.sum(0, all, new float[N], 0, N, scratch(t), 0));
+          assertEquals(ReductionTree.EMPTY, t.sum(0, all, new float[N], 0, N, scratch(t), 1f));
           continue;
         }
         assertArrayEquals(expected, sum(t, all, N), "P=" + p);
@@ -101,7 +101,7 @@ class ReductionTreeTest {
     ReductionTree.Parts parts = own(v, rows(13, 4));
     float[] whole = sum(t, parts, N);
     float[] chunked = new float[N];
-    for (int lo = 0; lo < N; lo += 50) t.sum(0, parts, chunked, lo, Math.min(N, lo + 50), scratch(t), 0);
+    for (int lo = 0; lo < N; lo += 50) t.sum(0, parts, chunked, lo, Math.min(N, lo + 50), scratch(t), 1f);
     assertArrayEquals(whole, chunked);
   }
 
@@ -186,7 +186,7 @@ class ReductionTreeTest {
 
   private static float[] sum(ReductionTree t, ReductionTree.Parts parts, int n) {
     float[] out = new float[n];
-    assertTrue(t.sum(0, parts, out, 0, n, scratch(t), 0));
+    assertEquals(ReductionTree.FINITE, t.sum(0, parts, out, 0, n, scratch(t), 1f));
     return out;
   }
 
