@@ -63,6 +63,8 @@ class ClusterIT {
 
   /** The id of the application {@link #train} runs, for finding its executor JVMs. */
   private static volatile String appId;
+  /** By partition: the executor its latest task started on (barrier stages: one task per partition). */
+  private static final java.util.Map<Integer, String> executorOfPartition = new java.util.concurrent.ConcurrentHashMap<>();
   /** What the trainer printed in the last {@link #train}. */
   private static volatile String lastLog = "";
 
@@ -91,6 +93,13 @@ class ClusterIT {
     try {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       appId = jsc.sc().applicationId();
+      executorOfPartition.clear();
+      jsc.sc().addSparkListener(new org.apache.spark.scheduler.SparkListener() {
+        @Override
+        public void onTaskStart(org.apache.spark.scheduler.SparkListenerTaskStart e) {
+          executorOfPartition.put(e.taskInfo().index(), e.taskInfo().executorId());
+        }
+      });
       if (master.startsWith("spark://")) {
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
         while (jsc.sc().statusTracker().getExecutorInfos().length < 3) { // driver + 2 executors
@@ -108,6 +117,15 @@ class ClusterIT {
     } finally {
       spark.stop();
     }
+  }
+
+  /** Of {@code execs}, the JVM of Spark executor {@code id} (its command line says {@code --executor-id ID}). */
+  private static ProcessHandle executorOf(List<ProcessHandle> execs, String id) throws java.io.IOException {
+    for (ProcessHandle h : execs) {
+      String cmd = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/" + h.pid() + "/cmdline"), StandardCharsets.ISO_8859_1);
+      if (cmd.contains("--executor-id\u0000" + id + "\u0000")) return h;
+    }
+    throw new AssertionError("no executor JVM with id " + id + " among " + execs);
   }
 
   /**
@@ -145,16 +163,22 @@ class ClusterIT {
     assertEquals(local.finalEval().correct, remote.finalEval().correct);
     assertEquals(local.finalEval().lossSum, remote.finalEval().lossSum, 0.0);
     assertArrayEquals(local.finalEval().confusion, remote.finalEval().confusion);
-    // sync.mode=barrier: the executor JVMs exchange with the driver directly, over TCP and over its Unix socket
-    for (String socket : new String[] {"tcp", "auto"}) {
+    // sync.mode=barrier: the executor JVMs exchange with the driver directly, over TCP and over its Unix socket;
+    // in the tree (driver <- 0 <- 1) partition 1's sum goes through partition 0's executor
+    for (String[] v : new String[][] {{"tcp", "star"}, {"auto", "star"}, {"tcp", "tree"}, {"auto", "tree"}}) {
+      String socket = v[0];
       List<Double> losses = new ArrayList<>();
       t0 = System.nanoTime();
-      TrainResult barrier = train(cluster.url, cfg.with("sync.mode", "barrier", "sync.socket", socket), st -> losses.add(st.loss()), null);
-      System.out.printf("cluster run with sync.mode=barrier sync.socket=%s: %.1f s%n", socket, (System.nanoTime() - t0) / 1e9);
-      assertArrayEquals(local.params(), barrier.params(), "barrier (" + socket + ") on the cluster and local[2] (job per step), bit for bit");
+      TrainResult barrier = train(cluster.url, cfg.with("sync.mode", "barrier", "sync.socket", socket, "sync.topology", v[1]),
+          st -> losses.add(st.loss()), null);
+      System.out.printf("cluster run with sync.mode=barrier sync.socket=%s sync.topology=%s: %.1f s%n", socket, v[1],
+          (System.nanoTime() - t0) / 1e9);
+      String what = socket + ", " + v[1];
+      assertArrayEquals(local.params(), barrier.params(), "barrier (" + what + ") on the cluster and local[2] (job per step), bit for bit");
       assertEquals(local.finalEval().correct, barrier.finalEval().correct);
-      assertEquals(jobLosses, losses, "every step's loss, bit for bit (" + socket + ")");
+      assertEquals(jobLosses, losses, "every step's loss, bit for bit (" + what + ")");
       assertEquals(50, losses.size(), "every step reported");
+      assertEquals(v[1].equals("tree"), lastLog.contains("sync.topology=tree: fan-in 2"), lastLog);
     }
   }
 
@@ -177,9 +201,11 @@ class ClusterIT {
    * from the step that failed) and ends with the undisturbed parameters, bit for bit.
    */
   @org.junit.jupiter.params.ParameterizedTest
-  @org.junit.jupiter.params.provider.ValueSource(strings = {"job", "barrier"})
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"job", "barrier", "tree"})
   void killedExecutorIsRecoveredAndParametersStayBitIdentical(String mode) throws Exception {
-    TrainConfig cfg = config(12800).with("sync.mode", mode, "sync.socket", "tcp"); // 100 steps
+    // tree: driver <- 0 <- 1, and the executor killed is partition 0's, the interior task
+    TrainConfig cfg = config(12800).with("sync.mode", mode.equals("job") ? "job" : "barrier", "sync.socket", "tcp",
+        "sync.topology", mode.equals("tree") ? "tree" : "star"); // 100 steps
     long[] undisturbedSteps = new long[100];
     TrainResult undisturbed = train(cluster.url, cfg, st -> undisturbedSteps[st.step()] = st.wall(), null);
 
@@ -198,7 +224,8 @@ class ClusterIT {
         }
         assertEquals(2, execs.size(), "two executor JVMs of " + appId + " before the kill");
         // Kill while step 31's tasks run, not between steps.
-        killer[0] = killLater(() -> execs.get(0), 5, killedPid, killed);
+        killer[0] = killLater(() -> mode.equals("tree") ? executorOf(execs, executorOfPartition.get(0)) : execs.get(0), 5,
+            killedPid, killed);
       }
     }, null);
     killer[0].join();
@@ -211,7 +238,7 @@ class ClusterIT {
     System.out.printf("sync.mode=%s: executor %d killed with SIGKILL after step 30: slowest later step %.0f ms "
         + "(the one that waited for recovery), undisturbed median step %.1f ms, whole disturbed run %.1f s%n",
         mode, killedPid[0], recoveryMs, sorted[50] / 1e6, Arrays.stream(steps).sum() / 1e9);
-    if (mode.equals("barrier")) {
+    if (!mode.equals("job")) {
       java.util.regex.Matcher m = java.util.regex.Pattern.compile("the barrier stage failed at epoch 1 step (\\d+): ")
           .matcher(lastLog);
       assertTrue(m.find(), "the relaunch is logged with its cause:\n" + lastLog);

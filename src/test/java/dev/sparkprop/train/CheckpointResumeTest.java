@@ -136,6 +136,21 @@ class CheckpointResumeTest {
     for (int e = 0; e < 3; e++) assertEquals(whole.epochs().get(e).testAccuracy(), resumed.epochs().get(e).testAccuracy(), 0.0);
   }
 
+  /** One reduction order for every topology: stopped in the star, resumed in the tree, the uninterrupted star's bits. */
+  @Test
+  void aResumeAcrossATopologyChangeIsBitIdentical() throws Exception {
+    String[] star = {"sync.mode", "barrier", "sync.topology", "star"};
+    TrainResult whole = run(config(dir.resolve("a").toString(), star), -1, -1, new ByteArrayOutputStream());
+    String out = dir.resolve("b").toString();
+    assertThrows(Interrupt.class, () -> run(config(out, star), 1, 12, new ByteArrayOutputStream()));
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    TrainResult resumed = run(config(out, "sync.mode", "barrier", "sync.topology", "tree"), -1, -1, log);
+    String text = log.toString(StandardCharsets.UTF_8);
+    assertTrue(text.contains("resuming from checkpoint") && text.contains("sync.topology=tree: fan-in 2"), text);
+    assertArrayEquals(whole.params(), resumed.params(), "resumed in the tree: the star's parameters, bit for bit");
+    assertEquals(whole.finalEval().correct, resumed.finalEval().correct);
+  }
+
   /**
    * A resume with another partition count than the checkpoint's is allowed (a cluster may have
    * changed) and says that its parameters will differ from an uninterrupted run's by rounding.
