@@ -46,16 +46,19 @@ final class ExchangeClient implements TaskLink {
     vectorFloats = vector.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
     channel = connect(driver, localPath);
     try {
-      ByteBuffer hello = ByteBuffer.allocate(Wire.HELLO_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-      hello.putInt(Wire.HELLO).putLong(launch).putInt(partition).putInt(partitions).put(token).putInt(0).flip();
-      writeFully(hello);
+      writeFully(Wire.hello(launch, partition, partitions, token, 0));
     } catch (IOException e) {
       channel.close();
       throw e;
     }
   }
 
-  private static SocketChannel connect(String driver, String localPath) throws IOException {
+  /**
+   * A blocking channel to the driver: its Unix domain socket when {@code localPath} exists here
+   * (the task runs on the driver's machine), else TCP to {@code driver} ("host:port"); socket
+   * buffers of {@link Wire#SOCKET_BUFFER}, no Nagle delay.
+   */
+  static SocketChannel connect(String driver, String localPath) throws IOException {
     if (localPath != null && Files.exists(Path.of(localPath))) {
       SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
       try {

@@ -31,7 +31,8 @@ package dev.sparkprop.train;
  * by letting a task also add the subtrees of some of its children (they then send it their own
  * sums unadded): the additions, and so the bits, stay the same.
  */
-final class ReductionTree {
+final class ReductionTree implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
   private final int partitions;
   private final int[] first; // first child, or -1
   private final int[] second; // second child, or -1

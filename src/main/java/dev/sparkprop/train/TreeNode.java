@@ -5,9 +5,7 @@ import java.io.PrintStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.SocketTimeoutException;
-import java.net.StandardProtocolFamily;
 import java.net.StandardSocketOptions;
-import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -15,8 +13,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 
 /**
@@ -50,6 +46,8 @@ final class TreeNode implements TaskLink {
   private final ByteBuffer sumHeader;
   private final ByteBuffer[] childHeaders;
   private final ByteBuffer chunk;
+  private final ByteBuffer[] headerOut; // by child: views of header and chunk, so forwarding allocates nothing
+  private final ByteBuffer[] chunkOut;
   private final FloatBuffer chunkFloatsView;
   private final float[] incoming;
   private final float[][] childVectors;
@@ -68,7 +66,7 @@ final class TreeNode implements TaskLink {
       int maxFloats, int maxSteps, int chunkBytes, long timeoutMillis, PrintStream log) throws IOException {
     this.partition = partition;
     this.topology = topology;
-    this.order = new ReductionTree(topology.partitions());
+    this.order = topology.order();
     this.timeoutNanos = timeoutMillis * 1_000_000L;
     this.log = log;
     this.maxFloats = maxFloats;
@@ -81,6 +79,12 @@ final class TreeNode implements TaskLink {
     for (int i = 0; i < kids.length; i++) childHeaders[i] = ByteBuffer.allocateDirect(sumBytes).order(ByteOrder.LITTLE_ENDIAN);
     chunk = ByteBuffer.allocateDirect(4 * chunkFloats).order(ByteOrder.LITTLE_ENDIAN);
     chunkFloatsView = chunk.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
+    headerOut = new ByteBuffer[kids.length];
+    chunkOut = new ByteBuffer[kids.length];
+    for (int i = 0; i < kids.length; i++) {
+      headerOut[i] = header.duplicate();
+      chunkOut[i] = chunk.duplicate();
+    }
     incoming = new float[maxFloats];
     parts = ReductionTree.Parts.own(topology.partitions());
     loss = new double[topology.partitions()];
@@ -91,7 +95,7 @@ final class TreeNode implements TaskLink {
     PeerChannel parent = null;
     PeerChannel[] children = new PeerChannel[kids.length];
     try {
-      SocketChannel ch = connect(driverAddress, localPath);
+      SocketChannel ch = ExchangeClient.connect(driverAddress, localPath);
       d = new PeerChannel(ch, "the driver");
       InetAddress self = ch.getLocalAddress() instanceof InetSocketAddress a ? a.getAddress()
           : InetAddress.getByName(driverAddress.substring(0, driverAddress.lastIndexOf(':'))); // a Unix socket: the driver's host
@@ -99,7 +103,7 @@ final class TreeNode implements TaskLink {
       listener.setOption(StandardSocketOptions.SO_RCVBUF, Wire.SOCKET_BUFFER);
       listener.bind(new InetSocketAddress(self, 0), Math.max(8, kids.length));
       int port = ((InetSocketAddress) listener.getLocalAddress()).getPort();
-      d.writeFully(hello(launch, partition, topology.partitions(), token, port));
+      d.writeFully(Wire.hello(launch, partition, topology.partitions(), token, port));
       // the driver answers with the parent's address: the parent's listener, or none (the driver itself)
       ByteBuffer t = ByteBuffer.allocate(Wire.TOPOLOGY_BYTES).order(ByteOrder.LITTLE_ENDIAN);
       d.readFully(t, System.nanoTime() + timeoutNanos);
@@ -120,7 +124,7 @@ final class TreeNode implements TaskLink {
         options(pc);
         pc.connect(new InetSocketAddress(InetAddress.getByAddress(ip), parentPort));
         parent = new PeerChannel(pc, "partition " + parentPartition + " (parent)");
-        parent.writeFully(hello(launch, partition, topology.partitions(), token, 0));
+        parent.writeFully(Wire.hello(launch, partition, topology.partitions(), token, 0));
       }
       admitChildren(listener, launch, token, children);
     } catch (IOException | RuntimeException e) {
@@ -136,38 +140,10 @@ final class TreeNode implements TaskLink {
     this.down = children;
   }
 
-  private static ByteBuffer hello(long launch, int partition, int partitions, byte[] token, int port) {
-    ByteBuffer h = ByteBuffer.allocate(Wire.HELLO_BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    h.putInt(Wire.HELLO).putLong(launch).putInt(partition).putInt(partitions).put(token).putInt(port).flip();
-    return h;
-  }
-
   private static void options(SocketChannel ch) throws IOException {
     ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
     ch.setOption(StandardSocketOptions.SO_SNDBUF, Wire.SOCKET_BUFFER);
     ch.setOption(StandardSocketOptions.SO_RCVBUF, Wire.SOCKET_BUFFER);
-  }
-
-  private static SocketChannel connect(String driver, String localPath) throws IOException {
-    if (localPath != null && Files.exists(Path.of(localPath))) {
-      SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-      try {
-        ch.connect(UnixDomainSocketAddress.of(localPath));
-        return ch;
-      } catch (IOException e) {
-        ch.close(); // another machine's path: TCP
-      }
-    }
-    int colon = driver.lastIndexOf(':');
-    SocketChannel ch = SocketChannel.open();
-    try {
-      options(ch);
-      ch.connect(new InetSocketAddress(driver.substring(0, colon), Integer.parseInt(driver.substring(colon + 1))));
-      return ch;
-    } catch (IOException e) {
-      ch.close();
-      throw e;
-    }
   }
 
   /**
@@ -292,7 +268,7 @@ final class TreeNode implements TaskLink {
     up.readFully(header, Long.MAX_VALUE); // the driver may take its time between rounds (a checkpoint)
     header.flip();
     int magic = header.getInt();
-    for (PeerChannel c : down) c.writeFully(header.duplicate().rewind());
+    for (int i = 0; i < down.length; i++) down[i].writeFully(headerOut[i].clear().limit(header.limit()));
     if (magic == Wire.END) return null;
     if (magic != Wire.ROUND) throw new IOException(String.format(up.name + " sent header 0x%08x", magic));
     int epoch = header.getInt();
@@ -307,7 +283,7 @@ final class TreeNode implements TaskLink {
       int len = Math.min(chunkFloats, n - off);
       chunk.clear().limit(4 * len);
       up.readFully(chunk, Long.MAX_VALUE);
-      for (PeerChannel c : down) c.writeFully(chunk.duplicate().flip());
+      for (int i = 0; i < down.length; i++) down[i].writeFully(chunkOut[i].clear().limit(4 * len));
       chunkFloatsView.clear();
       chunkFloatsView.get(incoming, off, len);
     }

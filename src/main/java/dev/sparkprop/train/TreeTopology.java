@@ -30,12 +30,14 @@ final class TreeTopology implements java.io.Serializable {
   private final boolean[] own; // by partition: sends its own sum unadded (its parent does its additions)
   private final int[][] children; // by partition: physical children, in preorder
   private final int[] driverChildren;
+  private final ReductionTree order;
 
   TreeTopology(int partitions, int fanIn) {
     if (fanIn < 2) throw new IllegalArgumentException("sync.fanin: at least 2, got " + fanIn);
     this.partitions = partitions;
     this.fanIn = fanIn;
     ReductionTree t = new ReductionTree(partitions);
+    this.order = t;
     parent = new int[partitions];
     own = new boolean[partitions];
     children = new int[partitions][];
@@ -94,6 +96,11 @@ final class TreeTopology implements java.io.Serializable {
     return partitions;
   }
 
+  /** The reduction order this tree was made from. */
+  ReductionTree order() {
+    return order;
+  }
+
   int fanIn() {
     return fanIn;
   }
@@ -119,7 +126,7 @@ final class TreeTopology implements java.io.Serializable {
    * levels of its children's).
    */
   int scratchLevels(int p) {
-    return levels(new ReductionTree(partitions), p);
+    return levels(order, p);
   }
 
   private int levels(ReductionTree t, int x) {

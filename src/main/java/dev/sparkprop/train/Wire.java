@@ -1,5 +1,7 @@
 package dev.sparkprop.train;
 
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import javax.crypto.Mac;
@@ -42,6 +44,13 @@ final class Wire {
   static final int SUM_STEP = 8 + 4;
   /** Socket buffers large enough that a 784-512-10 vector (1.6 MB) is written without waiting for the reader. */
   static final int SOCKET_BUFFER = 4 << 20;
+
+  /** The hello a task says to the driver, or a child to its parent ({@code port} 0 unless it listens for children). */
+  static ByteBuffer hello(long launch, int partition, int partitions, byte[] token, int port) {
+    ByteBuffer h = ByteBuffer.allocate(HELLO_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    h.putInt(HELLO).putLong(launch).putInt(partition).putInt(partitions).put(token).putInt(port).flip();
+    return h;
+  }
 
   /**
    * The token a task presents: HMAC-SHA256 of the run's id under Spark's authentication secret
