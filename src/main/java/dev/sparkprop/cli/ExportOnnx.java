@@ -6,9 +6,10 @@ import java.io.PrintStream;
 import java.util.Map;
 
 /**
- * {@code export-onnx model=DIR}: adds model.onnx to a model saved before models held one. The
- * model is loaded with every check and saved again in place (atomically, tensors and info
- * unchanged), which writes model.onnx and lists it in model.json. No Spark is started.
+ * {@code export-onnx model=DIR}: writes model.onnx for a model saved before models held one, or
+ * again where it was deleted or damaged. The model is loaded with every check but model.onnx's
+ * and saved again in place (atomically, tensors and info unchanged), which writes model.onnx and
+ * lists it in model.json. No Spark is started.
  */
 public final class ExportOnnx {
   private ExportOnnx() {}
@@ -23,7 +24,7 @@ public final class ExportOnnx {
     try {
       CommandArgs a = CommandArgs.parse("export-onnx", args, KEYS);
       String dir = a.get("model");
-      SavedModel model = ModelStore.load(dir);
+      SavedModel model = ModelStore.loadWithoutOnnx(dir);
       ModelStore.save(dir, model, true);
       out.println("wrote " + dir + "/" + ModelStore.ONNX + " (" + model.spec() + ", input features (N, "
           + model.spec().inputSize() + "), output probabilities (N, " + model.spec().outputSize() + "))");

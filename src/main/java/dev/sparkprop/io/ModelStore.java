@@ -179,6 +179,18 @@ public final class ModelStore {
 
   /** Loads and checks a model directory. */
   public static SavedModel load(String dir) throws IOException {
+    return load(dir, true);
+  }
+
+  /**
+   * Loads and checks a model directory except its model.onnx, which is neither read nor required:
+   * for {@code export-onnx}, which writes that file again (so a deleted or damaged one is rebuilt).
+   */
+  public static SavedModel loadWithoutOnnx(String dir) throws IOException {
+    return load(dir, false);
+  }
+
+  private static SavedModel load(String dir, boolean withOnnx) throws IOException {
     Path root = new Path(dir);
     FileSystem fs = fs(root);
     Path manifestPath = new Path(root, MANIFEST);
@@ -223,7 +235,7 @@ public final class ModelStore {
       readTensor(fs, root, e.getValue(), e.getKey(), new int[] {a.length}, a, 0, where);
       extra.put(e.getKey(), a);
     }
-    if (m.has("onnx")) checkOnnx(fs, root, m.get("onnx"), where);
+    if (withOnnx && m.has("onnx")) checkOnnx(fs, root, m.get("onnx"), where);
     @SuppressWarnings("unchecked")
     Map<String, Object> info = m.has("info") ? JSON.convertValue(m.get("info"), Map.class) : Map.of();
     return new SavedModel(spec, params, extra, info);
@@ -332,6 +344,17 @@ public final class ModelStore {
     if (!fs.exists(p)) throw new BadModelException(p + ": missing (listed in " + MANIFEST + " as tensor '" + name + "')");
     byte[] bytes = readChecked(fs, p, entry);
     Npy.decode(p.toString(), bytes, shape, dst, off);
+    int count = 1;
+    for (int d : shape) count *= d;
+    // A checksum matches whatever was written: a NaN or an infinity put there on purpose (or by a
+    // diverged run saved by hand) would evaluate to nonsense, so it is refused like any damage.
+    for (int i = 0; i < count; i++) {
+      float v = dst[off + i];
+      if (!Float.isFinite(v)) {
+        throw new BadModelException(p + ": tensor '" + name + "' holds " + v + " at index " + i + " (of " + count
+            + "); a model's values must be finite: retrain it, or load another model");
+      }
+    }
   }
 
   /** The file's bytes, after its length and sha256 are checked against the manifest entry's {@code bytes} and {@code sha256}. */

@@ -290,7 +290,8 @@ class EvaluatePredictTest {
       "tampered | dense_0_W.npy: sha256",
       "shape | tensor 'dense_0_W' has shape [784, 16] but the network needs [784, 32]",
       "onnx-missing | model.onnx: missing (listed in model.json); write it again with submit/export-onnx",
-      "onnx-tampered | model.onnx: sha256"})
+      "onnx-tampered | model.onnx: sha256",
+      "nan | dense_0_b.npy: tensor 'dense_0_b' holds NaN at index 3 (of 16); a model's values must be finite"})
   void everyDamagedModelIsRefusedWithExitCode3(String damage, String message) throws Exception {
     Path m = dir.resolve("damaged-" + damage);
     NetworkSpec spec = NetworkSpec.of(new int[] {784, 16, 10}, Activation.RELU);
@@ -300,6 +301,11 @@ class EvaluatePredictTest {
       case "missing" -> Files.delete(m.resolve("dense_0_b.npy"));
       case "truncated" -> Files.write(w, java.util.Arrays.copyOf(Files.readAllBytes(w), 50300));
       case "onnx-missing" -> Files.delete(m.resolve("model.onnx"));
+      case "nan" -> { // written with its checksums, as a hand-edited model would be
+        float[] p = new float[spec.numParams()];
+        p[spec.biasOffset(0) + 3] = Float.NaN;
+        ModelStore.save(m.toString(), new SavedModel(spec, p, Map.of(), Map.of()), true);
+      }
       case "onnx-tampered" -> {
         byte[] b = Files.readAllBytes(m.resolve("model.onnx"));
         b[b.length - 100] ^= 1;

@@ -107,6 +107,21 @@ class ModelStoreTest {
     assertMessage(e, "dense_0_b.npy", "sha256", "does not match");
   }
 
+  /** Checksums match whatever was written: a NaN or an infinity saved with them is refused on load, naming the tensor and index. */
+  @Test
+  void nonFiniteValuesAreRefusedOnLoad(@TempDir Path tmp) throws Exception {
+    NetworkSpec spec = NetworkSpec.of(new int[] {6, 5, 3}, Activation.RELU);
+    float[] p = new float[spec.numParams()];
+    p[spec.weightOffset(1) + 7] = Float.POSITIVE_INFINITY;
+    String target = tmp.resolve("inf").toString();
+    ModelStore.save(target, new SavedModel(spec, p, Map.of(), Map.of()), false);
+    assertMessage(assertThrows(BadModelException.class, () -> ModelStore.load(target)),
+        "dense_1_W.npy", "tensor 'dense_1_W' holds Infinity at index 7 (of 15)");
+    String extra = tmp.resolve("extra").toString();
+    ModelStore.save(extra, new SavedModel(spec, new float[spec.numParams()], Map.of("adam_m", new float[] {0, Float.NaN}), Map.of()), false);
+    assertMessage(assertThrows(BadModelException.class, () -> ModelStore.load(extra)), "tensor 'adam_m' holds NaN at index 1 (of 2)");
+  }
+
   @Test
   void shapesThatDoNotMatchTheManifestAreRefused() throws Exception {
     String target = saved();

@@ -103,6 +103,13 @@ class OnnxExportTest {
     assertEquals(java.util.Arrays.toString(OnnxExport.write(after.spec(), after.params(), Version.get())),
         java.util.Arrays.toString(java.nio.file.Files.readAllBytes(old.resolve("model.onnx"))));
     assertEquals(3, dev.sparkprop.cli.ExportOnnx.run(new String[] {"model=" + dir.resolve("none")}, System.out));
+    // a deleted model.onnx (still listed in model.json) is written again, not refused with advice to run export-onnx
+    java.nio.file.Files.delete(old.resolve("model.onnx"));
+    assertEquals(3, dev.sparkprop.cli.Evaluate.run(new String[] {"model=" + old, "data=x"}, System.out));
+    assertEquals(0, dev.sparkprop.cli.ExportOnnx.run(new String[] {"model=" + old}, System.out));
+    assertEquals(java.util.Arrays.toString(OnnxExport.write(after.spec(), after.params(), Version.get())),
+        java.util.Arrays.toString(java.nio.file.Files.readAllBytes(old.resolve("model.onnx"))));
+    org.junit.jupiter.api.Assertions.assertArrayEquals(before.params(), ModelStore.load(old.toString()).params());
   }
 
   /** Plain SGD on the first rows of the training set, so that the classes are decided, not ties. */
