@@ -27,7 +27,8 @@ public final class MnistApp {
     String data = args[0];
     String modelOut = args[1];
     int epochs = args.length > 2 ? Integer.parseInt(args[2]) : 3;
-    SparkSession spark = SparkSession.builder().appName("sparkprop example").getOrCreate();
+    // the application UI must not cancel the training's jobs for whoever reaches it (see README)
+    SparkSession spark = SparkSession.builder().appName("sparkprop example").config("spark.ui.killEnabled", "false").getOrCreate();
     try {
       Dataset<Row> train = spark.read().parquet(data + "/train");
       Dataset<Row> test = spark.read().parquet(data + "/test");
