@@ -45,7 +45,10 @@ app_jar() {
 # The absolute path of a --config file, or an error naming the file as the user wrote it (exit 2).
 #   config=$(config_file PATH) || exit 2
 config_file() {
-  if [ ! -f "$1" ]; then echo "error: no config file $1" >&2; return 2; fi
+  if [ ! -e "$1" ]; then echo "error: no config file $1" >&2; return 2; fi
+  # a pipe would block the reader (this script's own look at the file too), a folder is no file
+  if [ ! -f "$1" ]; then echo "error: --config $1: not a regular file (a folder, pipe, socket or device); give the properties file itself" >&2; return 2; fi
+  if [ ! -r "$1" ]; then echo "error: --config $1: permission denied for user $(id -un); make it readable by that user" >&2; return 2; fi
   (cd "$(dirname "$1")" && echo "$(pwd)/$(basename "$1")")
 }
 

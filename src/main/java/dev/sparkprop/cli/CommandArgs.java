@@ -6,7 +6,6 @@ import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -92,19 +91,54 @@ public final class CommandArgs {
   }
 
   private static void load(Path file, Map<String, String> into) {
-    Properties p = new Properties();
-    try (Reader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
-      p.load(r);
-    } catch (NoSuchFileException e) {
-      throw new ConfigException("--config: no such file " + file);
+    if (!Files.exists(file)) throw new ConfigException("--config: no such file " + file);
+    String unusable = dev.sparkprop.data.InputFile.problem(file);
+    if (unusable != null) throw new ConfigException("--config " + file + ": " + unusable);
+    String text;
+    try {
+      text = utf8Text(file, Files.readAllBytes(file));
     } catch (IOException e) {
-      throw new ConfigException("--config: cannot read " + file + ": " + e.getMessage());
+      String denied = dev.sparkprop.data.InputFile.deniedMessage(new org.apache.hadoop.fs.Path(file.toString()), e);
+      throw new ConfigException("--config: " + (denied != null ? denied : "cannot read " + file + ": " + e.getMessage()));
+    }
+    java.util.Set<String> twice = new java.util.TreeSet<>();
+    Properties p = new Properties() {
+      private static final long serialVersionUID = 1L;
+
+      @Override
+      public synchronized Object put(Object key, Object value) {
+        Object was = super.put(key, value);
+        if (was != null) twice.add(key + " (" + was + ", then " + value + ")");
+        return was;
+      }
+    };
+    try (Reader r = new java.io.StringReader(text)) {
+      p.load(r);
+    } catch (IOException | IllegalArgumentException e) {
+      throw new ConfigException("--config " + file + ": cannot read it as key=value lines: " + e.getMessage());
+    }
+    // the last value would win silently: an edit that forgot the first line, or two files pasted together
+    if (!twice.isEmpty()) {
+      throw new ConfigException("--config " + file + ": a key is set twice: " + String.join(", ", twice) + "; keep one line per key");
     }
     if (p.containsKey("")) {
       throw new ConfigException("--config " + file + ": a line has no key before its '=' (value '" + p.getProperty("")
           + "'); write key=value");
     }
     for (String k : p.stringPropertyNames()) into.put(k, p.getProperty(k));
+  }
+
+  /** The file's text, refused unless it is UTF-8 text (a binary file given by mistake is named as such). */
+  private static String utf8Text(Path file, byte[] bytes) {
+    for (int i = 0; i < bytes.length; i++) {
+      if (bytes[i] == 0) throw new ConfigException("--config " + file + ": not a text file (a NUL byte at offset " + i + "); give a properties file of key=value lines");
+    }
+    try {
+      return StandardCharsets.UTF_8.newDecoder().onMalformedInput(java.nio.charset.CodingErrorAction.REPORT)
+          .onUnmappableCharacter(java.nio.charset.CodingErrorAction.REPORT).decode(java.nio.ByteBuffer.wrap(bytes)).toString();
+    } catch (java.nio.charset.CharacterCodingException e) {
+      throw new ConfigException("--config " + file + ": not UTF-8 text; give a properties file of key=value lines, saved as UTF-8");
+    }
   }
 
   public String get(String key) {

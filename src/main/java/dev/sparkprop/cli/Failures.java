@@ -18,6 +18,26 @@ public final class Failures {
     if (DEBUG) e.printStackTrace();
   }
 
+  /**
+   * The CSV reader's limit on a value's length, met while Spark reads a file (its
+   * {@code MALFORMED_CSV_RECORD} holds the whole line, which may be hundreds of megabytes: never
+   * printed): one line naming the file, or null for any other failure.
+   */
+  static String overlongCsvValue(Throwable e) {
+    String file = null;
+    for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+      String m = String.valueOf(t.getMessage());
+      java.util.regex.Matcher f = java.util.regex.Pattern.compile("while reading file (\\S+?)\\.?\\s").matcher(m.length() > 2000 ? m.substring(0, 2000) : m);
+      if (file == null && f.find()) file = f.group(1);
+      if (t.getClass().getName().startsWith("com.univocity.parsers") && m.contains("exceeds the maximum number of characters")) {
+        return (file != null ? file : "a CSV file") + ": a value is longer than " + dev.sparkprop.table.TableInput.MAX_CHARS_PER_VALUE
+            + " characters (the CSV reader's limit: a line without its line breaks or separators, or a damaged file); "
+            + "fix the file, or give the data as Parquet";
+      }
+    }
+    return null;
+  }
+
   /** A failure of the checks made before Spark starts: prints it and returns the exit code. */
   public static int beforeSpark(Exception e) {
     if (e instanceof dev.sparkprop.train.ConfigException || e instanceof IllegalArgumentException) {
@@ -36,6 +56,12 @@ public final class Failures {
 
   /** A failure during the Spark run: prints it and returns the exit code. */
   public static int report(Exception e) {
+    String csv = overlongCsvValue(e);
+    if (csv != null) {
+      System.err.println("error: bad input: " + csv);
+      debug(e);
+      return ExitCodes.BAD_INPUT;
+    }
     Throwable root = e;
     while (root.getCause() != null && root.getCause() != root) root = root.getCause();
     boolean badInput = root instanceof BadInputException || root instanceof BadModelException;

@@ -66,6 +66,7 @@ record InputImages(DataSpec idx, String pngPath, TableFormat tableFormat, String
     FileSystem fs = p.getFileSystem(new Configuration());
     if (!fs.exists(p)) throw new BadInputException(data + ": no such file or folder");
     p = fs.makeQualified(p);
+    dev.sparkprop.data.InputFile.check(fs, p);
     FileStatus st = fs.getFileStatus(p);
     String name = p.getName().toLowerCase(java.util.Locale.ROOT);
     String configured = dataFormat.trim().toLowerCase(java.util.Locale.ROOT);
@@ -81,6 +82,7 @@ record InputImages(DataSpec idx, String pngPath, TableFormat tableFormat, String
       boolean table = false;
       for (FileStatus f : fs.listStatus(p)) {
         String n = f.getPath().getName().toLowerCase(java.util.Locale.ROOT);
+        if (n.endsWith(".png")) dev.sparkprop.data.InputFile.check(fs, f.getPath()); // read by the executors: refused here
         png |= n.endsWith(".png");
         table |= TableFormat.ofTableFile(n) != null;
       }

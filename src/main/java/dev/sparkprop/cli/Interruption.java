@@ -7,9 +7,35 @@ import dev.sparkprop.train.TrainState;
  * What a training run says when SIGINT or SIGTERM ends it: one line, from a shutdown hook, naming
  * where training stood and whether a rerun resumes; afterwards the run's own failure (Spark's
  * context stops under it) is not reported again. {@link #close} removes the hook when the run ends
- * by itself.
+ * by itself. The line is printed only when a signal did end it: the JVM also runs its shutdown
+ * hooks when it exits for another reason (Spark's handler of an {@code OutOfMemoryError} in one of
+ * its threads calls {@code System.exit}), and such a run was not interrupted.
  */
 final class Interruption implements AutoCloseable {
+  private static volatile String signalled; // "INT" or "TERM" once one arrived
+
+  static {
+    for (String name : new String[] {"INT", "TERM"}) {
+      try {
+        sun.misc.Signal sig = new sun.misc.Signal(name);
+        sun.misc.SignalHandler[] previous = new sun.misc.SignalHandler[1];
+        // note the signal, then hand it on (the JVM's handler starts the shutdown, Spark's logs it)
+        previous[0] = sun.misc.Signal.handle(sig, s -> {
+          signalled = name;
+          sun.misc.SignalHandler p = previous[0];
+          if (p == sun.misc.SignalHandler.SIG_DFL || p == null) {
+            Runtime.getRuntime().exit(128 + s.getNumber());
+          } else if (p != sun.misc.SignalHandler.SIG_IGN) {
+            p.handle(s);
+          }
+        });
+      } catch (IllegalArgumentException | UnsupportedOperationException e) {
+        // the signal is not available here (or -Xrs): the line is printed for any shutdown, as before
+        signalled = "unknown";
+      }
+    }
+  }
+
   private final TrainConfig cfg;
   private final Thread hook;
   private volatile TrainState state;
@@ -31,6 +57,7 @@ final class Interruption implements AutoCloseable {
   }
 
   private void report() {
+    if (signalled == null) return; // an exit, not a signal: the failure that caused it speaks for itself
     happened = true;
     TrainState s = state;
     String where = s == null ? "before training started" : "at epoch " + (s.epoch() + 1) + " step " + s.step();

@@ -51,15 +51,18 @@ public final class Train {
   /** Runs the job; returns the process exit code. */
   public static int run(String[] args, PrintStream out) {
     RunLock lock = null;
+    int code = ExitCodes.FAILED;
     try {
       TrainConfig parsed = TrainConfig.of(CommandArgs.read("train", args, true));
       parsed = parsed.with("out", parsed.outDir()); // the default, runs/<timestamp>, fixed once
       lock = RunLock.take(parsed.get("out")); // before anything is read from or written to out=
-      return run(parsed, lock, out);
+      code = run(parsed, lock, out);
+      return code;
     } catch (Exception e) {
-      return Failures.beforeSpark(e);
+      code = Failures.beforeSpark(e);
+      return code;
     } finally {
-      if (lock != null) lock.close();
+      if (lock != null) lock.close(code == ExitCodes.USAGE || code == ExitCodes.BAD_INPUT);
     }
   }
 
@@ -158,6 +161,7 @@ public final class Train {
     }
     if (train != null) cfg = cfg.withInputFrom(train.height, train.width, train.features, cfg.get("train.path"));
     if (train != null && test != null) checkInputSize(cfg, train, test);
+    checkMemory(cfg);
     if (cfg.selectsModel() && cfg.get("validation.path").isEmpty() && cfg.validationFraction() == 0) {
       throw new ConfigException("keep=best and early.stop.patience need a validation set: set validation.path or "
           + "validation.fraction (the test set never chooses the model)");
@@ -179,10 +183,20 @@ public final class Train {
     return TableInput.inspect(spark, f, path, "validation.path");
   }
 
+  /** This JVM is the driver: its heap and the executors' memory, against what the network needs. */
+  private static void checkMemory(TrainConfig cfg) {
+    long heap = Runtime.getRuntime().maxMemory();
+    dev.sparkprop.train.MemoryBudget.checkDriverHeap(heap);
+    long executor = org.apache.spark.network.util.JavaUtils.byteStringAsBytes(System.getProperty("spark.executor.memory", "1g"));
+    int cores = Integer.parseInt(System.getProperty("spark.executor.cores", "1").trim());
+    dev.sparkprop.train.MemoryBudget.checkRun(cfg, System.getProperty("spark.master"), heap, executor, cores);
+  }
+
   private static void checkInputSize(TrainConfig cfg, DataSpec train, DataSpec test) {
     int inputs = cfg.spec().inputSize();
-    cfg.checkInputWidth(train.features == inputs && test.features == inputs,
+    cfg.checkInputWidth(train.features == inputs,
         "the data have " + train.features + " (training) and " + test.features + " (test)", train.features);
+    cfg.checkSameWidth("test.path", "the test data (" + test.imagesPath + ")", test.features, train.features);
   }
 
   /** What model.json records about the training rows' files (TrainingRun adds the rows used). */

@@ -46,7 +46,15 @@ public final class IdxFiles {
       throw new BadInputException(path + ": no such file");
     }
     if (st.isDirectory()) throw new BadInputException(path + ": is a directory, expected an IDX file");
-    InputStream raw = new BufferedInputStream(fs.open(p), 1 << 16);
+    InputFile.check(fs, p);
+    InputStream raw;
+    try {
+      raw = new BufferedInputStream(fs.open(p), 1 << 16);
+    } catch (IOException e) {
+      String denied = InputFile.deniedMessage(p, e);
+      if (denied != null) throw new BadInputException(denied, e);
+      throw e;
+    }
     raw.mark(2);
     int b0 = raw.read();
     int b1 = raw.read();
@@ -150,6 +158,9 @@ public final class IdxFiles {
   /** Checks that nothing follows the declared items (needed for compressed files, whose length is unknown). */
   static void expectEnd(Opened o) throws IOException {
     if (o.in.read() >= 0) {
+      // A gzip stream damaged in the middle often inflates to more bytes than it held: read on to
+      // its end, where the checksum names the damage (a corrupt gzip file) before "trailing data".
+      if (!o.lengthChecked) o.in.transferTo(java.io.OutputStream.nullOutputStream());
       throw new BadInputException(o.header.file() + ": trailing data after the " + o.header.count()
           + " items the header declares");
     }

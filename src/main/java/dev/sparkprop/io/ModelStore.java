@@ -197,8 +197,10 @@ public final class ModelStore {
     if (!fs.exists(root)) throw new BadModelException(dir + ": no such model directory");
     if (!fs.exists(manifestPath)) throw new BadModelException(dir + ": no " + MANIFEST + "; is this a sparkprop model directory?");
     String where = manifestPath.toString();
+    checkReadable(fs, root);
+    checkReadable(fs, manifestPath);
     JsonNode m;
-    try (InputStream in = fs.open(manifestPath)) {
+    try (InputStream in = open(fs, manifestPath)) {
       // strict: anything after the JSON object (an edit gone wrong, two files run together) is refused
       m = JSON.reader().with(com.fasterxml.jackson.databind.DeserializationFeature.FAIL_ON_TRAILING_TOKENS).readTree(in);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -359,6 +361,7 @@ public final class ModelStore {
 
   /** The file's bytes, after its length and sha256 are checked against the manifest entry's {@code bytes} and {@code sha256}. */
   private static byte[] readChecked(FileSystem fs, Path p, JsonNode entry) throws IOException {
+    checkReadable(fs, p);
     long len = fs.getFileStatus(p).getLen();
     long declaredBytes = entry.path("bytes").asLong(-1);
     if (len != declaredBytes) {
@@ -366,7 +369,7 @@ public final class ModelStore {
           + (len < declaredBytes ? " (truncated)" : ""));
     }
     byte[] bytes = new byte[(int) len];
-    try (InputStream in = fs.open(p)) {
+    try (InputStream in = open(fs, p)) {
       int n = in.readNBytes(bytes, 0, bytes.length);
       if (n != bytes.length) throw new BadModelException(p + ": truncated while reading (" + n + " of " + len + " bytes)");
     }
@@ -376,6 +379,22 @@ public final class ModelStore {
           + "); the file was changed or damaged");
     }
     return bytes;
+  }
+
+  /** A pipe, socket or device, or a file this user may not read, in place of a model's file: named. */
+  private static void checkReadable(FileSystem fs, Path p) {
+    String why = dev.sparkprop.data.InputFile.problem(fs, p);
+    if (why != null) throw new BadModelException(p + ": " + why);
+  }
+
+  private static InputStream open(FileSystem fs, Path p) throws IOException {
+    try {
+      return fs.open(p);
+    } catch (IOException e) {
+      String denied = dev.sparkprop.data.InputFile.deniedMessage(p, e);
+      if (denied != null) throw new BadModelException(denied);
+      throw e;
+    }
   }
 
   static String sha256(byte[] bytes) {

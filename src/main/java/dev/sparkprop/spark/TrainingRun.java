@@ -8,6 +8,7 @@ import dev.sparkprop.train.Checkpoints;
 import dev.sparkprop.train.ConfigException;
 import dev.sparkprop.train.DistributedTrainer;
 import dev.sparkprop.train.EpochMetrics;
+import dev.sparkprop.train.MemoryBudget;
 import dev.sparkprop.train.RunDirectory;
 import dev.sparkprop.train.TrainConfig;
 import dev.sparkprop.train.TrainResult;
@@ -137,6 +138,10 @@ public final class TrainingRun {
     checkWidth(trainData, "training");
     if (test != null) checkWidth(test, "test");
     if (validationData != null) checkWidth(validationData, "validation");
+    // the command line checked this before Spark started; a Spark application's fit, and a table's width, only now
+    org.apache.spark.SparkConf conf = jsc.getConf();
+    MemoryBudget.checkRun(cfg, jsc.master(), Runtime.getRuntime().maxMemory(), conf.getSizeAsBytes("spark.executor.memory", "1g"),
+        conf.getInt("spark.executor.cores", 1));
     if (validationData != null) {
       log.println("data: validation " + validationData.describe() + " (" + validationData.count + " rows)");
     }
@@ -150,6 +155,11 @@ public final class TrainingRun {
   }
 
   private void checkWidth(DataSpec data, String which) {
+    if (!which.equals("training")) { // the training data were checked first: the network fits them
+      cfg.checkSameWidth("data".equals(setNoun) ? which + ".path" : which, "the " + which + " " + setNoun, data.features,
+          cfg.spec().inputSize());
+      return;
+    }
     cfg.checkInputWidth(data.features == cfg.spec().inputSize(), "the " + which + " " + setNoun + " has "
         + data.features, data.features);
   }

@@ -34,16 +34,18 @@ public enum TableFormat {
    */
   public static TableFormat resolve(String path, String configured, String key) throws IOException {
     String c = configured.trim().toLowerCase(Locale.ROOT);
-    switch (c) {
-      case "idx": return IDX;
-      case "parquet": return PARQUET;
-      case "csv": return CSV;
-      case "auto": return detect(path, key);
-      default:
-        throw new IllegalArgumentException(key.replace(".path", ".format") + ": unknown format '" + configured
-            + "'; use auto, idx, parquet or csv");
-    }
+    TableFormat f = switch (c) {
+      case "idx" -> IDX;
+      case "parquet" -> PARQUET;
+      case "csv" -> CSV;
+      case "auto" -> detect(path, key);
+      default -> throw new IllegalArgumentException(key.replace(".path", ".format") + ": unknown format '" + configured
+          + "'; use auto, idx, parquet or csv");
+    };
+    if (f != IDX) checkReadable(path); // before Spark starts; IDX files are checked as they are opened
+    return f;
   }
+
 
   /** Looks at the path's files: IDX names, *.parquet, *.csv (also compressed). */
   static TableFormat detect(String path, String key) throws IOException {
@@ -53,6 +55,7 @@ public enum TableFormat {
       throw new BadInputException(key + ": " + path + " does not exist; give a folder of IDX files, a Parquet "
           + "dataset or CSV files (run submit/fetch-mnist for MNIST, submit/prepare to convert it)");
     }
+    dev.sparkprop.data.InputFile.check(fs, p);
     FileStatus st = fs.getFileStatus(p);
     if (st.isFile()) return byName(st.getPath().getName(), path, key);
     boolean idx = false;
@@ -74,6 +77,60 @@ public enum TableFormat {
         ? " holds no IDX (*-idx3-ubyte), Parquet (*.parquet) or CSV (*.csv) files"
         : " holds files of more than one format (IDX " + idx + ", Parquet " + parquet + ", CSV " + csv + ")")
         + "; set " + key.replace(".path", ".format") + "=idx|parquet|csv or point it at one data set");
+  }
+
+  /**
+   * The longest line a CSV file may hold, in bytes. Spark's line reader holds a whole line in
+   * memory, several times over when it is a bad record: one line of 200 MB (a file that lost its
+   * line breaks) ran a 2 GB driver out of memory in a task, and the job then waited forever.
+   */
+  public static final int MAX_CSV_LINE_BYTES = 4 << 20;
+
+  /**
+   * Refuses a local table path, or a table file under it, that is not a regular file or folder or
+   * that this user cannot read (Spark's readers would block on a pipe, or fail in a task on a file
+   * they may not read), and a plain local CSV file with a line longer than
+   * {@link #MAX_CSV_LINE_BYTES}, naming it (one pass over the file, before Spark starts). Other
+   * file systems, and compressed CSV files, are left to their own checks and the CSV reader's
+   * limit on a value's length.
+   */
+  public static void checkReadable(String path) throws IOException {
+    Path p = new Path(path);
+    FileSystem fs = p.getFileSystem(new Configuration());
+    if (!"file".equals(fs.getUri().getScheme()) || !fs.exists(p)) return;
+    dev.sparkprop.data.InputFile.check(fs, p);
+    if (!fs.getFileStatus(p).isDirectory()) {
+      if (ofTableFile(p.getName()) == CSV) checkLineLengths(fs, p);
+      return;
+    }
+    RemoteIterator<LocatedFileStatus> it = fs.listFiles(p, true);
+    while (it.hasNext()) {
+      Path file = it.next().getPath();
+      if (file.getName().startsWith(".") || file.getName().startsWith("_")) continue;
+      if (ofTableFile(file.getName()) != null) dev.sparkprop.data.InputFile.check(fs, file);
+      if (ofTableFile(file.getName()) == CSV) checkLineLengths(fs, file);
+    }
+  }
+
+  private static void checkLineLengths(FileSystem fs, Path file) throws IOException {
+    if (!file.getName().endsWith(".csv")) return; // compressed: the value limit applies
+    byte[] buf = new byte[1 << 20];
+    long line = 1;
+    long run = 0; // bytes since the last line break
+    try (java.io.InputStream in = fs.open(file)) {
+      for (int n; (n = in.read(buf)) > 0; ) {
+        for (int i = 0; i < n; i++) {
+          if (buf[i] == '\n') {
+            line++;
+            run = 0;
+          } else if (++run > MAX_CSV_LINE_BYTES) {
+            throw new BadInputException(file + ": line " + line + " is longer than " + (MAX_CSV_LINE_BYTES >> 20)
+                + " MiB, the limit of a CSV line (a file without its line breaks, or not a CSV file); fix the file, or give "
+                + "the data as Parquet");
+          }
+        }
+      }
+    }
   }
 
   /** The table format a file's name says: *.parquet, *.csv (also compressed, *.csv.gz), else null. */

@@ -212,7 +212,7 @@ public final class TableInput {
       cols.add(col(Arrays.asList(df.columns()).contains("image") ? "image" : "features"));
     } else {
       for (int i = 0; i < spec.features; i++) cols.add(col("pixel" + i));
-      cols.add(col(CORRUPT));
+      cols.add(org.apache.spark.sql.functions.length(col(CORRUPT))); // its length: the line itself may be huge
     }
     cols.add(spec.hasRowColumn ? col("row").cast("long") : org.apache.spark.sql.functions.lit(-1L));
     if (format == TableFormat.DATAFRAME) { // no files: the view's name stands for them
@@ -278,15 +278,45 @@ public final class TableInput {
     // or cut silently.
     String[] header;
     try {
-      header = spark.read().option("header", "true").option("inferSchema", "false").csv(path).columns();
+      header = spark.read().option("header", "true").option("inferSchema", "false")
+          .option("maxCharsPerColumn", MAX_CHARS_PER_VALUE).csv(path).columns();
     } catch (RuntimeException e) {
       throw unparsable(path, e);
     }
+    checkHeader(path, header);
     StructType schema = new StructType();
     for (String h : header) schema = schema.add(h, org.apache.spark.sql.types.DataTypes.StringType);
     schema = schema.add(CORRUPT, org.apache.spark.sql.types.DataTypes.StringType);
     return spark.read().option("header", "true").option("mode", "PERMISSIVE")
+        .option("maxCharsPerColumn", MAX_CHARS_PER_VALUE)
         .option("columnNameOfCorruptRecord", CORRUPT).schema(schema).csv(path);
+  }
+
+  /**
+   * The most characters one CSV value may hold. A number never needs more; without a limit the
+   * parser grows its buffer for as long as a line goes on, and one line of a few hundred
+   * megabytes (a file without line breaks) ends the driver out of memory. A longer value makes
+   * its line a bad row, refused with its place.
+   */
+  public static final int MAX_CHARS_PER_VALUE = 1000;
+
+  /**
+   * A CSV's first line must be a header of column names: a file that starts with its data (a
+   * header of numbers, or of a name repeated, which Spark refuses with a trace) is named.
+   */
+  private static void checkHeader(String path, String[] header) {
+    boolean numbers = header.length > 0;
+    for (String h : header) numbers &= h != null && h.trim().matches("[-+]?[0-9]*\\.?[0-9]+([eE][-+]?[0-9]+)?");
+    java.util.Set<String> seen = new java.util.HashSet<>();
+    String twice = null;
+    for (String h : header) {
+      if (!seen.add(String.valueOf(h).toLowerCase(java.util.Locale.ROOT)) && twice == null) twice = h;
+    }
+    if (numbers || twice != null) {
+      throw new BadInputException(path + ": its first line is not a header ("
+          + (numbers ? "it holds numbers, as a data line does" : "it names column '" + twice + "' twice")
+          + "); a CSV table needs a header line naming its columns, such as 'label,pixel0,...,pixelN'");
+    }
   }
 
   private static Shard pack(int p, Iterator<Tuple2<Integer, TableRow>> it, int features,
@@ -420,7 +450,8 @@ public final class TableInput {
         String where = format == TableFormat.DATAFRAME ? file + ", row " + named
             : where(file, start, record, t._2() < 0 ? named : -1);
         if (format == TableFormat.CSV && !r.isNullAt(n - 4)) {
-          throw bad(where, "(the whole line)", "its number of values differs from the header's");
+          throw bad(where, "(the whole line)", "its number of values differs from the header's, or a value is longer than "
+              + MAX_CHARS_PER_VALUE + " characters (the CSV reader's limit); the line holds " + r.getInt(n - 4) + " characters");
         }
         int label = label(r, where);
         byte[] bytes = null;

@@ -22,6 +22,9 @@ import org.apache.hadoop.fs.RawLocalFileSystem;
  * {@link FileContext} elsewhere (atomic on HDFS).
  */
 public final class RunDirectory {
+  /** The resolved configuration, written when the run starts. */
+  public static final String CONFIG = "config.properties";
+
   private final String location;
   private final Path dir;
   private final FileSystem fs;
@@ -49,7 +52,7 @@ public final class RunDirectory {
   public void writeConfig(TrainConfig cfg) throws IOException {
     StringBuilder sb = new StringBuilder("# resolved sparkprop training configuration\n");
     for (String line : cfg.lines()) sb.append(line).append('\n');
-    write("config.properties", sb.toString());
+    write(CONFIG, sb.toString());
   }
 
   public void writeMetrics(List<EpochMetrics> epochs) throws IOException {

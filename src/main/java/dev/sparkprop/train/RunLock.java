@@ -199,11 +199,21 @@ public final class RunLock implements AutoCloseable {
    */
   @Override
   public void close() {
+    close(false);
+  }
+
+  /**
+   * Releases the lock; {@code refused}: the run was refused (exit 2 or 3), so the configuration it
+   * wrote into a folder this lock created goes too (a refusal met after Spark started, such as a
+   * bad table row, comes after {@code config.properties} is written), and then the folder.
+   */
+  public void close(boolean refused) {
     try {
       if (channel != null) {
         lock.release();
         channel.close();
         if (created) {
+          if (refused) Files.deleteIfExists(dir.resolve(RunDirectory.CONFIG));
           try (java.util.stream.Stream<Path> files = Files.list(dir)) {
             if (files.allMatch(f -> f.getFileName().toString().equals(FILE))) {
               Files.deleteIfExists(dir.resolve(FILE));
@@ -217,6 +227,7 @@ public final class RunLock implements AutoCloseable {
       lease.close();
       org.apache.hadoop.fs.Path file = new org.apache.hadoop.fs.Path(remoteDir, FILE);
       fs.delete(file, false);
+      if (created && refused) fs.delete(new org.apache.hadoop.fs.Path(remoteDir, RunDirectory.CONFIG), false);
       if (created && fs.listStatus(remoteDir).length == 0) fs.delete(remoteDir, false);
     } catch (IOException e) {
       // the process ends soon; the system drops the lock (or HDFS the lease) then

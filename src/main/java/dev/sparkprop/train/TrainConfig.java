@@ -359,6 +359,17 @@ public final class TrainConfig implements Serializable {
    * @param have the data's width as a phrase: "the data have 784 (training) and 784 (test)"
    * @param width the training data's width, suggested as the first size
    */
+  /**
+   * Refuses evaluation data ({@code key}: test.path, validation.path) whose width differs from the
+   * training data's, which the network was checked against; naming both widths (the hint for
+   * layers= would be wrong: the network fits the training data).
+   */
+  public void checkSameWidth(String key, String what, int width, int trainingWidth) {
+    if (width == trainingWidth) return;
+    throw new ConfigException(key + ": " + what + " has " + width + " features per row, but the training data have "
+        + trainingWidth + " (as the network does); training, validation and test data must have the same width");
+  }
+
   public void checkInputWidth(boolean fits, String have, int width) {
     if (fits) return;
     NetworkSpec spec = spec();

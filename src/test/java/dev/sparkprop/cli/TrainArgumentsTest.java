@@ -1,6 +1,7 @@
 package dev.sparkprop.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkprop.train.TestData;
@@ -79,6 +80,143 @@ class TrainArgumentsTest {
     String[] empty = errOf("--config", conf.toString());
     assertEquals("2", empty[0]);
     assertTrue(empty[1].contains("--config " + conf + ": a line has no key before its '=' (value 'novalue')"), empty[1]);
+  }
+
+  /**
+   * A --config file must be UTF-8 text of one line per key, and a regular file: a binary file, a
+   * file in another encoding, a key set twice and a named pipe are each refused with one line.
+   */
+  @Test
+  void aConfigFileThatIsNotTextOrSetsAKeyTwiceOrIsAPipeIsRefused() throws Exception {
+    Path binary = dir.resolve("binary.properties");
+    Files.write(binary, new byte[] {'P', 'K', 3, 4, 0, 0, 'x'});
+    String[] r = errOf("--config", binary.toString());
+    assertEquals("2", r[0], r[1]);
+    assertTrue(r[1].contains("--config " + binary + ": not a text file (a NUL byte at offset 4)"), r[1]);
+    Path latin1 = dir.resolve("latin1.properties");
+    Files.write(latin1, "out=caf\u00e9\n".getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)); // é as one byte 0xE9
+    r = errOf("--config", latin1.toString());
+    assertEquals("2", r[0], r[1]);
+    assertTrue(r[1].contains("--config " + latin1 + ": not UTF-8 text"), r[1]);
+    Path twice = dir.resolve("twice.properties");
+    Files.writeString(twice, "epochs=2\nlr=0.1\nepochs = 3\n");
+    r = errOf("--config", twice.toString());
+    assertEquals("2", r[0], r[1]);
+    assertTrue(r[1].contains("--config " + twice + ": a key is set twice: epochs (2, then 3); keep one line per key"), r[1]);
+    Path pipe = fifo(dir.resolve("pipe.properties"));
+    String[] p = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+        () -> errOf("--config", pipe.toString()), "a pipe in place of the config file blocks the reader");
+    assertEquals("2", p[0], p[1]);
+    assertTrue(p[1].contains("--config " + pipe + ": is a named pipe (FIFO), not a regular file or folder"), p[1]);
+  }
+
+  /** A named pipe (or socket, device) in place of a data file is refused at once, naming it; the reader never blocks on it. */
+  @Test
+  void aPipeInPlaceOfADataFileIsRefusedAtOnce() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("piped"));
+    for (String f : new String[] {"train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+      Files.createSymbolicLink(data.resolve(f), TestData.mnistDir().resolve(f));
+    }
+    fifo(data.resolve("train-images-idx3-ubyte"));
+    String[] r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+        () -> errOf("train.path=" + data, "test.path=" + data, "out=" + dir.resolve("o")));
+    assertEquals("3", r[0], r[1]);
+    assertTrue(r[1].contains(data.resolve("train-images-idx3-ubyte") + ": is a named pipe (FIFO), not a regular file or folder"), r[1]);
+    Path table = Files.createDirectories(dir.resolve("piped-table"));
+    fifo(table.resolve("part-0.csv"));
+    r = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+        () -> errOf("train.path=" + table, "test.path=" + TestData.mnistDir(), "out=" + dir.resolve("o")));
+    assertEquals("3", r[0], r[1]);
+    assertTrue(r[1].contains(table.resolve("part-0.csv") + ": is a named pipe (FIFO)"), r[1]);
+    assertFalse(Files.exists(dir.resolve("o")), "a refused run leaves no run directory");
+    assertTrue(SparkContext$.MODULE$.getActive().isEmpty(), "no SparkContext was started");
+  }
+
+  /**
+   * A data file this user may not read: one line naming it (was a raw FileNotFoundException,
+   * exit 1). As root, whom file modes do not stop, the command runs in a child JVM without the
+   * capabilities that let root read any file.
+   */
+  @Test
+  void anUnreadableDataFileIsNamed() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("unreadable"));
+    for (String f : new String[] {"train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}) {
+      Files.copy(TestData.mnistDir().resolve(f), data.resolve(f));
+    }
+    Path images = data.resolve("t10k-images-idx3-ubyte");
+    Files.setPosixFilePermissions(images, java.util.Set.of());
+    String[] args = {"train.path=" + data, "test.path=" + data, "out=" + dir.resolve("o")};
+    String code;
+    String err;
+    if (!"root".equals(System.getProperty("user.name"))) {
+      String[] r = errOf(args);
+      code = r[0];
+      err = r[1];
+    } else {
+      org.junit.jupiter.api.Assumptions.assumeTrue(Files.isExecutable(Path.of("/usr/bin/setpriv")),
+          "root without setpriv: no way to be refused a read here");
+      java.util.List<String> cmd = new java.util.ArrayList<>(java.util.List.of("/usr/bin/setpriv", "--inh-caps=-all",
+          "--bounding-set=-dac_override,-dac_read_search", Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+          "-cp", System.getProperty("java.class.path"), "dev.sparkprop.cli.Train"));
+      cmd.addAll(java.util.List.of(args));
+      Process p = new ProcessBuilder(cmd).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      err = new String(p.getErrorStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS), "the child JVM did not end");
+      code = String.valueOf(p.exitValue());
+    }
+    assertEquals("3", code, err);
+    assertTrue(err.contains(images + ": permission denied for user root (mode ---------, owner root); make it readable")
+        || err.contains(images + ": permission denied for user " + System.getProperty("user.name")), err);
+    assertEquals(1, err.strip().lines().count(), "one line: " + err);
+  }
+
+  /** A network too large for the heap is refused before Spark starts with the figures and the setting (was an OutOfMemoryError). */
+  @Test
+  void aNetworkTooLargeForTheHeapIsRefusedBeforeSparkStarts() {
+    String mnist = TestData.mnistDir().toString();
+    String[] r = errOf("layers=784,2000000,10", "train.path=" + mnist, "test.path=" + mnist, "out=" + dir.resolve("big"));
+    assertEquals("2", r[0], r[1]);
+    assertTrue(r[1].contains("layers: this network needs at least ") && r[1].contains(" in the driver (")
+        && r[1].contains("set spark.driver.memory (in conf/spark-defaults.conf, or spark-submit's --driver-memory) to "), r[1]);
+    assertTrue(SparkContext$.MODULE$.getActive().isEmpty(), "no SparkContext was started");
+    assertFalse(Files.exists(dir.resolve("big")), "a refused run leaves no run directory");
+  }
+
+  /** Test data of another width than the training data's: both widths named, not a hint to change layers. */
+  @Test
+  void testDataOfAnotherWidthNamesTheTrainingWidth() throws Exception {
+    Path data = Files.createDirectories(dir.resolve("widths"));
+    dev.sparkprop.data.IdxTestFiles.write(data, "train-images-idx3-ubyte", dev.sparkprop.data.IdxTestFiles.images(30, 28, 28, 1));
+    dev.sparkprop.data.IdxTestFiles.write(data, "train-labels-idx1-ubyte", dev.sparkprop.data.IdxTestFiles.labels(30, 10, 2));
+    dev.sparkprop.data.IdxTestFiles.write(data, "t10k-images-idx3-ubyte", dev.sparkprop.data.IdxTestFiles.images(10, 10, 10, 3));
+    dev.sparkprop.data.IdxTestFiles.write(data, "t10k-labels-idx1-ubyte", dev.sparkprop.data.IdxTestFiles.labels(10, 10, 4));
+    String[] r = errOf("train.path=" + data, "test.path=" + data, "out=" + dir.resolve("o"));
+    assertEquals("2", r[0], r[1]);
+    assertTrue(r[1].contains("test.path: the test data (") && r[1].contains(") has 100 features per row, but the training data have 784"), r[1]);
+    assertFalse(r[1].contains("set layers="), r[1]);
+  }
+
+  /** A model holding a NaN is refused by init.from and by export-onnx too (evaluate and predict: EvaluatePredictTest). */
+  @Test
+  void aModelWithANaNIsRefusedByInitFromAndExportOnnx() throws Exception {
+    dev.sparkprop.nn.NetworkSpec spec = dev.sparkprop.nn.NetworkSpec.of(new int[] {784, 512, 10}, dev.sparkprop.nn.Activation.RELU);
+    float[] p = new float[spec.numParams()];
+    p[spec.weightOffset(1) + 11] = Float.NaN;
+    Path model = dir.resolve("nan-model");
+    dev.sparkprop.io.ModelStore.save(model.toString(), new dev.sparkprop.io.SavedModel(spec, p, java.util.Map.of(), java.util.Map.of()), false);
+    String mnist = TestData.mnistDir().toString();
+    String[] r = errOf("init.from=" + model, "train.path=" + mnist, "test.path=" + mnist, "out=" + dir.resolve("o"));
+    assertEquals("3", r[0], r[1]);
+    assertTrue(r[1].contains("dense_1_W.npy: tensor 'dense_1_W' holds NaN at index 11 (of 5120)"), r[1]);
+    CliRun e = CliRun.of(ExportOnnx::run, "model=" + model);
+    e.expect(3, "dense_1_W.npy: tensor 'dense_1_W' holds NaN at index 11");
+    assertTrue(SparkContext$.MODULE$.getActive().isEmpty(), "no SparkContext was started");
+  }
+
+  static Path fifo(Path p) throws Exception {
+    Process mk = new ProcessBuilder("mkfifo", p.toString()).inheritIO().start();
+    assertEquals(0, mk.waitFor(), "mkfifo " + p);
+    return p;
   }
 
   /**

@@ -173,6 +173,51 @@ class TrainCliTest {
     }
   }
 
+  /** A CSV table of 2x2 images: header, then one line per row. */
+  private Path csv(String name, String header, List<String> lines) throws Exception {
+    Path d = Files.createDirectories(dir.resolve(name));
+    StringBuilder sb = new StringBuilder();
+    if (header != null) sb.append(header).append('\n');
+    for (String l : lines) sb.append(l).append('\n');
+    Files.writeString(d.resolve("part-0.csv"), sb.toString());
+    return d;
+  }
+
+  /**
+   * Bad tables met after Spark started: a CSV without its header line (was a 100-line trace), a
+   * value longer than the reader's limit (one such line of 200 MB ran the driver out of memory).
+   * Each is one line, exit 3, and the refused run removes the run directory it created, with
+   * the config.properties it had written.
+   */
+  @Test
+  void aHeaderlessCsvAndAnOverlongValueAreNamedAndTheRefusedRunLeavesNothing() throws Exception {
+    List<String> rows = new ArrayList<>();
+    for (int i = 0; i < 40; i++) rows.add((i % 10) + "," + (i % 7) + ",0,255," + (i * 3 % 256));
+    Path headerless = csv("headerless", null, rows);
+    Path out = dir.resolve("r-headerless");
+    assertExit(3, train(headerless, "out=" + out), "headerless: its first line is not a header (it holds numbers, as a data line does); "
+        + "a CSV table needs a header line naming its columns");
+    assertFalse(Files.exists(out), "the refused run left " + out);
+
+    List<String> longValue = new ArrayList<>(rows);
+    longValue.set(17, "3," + "1".repeat(100_000) + ",0,0,0");
+    Path overlong = csv("overlong", "label,pixel0,pixel1,pixel2,pixel3", longValue);
+    Path out2 = dir.resolve("r-overlong");
+    String[] r = train(overlong, "out=" + out2);
+    assertExit(3, r, "overlong/part-0.csv: a value is longer than 1000 characters (the CSV reader's limit");
+    assertTrue(r[2].strip().lines().count() == 1 && r[2].length() < 1000, "one short line, not the line itself: " + r[2].length() + " characters");
+
+    // a line longer than 4 MiB (one of 200 MB ran the driver out of memory) is found before Spark reads the file
+    List<String> longLine = new ArrayList<>(rows);
+    longLine.set(20, "3," + "7".repeat(5 << 20) + ",0,0,0");
+    Path huge = csv("longline", "label,pixel0,pixel1,pixel2,pixel3", longLine);
+    Path out3 = dir.resolve("r-longline");
+    r = train(huge, "out=" + out3);
+    assertExit(3, r, "longline/part-0.csv: line 22 is longer than 4 MiB, the limit of a CSV line");
+    assertFalse(Files.exists(out3), "the refused run left " + out3);
+    assertFalse(Files.exists(out2), "the refused run left " + out2);
+  }
+
   @Test
   void badDataFilesAreRefusedWithExitCode3() throws Exception {
     Path data = data("truncated");

@@ -82,6 +82,41 @@ class IdxReaderTest {
     assertMessage(e, bad + ": corrupt gzip file (");
   }
 
+  /**
+   * A gzip file damaged in the middle that inflates to more bytes than its header declares is a
+   * corrupt gzip file (its checksum fails at its end), not "trailing data".
+   */
+  @Test
+  void aGzipDamagedInTheMiddleIsNamedCorruptNotTrailingData() throws Exception {
+    java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(16 + 300 * 784);
+    b.putInt(IdxHeader.IMAGES_MAGIC).putInt(300).putInt(28).putInt(28);
+    java.util.SplittableRandom r = new java.util.SplittableRandom(3);
+    for (int i = 0; i < 300 * 784; i++) b.put((byte) (i % 28 < 20 ? 0 : r.nextInt(8))); // compresses, as MNIST does
+    byte[] gz = IdxTestFiles.gzip(b.array());
+    String lab = IdxTestFiles.write(dir, "lab300", IdxTestFiles.labels(300, 10, 1));
+    byte[] damaged = null;
+    for (int at = gz.length / 3; at < gz.length - 8 && damaged == null; at++) {
+      byte[] d = gz.clone();
+      d[at] ^= 0x10;
+      if (inflatesLongerThenFailsItsChecksum(d, b.capacity())) damaged = d;
+    }
+    assertTrue(damaged != null, "no single damaged byte inflates to more than the file held");
+    String bad = IdxTestFiles.write(dir, "longer-bad.gz", damaged);
+    BadInputException e = assertThrows(BadInputException.class, () -> DataSpec.check(bad, lab, 10));
+    assertMessage(e, bad + ": corrupt gzip file (");
+  }
+
+  private static boolean inflatesLongerThenFailsItsChecksum(byte[] gz, int declared) {
+    long n = 0;
+    try (java.util.zip.GZIPInputStream in = new java.util.zip.GZIPInputStream(new java.io.ByteArrayInputStream(gz))) {
+      byte[] buf = new byte[8192];
+      for (int k; (k = in.read(buf)) >= 0; ) n += k;
+      return false;
+    } catch (java.io.IOException e) {
+      return n > declared;
+    }
+  }
+
   @Test
   void trailingDataIsRefused() throws Exception {
     byte[] img = IdxTestFiles.images(10, 2, 2, 1);

@@ -122,6 +122,18 @@ class ModelStoreTest {
     assertMessage(assertThrows(BadModelException.class, () -> ModelStore.load(extra)), "tensor 'adam_m' holds NaN at index 1 (of 2)");
   }
 
+  /** A named pipe in place of a model's file is refused at once, naming it (a reader would block on it forever). */
+  @Test
+  void aPipeInPlaceOfAModelFileIsRefusedAtOnce() throws Exception {
+    String target = saved();
+    Path tensor = Path.of(target, "dense_0_b.npy");
+    Files.delete(tensor);
+    assertEquals(0, new ProcessBuilder("mkfifo", tensor.toString()).start().waitFor());
+    BadModelException e = org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(java.time.Duration.ofSeconds(30),
+        () -> assertThrows(BadModelException.class, () -> ModelStore.load(target)));
+    assertMessage(e, "dense_0_b.npy: is a named pipe (FIFO), not a regular file or folder");
+  }
+
   @Test
   void shapesThatDoNotMatchTheManifestAreRefused() throws Exception {
     String target = saved();

@@ -242,6 +242,28 @@ class CheckpointResumeTest {
     assertArrayEquals(whole.params(), resumed.params());
   }
 
+  /** A newest checkpoint holding a NaN (written with matching checksums) is skipped as damaged; the resume is bit-identical. */
+  @Test
+  void aCheckpointHoldingANaNIsSkippedAsDamaged() throws Exception {
+    TrainResult whole = run(config(dir.resolve("a").toString()), -1, -1, new ByteArrayOutputStream());
+    String out = dir.resolve("n").toString();
+    ByteArrayOutputStream log = new ByteArrayOutputStream();
+    TrainResult resumed = interruptedThenResumed(config(out), 1, 12, () -> {
+      try {
+        String ck = Path.of(out, "checkpoints", "ckpt-000000000028").toString();
+        dev.sparkprop.io.SavedModel m = dev.sparkprop.io.ModelStore.load(ck);
+        float[] p = m.params().clone();
+        p[7] = Float.NaN;
+        dev.sparkprop.io.ModelStore.save(ck, new dev.sparkprop.io.SavedModel(m.spec(), p, m.extraTensors(), m.info()), true, false);
+      } catch (Exception e) {
+        throw new AssertionError(e);
+      }
+    }, log);
+    String text = log.toString(StandardCharsets.UTF_8);
+    assertTrue(text.contains("WARNING: skipping damaged checkpoint ckpt-000000000028") && text.contains("holds NaN at index 7"), text);
+    assertArrayEquals(whole.params(), resumed.params());
+  }
+
   @Test
   void epochCheckpointsResumeAtTheEpochBoundary() throws Exception {
     TrainResult whole = run(config(dir.resolve("a").toString(), "checkpoint.unit", "epoch", "checkpoint.every", "1"),
