@@ -18,7 +18,6 @@ import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
-import java.security.MessageDigest;
 import java.util.function.BooleanSupplier;
 
 /**
@@ -135,7 +134,7 @@ final class Exchange implements AutoCloseable {
     sumVectors = new ByteBuffer[partitions];
     received = new float[partitions][maxFloats];
     for (int q = 0; q < partitions; q++) {
-      sumHeaders[q] = ByteBuffer.allocateDirect(Wire.SUM_HEADER + maxSteps * Wire.SUM_STEP).order(ByteOrder.LITTLE_ENDIAN);
+      sumHeaders[q] = ByteBuffer.allocateDirect(Wire.sumHeaderBytes(maxSteps)).order(ByteOrder.LITTLE_ENDIAN);
       sumVectors[q] = ByteBuffer.allocateDirect(4 * maxFloats).order(ByteOrder.LITTLE_ENDIAN);
     }
   }
@@ -200,16 +199,9 @@ final class Exchange implements AutoCloseable {
   private void sendTopology() {
     for (int q = 0; q < partitions; q++) {
       if (!(peers[q] instanceof TaskPeer.Socket s)) throw new Failure("partition " + q + ": sync.topology=tree needs every task on a socket");
-      ByteBuffer b = ByteBuffer.allocate(Wire.TOPOLOGY_BYTES).order(ByteOrder.LITTLE_ENDIAN);
       int parent = tree.parent(q);
-      b.putInt(Wire.TOPOLOGY).putInt(parent);
-      if (parent == TreeTopology.DRIVER) {
-        b.putInt(0).position(b.position() + 16).putInt(0);
-      } else {
-        byte[] ip = listenHost[parent].getAddress();
-        b.putInt(ip.length).put(ip).position(4 + 4 + 4 + 16).putInt(listenPort[parent]);
-      }
-      s.sendNow(b.flip());
+      s.sendNow(parent == TreeTopology.DRIVER ? Wire.topology(parent, null, 0)
+          : Wire.topology(parent, listenHost[parent], listenPort[parent]));
     }
   }
 
@@ -223,8 +215,7 @@ final class Exchange implements AutoCloseable {
     this.round = r;
     int bytes = Wire.ROUND_HEADER + 4 * floats;
     if (socketPeers > 0) {
-      message.clear();
-      message.putInt(Wire.ROUND).putInt(r.epoch()).putInt(r.first()).putInt(r.end()).putLong(r.optimizerSteps()).putInt(floats);
+      Wire.writeRound(message, r, floats);
       messageFloats.clear();
       messageFloats.put(out, 0, floats);
     }
@@ -355,11 +346,9 @@ final class Exchange implements AutoCloseable {
 
   /** A task of this JVM asks in: the same checks as a socket's hello. */
   private void admitMemory(MemoryLink l) {
+    String refused = Wire.refusal(l.token(), l.launch, l.partition, l.partitions, token, launch, partitions);
     String why = tree != null ? "sync.topology=tree: every task connects over a socket"
-        : !l.tokenEquals(token) ? "wrong token"
-        : l.launch != launch ? "a task of another launch of the barrier stage"
-        : l.partitions != partitions || l.partition < 0 || l.partition >= partitions
-            ? "partition " + l.partition + " of " + l.partitions + ", the stage has " + partitions
+        : refused != null ? refused
         : peers[l.partition] != null ? "partition " + l.partition + " is already connected" : null;
     if (why != null) {
       log.printf("WARNING: barrier exchange: refused an in-memory task (claimed partition %d): %s%n", l.partition, why);
@@ -449,27 +438,16 @@ final class Exchange implements AutoCloseable {
         return;
       }
       if (bytes.hasRemaining()) return;
-      bytes.flip();
-      int magic = bytes.getInt();
-      long l = bytes.getLong();
-      int p = bytes.getInt();
-      int n = bytes.getInt();
-      byte[] t = new byte[Wire.TOKEN_BYTES];
-      bytes.get(t);
-      int tport = bytes.getInt();
-      String claim = " (claimed partition " + p + ")";
-      if (magic != Wire.HELLO) {
-        drop(key, String.format("not a sparkprop task: header 0x%08x", magic));
-      } else if (!MessageDigest.isEqual(t, token)) {
-        drop(key, "wrong token" + claim);
-      } else if (l != launch) {
-        drop(key, "a task of another launch of the barrier stage" + claim);
-      } else if (n != partitions || p < 0 || p >= partitions) {
-        drop(key, "partition " + p + " of " + n + ", the stage has " + partitions);
+      Wire.Hello h = Wire.Hello.read(bytes.flip());
+      String why = h.refusal(token, launch, partitions);
+      int p = h.partition();
+      int tport = h.port();
+      if (why != null) {
+        drop(key, why);
       } else if (peers[p] != null) {
         drop(key, "partition " + p + " is already connected");
       } else if (tree != null && (tport <= 0 || tport > 65535)) {
-        drop(key, "no listener port for its children (sync.topology=tree)" + claim);
+        drop(key, "no listener port for its children (sync.topology=tree) (claimed partition " + p + ")");
       } else {
         TaskPeer.Socket peer = new TaskPeer.Socket(p, channel, key, message, sumHeaders[p], sumVectors[p], received[p]);
         peers[p] = peer;

@@ -41,7 +41,7 @@ final class ExchangeClient implements TaskLink {
     this.partition = partition;
     this.maxFloats = maxFloats;
     this.incoming = new float[maxFloats];
-    sumHeader = ByteBuffer.allocateDirect(Wire.SUM_HEADER + maxSteps * Wire.SUM_STEP).order(ByteOrder.LITTLE_ENDIAN);
+    sumHeader = ByteBuffer.allocateDirect(Wire.sumHeaderBytes(maxSteps)).order(ByteOrder.LITTLE_ENDIAN);
     vector = ByteBuffer.allocateDirect(4 * maxFloats).order(ByteOrder.LITTLE_ENDIAN);
     vectorFloats = vector.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
     channel = connect(driver, localPath);
@@ -88,17 +88,10 @@ final class ExchangeClient implements TaskLink {
   public float[] next() throws IOException {
     header.clear();
     readFully(header);
-    header.flip();
-    int magic = header.getInt();
-    if (magic == Wire.END) return null;
-    if (magic != Wire.ROUND) throw new IOException(String.format("the driver sent header 0x%08x", magic));
-    int epoch = header.getInt();
-    int first = header.getInt();
-    int end = header.getInt();
-    long optimizerSteps = header.getLong();
-    int n = header.getInt();
-    if (n < 0 || n > maxFloats) throw new IOException("the driver sent " + n + " floats, at most " + maxFloats + " fit");
-    round = new Round(epoch, first, end, optimizerSteps);
+    Round r = Wire.readRound(header.flip(), maxFloats, "the driver");
+    if (r == null) return null;
+    int n = Wire.roundFloats(header);
+    round = r;
     floats = n;
     vector.clear().limit(4 * n);
     readFully(vector);
@@ -114,13 +107,8 @@ final class ExchangeClient implements TaskLink {
 
   @Override
   public void reply(PartitionSum s) throws IOException {
-    int steps = round.steps();
     int n = s.rows > 0 ? floats : 0;
-    sumHeader.clear();
-    sumHeader.putInt(Wire.SUM).putInt(partition).putInt(round.epoch()).putInt(round.first()).putInt(steps).putInt(s.rows)
-        .putLong(s.computeNanos).putInt(n);
-    for (int j = 0; j < steps; j++) sumHeader.putDouble(s.stepLoss[j]).putInt(s.stepRows[j]);
-    sumHeader.flip();
+    Wire.writeSum(sumHeader, partition, round, s, floats);
     vectorFloats.clear();
     vectorFloats.put(s.vector, 0, n);
     vector.clear().limit(4 * n);

@@ -101,13 +101,12 @@ abstract class TaskPeer {
         if (link.taskEnded()) throw failure("'s task ended", " without its sum");
         return false;
       }
-      int total = 0;
+      String bad = Wire.sumRefusal(s, partition, round.steps());
+      if (bad != null) throw failure(" returned " + bad, "");
       for (int j = 0; j < round.steps(); j++) {
         into.stepLoss[j] = s.stepLoss[j];
         into.stepRows[j] = s.stepRows[j];
-        total += s.stepRows[j];
       }
-      if (total != s.rows || s.partition != partition) throw failure(" returned steps of " + total + " rows for a sum of " + s.rows, "");
       into.partition = partition;
       into.rows = s.rows;
       into.computeNanos = s.computeNanos;
@@ -161,7 +160,7 @@ abstract class TaskPeer {
     boolean send(float[] unused, int floats, int bytes) {
       this.floats = floats;
       out.clear().limit(bytes);
-      header.clear().limit(Wire.SUM_HEADER + round.steps() * Wire.SUM_STEP);
+      header.clear().limit(Wire.sumHeaderBytes(round.steps()));
       readingVector = false;
       return write();
     }
@@ -214,32 +213,9 @@ abstract class TaskPeer {
 
     /** Checks the header and fills {@link #into}; true when no vector follows. */
     private boolean parseHeader() {
-      header.flip();
-      int magic = header.getInt();
-      int p = header.getInt();
-      int epoch = header.getInt();
-      int first = header.getInt();
-      int steps = header.getInt();
-      int rows = header.getInt();
-      long compute = header.getLong();
-      int n = header.getInt();
-      if (magic != Wire.SUM) throw bad(String.format("a sum with header 0x%08x", magic));
-      if (p != partition || epoch != round.epoch() || first != round.first() || steps != round.steps()) {
-        throw bad("a sum for partition " + p + ", epoch " + (epoch + 1) + " step " + first + " (" + steps + " steps)");
-      }
-      int expected = rows > 0 ? floats : 0;
-      if (rows < 0 || n != expected) throw bad("a sum of " + rows + " rows with " + n + " floats, expected " + expected);
-      int total = 0;
-      for (int j = 0; j < steps; j++) {
-        into.stepLoss[j] = header.getDouble();
-        into.stepRows[j] = header.getInt();
-        if (into.stepRows[j] < 0) throw bad("a step with " + into.stepRows[j] + " rows");
-        total += into.stepRows[j];
-      }
-      if (total != rows) throw bad("steps of " + total + " rows in all, a sum of " + rows);
-      into.partition = partition;
-      into.rows = rows;
-      into.computeNanos = compute;
+      String why = Wire.readSum(header.flip(), partition, round, floats, into);
+      if (why != null) throw bad(why);
+      int n = into.rows > 0 ? floats : 0;
       if (n == 0) return true;
       vector.clear().limit(4 * n);
       vectorLength = n;
@@ -253,10 +229,8 @@ abstract class TaskPeer {
 
     @Override
     void end() {
-      ByteBuffer end = ByteBuffer.allocate(Wire.ROUND_HEADER).order(ByteOrder.LITTLE_ENDIAN);
-      end.putInt(Wire.END).position(Wire.ROUND_HEADER).flip();
       try {
-        sendNow(end);
+        sendNow(Wire.end());
       } catch (Exchange.Failure e) {
         // the task is gone; its stage says why
       }

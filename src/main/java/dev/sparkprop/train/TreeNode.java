@@ -13,7 +13,6 @@ import java.nio.channels.SelectionKey;
 import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
-import java.security.MessageDigest;
 
 /**
  * A barrier task's end of {@code sync.topology=tree} ({@link TreeTopology}): connected to the
@@ -51,6 +50,8 @@ final class TreeNode implements TaskLink {
   private final FloatBuffer chunkFloatsView;
   private final float[] incoming;
   private final float[][] childVectors;
+  private final PartitionSum[] childSums; // the children's headers as read
+  private final PartitionSum upSum; // the subtree's header as sent up
   private final ReductionTree.Parts parts;
   private final double[] loss;
   private final float[][] scratch;
@@ -72,11 +73,16 @@ final class TreeNode implements TaskLink {
     this.maxFloats = maxFloats;
     this.chunkFloats = Math.max(1, chunkBytes / 4);
     this.kids = topology.children(partition);
-    int sumBytes = Wire.SUM_HEADER + maxSteps * Wire.SUM_STEP;
+    int sumBytes = Wire.sumHeaderBytes(maxSteps);
     sumHeader = ByteBuffer.allocateDirect(sumBytes).order(ByteOrder.LITTLE_ENDIAN);
     childHeaders = new ByteBuffer[kids.length];
     childVectors = new float[kids.length][maxFloats];
-    for (int i = 0; i < kids.length; i++) childHeaders[i] = ByteBuffer.allocateDirect(sumBytes).order(ByteOrder.LITTLE_ENDIAN);
+    childSums = new PartitionSum[kids.length];
+    for (int i = 0; i < kids.length; i++) {
+      childHeaders[i] = ByteBuffer.allocateDirect(sumBytes).order(ByteOrder.LITTLE_ENDIAN);
+      childSums[i] = new PartitionSum(kids[i], maxSteps, childVectors[i]);
+    }
+    upSum = new PartitionSum(partition, maxSteps, null);
     chunk = ByteBuffer.allocateDirect(4 * chunkFloats).order(ByteOrder.LITTLE_ENDIAN);
     chunkFloatsView = chunk.duplicate().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer();
     headerOut = new ByteBuffer[kids.length];
@@ -107,22 +113,14 @@ final class TreeNode implements TaskLink {
       // the driver answers with the parent's address: the parent's listener, or none (the driver itself)
       ByteBuffer t = ByteBuffer.allocate(Wire.TOPOLOGY_BYTES).order(ByteOrder.LITTLE_ENDIAN);
       d.readFully(t, System.nanoTime() + timeoutNanos);
-      t.flip();
-      int magic = t.getInt();
-      int parentPartition = t.getInt();
-      byte[] ip = new byte[t.getInt()];
-      if (magic != Wire.TOPOLOGY || parentPartition != topology.parent(partition) || (ip.length != 0 && ip.length != 4
-          && ip.length != 16)) {
-        throw new IOException(String.format("the driver sent a topology message 0x%08x for parent %d", magic, parentPartition));
-      }
-      t.get(ip, 0, ip.length).position(4 + 4 + 4 + 16);
-      int parentPort = t.getInt();
-      if (parentPartition == TreeTopology.DRIVER) {
+      int parentPartition = topology.parent(partition);
+      InetSocketAddress parentAddress = Wire.readTopology(t.flip(), parentPartition);
+      if (parentAddress == null) {
         parent = d;
       } else {
         SocketChannel pc = SocketChannel.open();
         options(pc);
-        pc.connect(new InetSocketAddress(InetAddress.getByAddress(ip), parentPort));
+        pc.connect(parentAddress);
         parent = new PeerChannel(pc, "partition " + parentPartition + " (parent)");
         parent.writeFully(Wire.hello(launch, partition, topology.partitions(), token, 0));
       }
@@ -222,19 +220,12 @@ final class TreeNode implements TaskLink {
           return -1;
         }
         if (bytes.hasRemaining()) return -1;
-        bytes.flip();
-        int magic = bytes.getInt();
-        long l = bytes.getLong();
-        claimed = bytes.getInt();
-        int n = bytes.getInt();
-        byte[] t = new byte[Wire.TOKEN_BYTES];
-        bytes.get(t);
+        Wire.Hello h = Wire.Hello.read(bytes.flip());
+        claimed = h.partition();
         int slot = indexOf(kids, claimed);
-        why = magic != Wire.HELLO ? String.format("not a sparkprop task: header 0x%08x", magic)
-            : !MessageDigest.isEqual(t, token) ? "wrong token"
-            : l != launch ? "a task of another launch of the barrier stage"
-            : n != topology.partitions() || slot < 0 ? "partition " + claimed + " of " + n + " is not a child of partition " + partition
-            : children[slot] != null ? "partition " + claimed + " is already connected" : null;
+        why = h.refusal(token, launch, topology.partitions());
+        if (why == null && slot < 0) why = "partition " + claimed + " of " + h.partitions() + " is not a child of partition " + partition;
+        if (why == null && children[slot] != null) why = "partition " + claimed + " is already connected";
         if (why == null) {
           key.cancel(); // the child's own channel takes it from here
           return slot;
@@ -242,7 +233,7 @@ final class TreeNode implements TaskLink {
       } catch (IOException e) {
         why = e.toString();
       }
-      drop(key, why + (claimed >= 0 ? " (claimed partition " + claimed + ")" : ""));
+      drop(key, why);
       return -1;
     }
 
@@ -267,17 +258,11 @@ final class TreeNode implements TaskLink {
     header.clear();
     up.readFully(header, Long.MAX_VALUE); // the driver may take its time between rounds (a checkpoint)
     header.flip();
-    int magic = header.getInt();
     for (int i = 0; i < down.length; i++) down[i].writeFully(headerOut[i].clear().limit(header.limit()));
-    if (magic == Wire.END) return null;
-    if (magic != Wire.ROUND) throw new IOException(String.format(up.name + " sent header 0x%08x", magic));
-    int epoch = header.getInt();
-    int first = header.getInt();
-    int end = header.getInt();
-    long optimizerSteps = header.getLong();
-    int n = header.getInt();
-    if (n < 0 || n > maxFloats) throw new IOException(up.name + " sent " + n + " floats, at most " + maxFloats + " fit");
-    round = new Round(epoch, first, end, optimizerSteps);
+    Round r = Wire.readRound(header, maxFloats, up.name);
+    if (r == null) return null;
+    int n = Wire.roundFloats(header);
+    round = r;
     floats = n;
     for (int off = 0; off < n; off += chunkFloats) {
       int len = Math.min(chunkFloats, n - off);
@@ -303,31 +288,30 @@ final class TreeNode implements TaskLink {
     long compute = own.computeNanos;
     long deadline = System.nanoTime() + timeoutNanos;
     for (int i = 0; i < kids.length; i++) {
-      ByteBuffer h = childHeaders[i].clear().limit(Wire.SUM_HEADER + steps * Wire.SUM_STEP);
+      ByteBuffer h = childHeaders[i].clear().limit(Wire.sumHeaderBytes(steps));
       read(down[i], h, deadline, "its sum");
-      h.flip();
-      int r = check(kids[i], h);
-      parts.rows()[kids[i]] = r;
-      rows += r;
-      compute = Math.max(compute, h.getLong(4 + 4 + 4 + 4 + 4 + 4));
+      String bad = Wire.readSum(h.flip(), kids[i], round, floats, childSums[i]);
+      if (bad != null) throw new IOException("partition " + kids[i] + " sent " + bad + " at " + round.describe());
+      parts.rows()[kids[i]] = childSums[i].rows;
+      rows += childSums[i].rows;
+      compute = Math.max(compute, childSums[i].computeNanos);
     }
     // the header: rows, compute, and every step's loss and rows, added in the reduction tree's order
     int n = rows > 0 ? floats : 0;
-    sumHeader.clear();
-    sumHeader.putInt(Wire.SUM).putInt(partition).putInt(round.epoch()).putInt(round.first()).putInt(steps).putInt(rows)
-        .putLong(compute).putInt(n);
     for (int i = 0; i < kids.length; i++) parts.whole()[kids[i]] = !topology.sendsOwn(kids[i]);
     for (int j = 0; j < steps; j++) {
       loss[partition] = own.stepLoss[j];
       int stepRows = own.stepRows[j];
       for (int i = 0; i < kids.length; i++) {
-        int at = Wire.SUM_HEADER + j * Wire.SUM_STEP;
-        loss[kids[i]] = childHeaders[i].getDouble(at);
-        stepRows += childHeaders[i].getInt(at + 8);
+        loss[kids[i]] = childSums[i].stepLoss[j];
+        stepRows += childSums[i].stepRows[j];
       }
-      sumHeader.putDouble(order.sum(partition, loss, parts.whole())).putInt(stepRows);
+      upSum.stepLoss[j] = order.sum(partition, loss, parts.whole());
+      upSum.stepRows[j] = stepRows;
     }
-    sumHeader.flip();
+    upSum.rows = rows;
+    upSum.computeNanos = compute;
+    Wire.writeSum(sumHeader, partition, round, upSum, floats);
     up.writeFully(sumHeader);
     // the floats, chunk by chunk: each child's, then added in the tree's order into own's vector, then up
     parts.vector()[partition] = own.vector;
@@ -360,33 +344,6 @@ final class TreeNode implements TaskLink {
     } catch (IOException e) {
       throw new IOException(child.name + " at " + round.describe() + ", reading " + what + ": " + e.getMessage(), e);
     }
-  }
-
-  /** Checks a child's sum header against the round; returns its rows. */
-  private int check(int child, ByteBuffer h) throws IOException {
-    int magic = h.getInt();
-    int p = h.getInt();
-    int epoch = h.getInt();
-    int first = h.getInt();
-    int steps = h.getInt();
-    int rows = h.getInt();
-    h.getLong();
-    int n = h.getInt();
-    String bad = magic != Wire.SUM ? String.format("a sum with header 0x%08x", magic)
-        : p != child || epoch != round.epoch() || first != round.first() || steps != round.steps()
-            ? "a sum for partition " + p + ", epoch " + (epoch + 1) + " step " + first + " (" + steps + " steps)"
-        : rows < 0 || n != (rows > 0 ? floats : 0) ? "a sum of " + rows + " rows with " + n + " floats, expected " + floats
-        : null;
-    int total = 0;
-    for (int j = 0; bad == null && j < steps; j++) {
-      h.getDouble();
-      int r = h.getInt();
-      if (r < 0) bad = "a step with " + r + " rows";
-      total += r;
-    }
-    if (bad == null && total != rows) bad = "steps of " + total + " rows in all, a sum of " + rows;
-    if (bad != null) throw new IOException("partition " + child + " sent " + bad + " at " + round.describe());
-    return rows;
   }
 
   @Override

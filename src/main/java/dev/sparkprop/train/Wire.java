@@ -1,9 +1,13 @@
 package dev.sparkprop.train;
 
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 
@@ -27,6 +31,12 @@ import javax.crypto.spec.SecretKeySpec;
  *
  * The driver knows every size in advance (P, the round's steps, the vector's length) and drops
  * a message whose fields do not match instead of allocating what a stranger asks for.
+ *
+ * <p>This class is the codec: every message is written and read here, and checked by one
+ * admission check ({@link #refusal}, for the driver's socket and in-memory tasks and a tree
+ * task's children alike) and one sum check ({@link #readSum}, {@link #sumRefusal}). The float
+ * payloads (the round's parameters, a sum's vector) follow their headers as raw little-endian
+ * floats; the transports move them, in one piece or in {@code sync.chunk} pieces.
  */
 final class Wire {
   private Wire() {}
@@ -44,6 +54,156 @@ final class Wire {
   static final int SUM_STEP = 8 + 4;
   /** Socket buffers large enough that a 784-512-10 vector (1.6 MB) is written without waiting for the reader. */
   static final int SOCKET_BUFFER = 4 << 20;
+
+  /** A hello as read, before any check. */
+  record Hello(int magic, long launch, int partition, int partitions, byte[] token, int port) {
+    /** Reads a whole hello ({@link #HELLO_BYTES}, flipped). */
+    static Hello read(ByteBuffer b) {
+      int magic = b.getInt();
+      long launch = b.getLong();
+      int partition = b.getInt();
+      int partitions = b.getInt();
+      byte[] token = new byte[TOKEN_BYTES];
+      b.get(token);
+      return new Hello(magic, launch, partition, partitions, token, b.getInt());
+    }
+
+    /** {@link Wire#refusal} for this hello; " (claimed partition P)" added when its header is ours. */
+    String refusal(byte[] expectedToken, long expectedLaunch, int expectedPartitions) {
+      if (magic != HELLO) return String.format("not a sparkprop task: header 0x%08x", magic);
+      String why = Wire.refusal(token, launch, partition, partitions, expectedToken, expectedLaunch, expectedPartitions);
+      return why == null ? null : why + " (claimed partition " + partition + ")";
+    }
+  }
+
+  /**
+   * The one admission check of every listener (the driver's socket and its in-memory tasks, a
+   * tree task's listener for its children): why a task claiming {@code partition} of
+   * {@code partitions} with {@code token} in stage launch {@code launch} is refused, or null. The
+   * listener then checks what only it knows (a partition already connected, a child of its).
+   */
+  static String refusal(byte[] token, long launch, int partition, int partitions, byte[] expectedToken, long expectedLaunch,
+      int expectedPartitions) {
+    if (!MessageDigest.isEqual(token, expectedToken)) return "wrong token";
+    if (launch != expectedLaunch) return "a task of another launch of the barrier stage";
+    if (partitions != expectedPartitions || partition < 0 || partition >= partitions) {
+      return "partition " + partition + " of " + partitions + ", the stage has " + expectedPartitions;
+    }
+    return null;
+  }
+
+  /** The driver's answer to a tree task's hello: its parent ({@link TreeTopology#DRIVER}: none) and where it listens. */
+  static ByteBuffer topology(int parent, InetAddress host, int port) {
+    ByteBuffer b = ByteBuffer.allocate(TOPOLOGY_BYTES).order(ByteOrder.LITTLE_ENDIAN);
+    b.putInt(TOPOLOGY).putInt(parent);
+    byte[] ip = parent == TreeTopology.DRIVER ? new byte[0] : host.getAddress();
+    b.putInt(ip.length).put(ip).position(4 + 4 + 4 + 16).putInt(parent == TreeTopology.DRIVER ? 0 : port);
+    return b.flip();
+  }
+
+  /**
+   * Reads the topology message (flipped) a task of {@code expectedParent}'s subtree expects: its
+   * parent's listener, or null when the driver is the parent.
+   */
+  static InetSocketAddress readTopology(ByteBuffer t, int expectedParent) throws IOException {
+    int magic = t.getInt();
+    int parent = t.getInt();
+    int length = t.getInt();
+    if (magic != TOPOLOGY || parent != expectedParent || (length != 0 && length != 4 && length != 16)) {
+      throw new IOException(String.format("the driver sent a topology message 0x%08x for parent %d", magic, parent));
+    }
+    byte[] ip = new byte[length];
+    t.get(ip).position(4 + 4 + 4 + 16);
+    int port = t.getInt();
+    return parent == TreeTopology.DRIVER ? null : new InetSocketAddress(InetAddress.getByAddress(ip), port);
+  }
+
+  /** A round's header into {@code b} (cleared first, not flipped): its floats follow it. */
+  static void writeRound(ByteBuffer b, Round r, int floats) {
+    b.clear();
+    b.putInt(ROUND).putInt(r.epoch()).putInt(r.first()).putInt(r.end()).putLong(r.optimizerSteps()).putInt(floats);
+  }
+
+  /** The end of an epoch's rounds: a round header's size, {@link #END} and zeros. */
+  static ByteBuffer end() {
+    ByteBuffer b = ByteBuffer.allocate(ROUND_HEADER).order(ByteOrder.LITTLE_ENDIAN);
+    return b.putInt(END).position(ROUND_HEADER).flip();
+  }
+
+  /**
+   * Reads a round header (flipped) from {@code from}: the round, or null for the end of the
+   * epoch; its float count is {@link #roundFloats}.
+   */
+  static Round readRound(ByteBuffer h, int maxFloats, String from) throws IOException {
+    int magic = h.getInt(0);
+    if (magic == END) return null;
+    if (magic != ROUND) throw new IOException(String.format(from + " sent header 0x%08x", magic));
+    int n = roundFloats(h);
+    if (n < 0 || n > maxFloats) throw new IOException(from + " sent " + n + " floats, at most " + maxFloats + " fit");
+    return new Round(h.getInt(4), h.getInt(8), h.getInt(12), h.getLong(16));
+  }
+
+  /** The float count of a round header. */
+  static int roundFloats(ByteBuffer h) {
+    return h.getInt(ROUND_HEADER - 4);
+  }
+
+  /** The bytes of a sum's header for a round of {@code steps} steps. */
+  static int sumHeaderBytes(int steps) {
+    return SUM_HEADER + steps * SUM_STEP;
+  }
+
+  /** A sum's header for {@code round} into {@code b} (cleared first, then flipped): {@code s}'s rows, compute and steps; its floats follow it. */
+  static void writeSum(ByteBuffer b, int partition, Round round, PartitionSum s, int floats) {
+    int steps = round.steps();
+    b.clear();
+    b.putInt(SUM).putInt(partition).putInt(round.epoch()).putInt(round.first()).putInt(steps).putInt(s.rows)
+        .putLong(s.computeNanos).putInt(s.rows > 0 ? floats : 0);
+    for (int j = 0; j < steps; j++) b.putDouble(s.stepLoss[j]).putInt(s.stepRows[j]);
+    b.flip();
+  }
+
+  /**
+   * Reads a sum's header (flipped) into {@code into} (rows, compute, every step's loss and rows)
+   * and checks it against the round the reader expects from {@code partition}: why it is
+   * refused, or null; its floats (when {@code into.rows > 0}) are {@code floats}.
+   */
+  static String readSum(ByteBuffer h, int partition, Round round, int floats, PartitionSum into) {
+    int magic = h.getInt();
+    int p = h.getInt();
+    int epoch = h.getInt();
+    int first = h.getInt();
+    int steps = h.getInt();
+    int rows = h.getInt();
+    long compute = h.getLong();
+    int n = h.getInt();
+    if (magic != SUM) return String.format("a sum with header 0x%08x", magic);
+    if (p != partition || epoch != round.epoch() || first != round.first() || steps != round.steps()) {
+      return "a sum for partition " + p + ", epoch " + (epoch + 1) + " step " + first + " (" + steps + " steps)";
+    }
+    int expected = rows > 0 ? floats : 0;
+    if (rows < 0 || n != expected) return "a sum of " + rows + " rows with " + n + " floats, expected " + expected;
+    for (int j = 0; j < steps; j++) {
+      into.stepLoss[j] = h.getDouble();
+      into.stepRows[j] = h.getInt();
+    }
+    into.partition = p;
+    into.rows = rows;
+    into.computeNanos = compute;
+    return sumRefusal(into, partition, steps);
+  }
+
+  /** The one check of a sum's rows, however it came (a socket's header, a task in this JVM): why it is refused, or null. */
+  static String sumRefusal(PartitionSum s, int partition, int steps) {
+    int total = 0;
+    for (int j = 0; j < steps; j++) {
+      if (s.stepRows[j] < 0) return "a step with " + s.stepRows[j] + " rows";
+      total += s.stepRows[j];
+    }
+    if (s.partition != partition) return "a sum for partition " + s.partition;
+    if (total != s.rows) return "steps of " + total + " rows in all, a sum of " + s.rows;
+    return null;
+  }
 
   /** The hello a task says to the driver, or a child to its parent ({@code port} 0 unless it listens for children). */
   static ByteBuffer hello(long launch, int partition, int partitions, byte[] token, int port) {
