@@ -70,7 +70,7 @@ final class BarrierTransport implements Transport {
     }
     String host = jsc.getConf().get("spark.driver.host");
     String bind = jsc.getConf().get("spark.driver.bindAddress", host);
-    tree = tree(cfg, partitions, jsc.sc().isLocal()) ? new TreeTopology(partitions, cfg.syncFanIn()) : null;
+    tree = tree(cfg, partitions, jsc.sc().isLocal()) ? new TreeTopology(partitions, cfg.syncFanIn(), cfg.bf16Wire()) : null;
     chunk = cfg.syncChunk();
     timeoutMillis = cfg.syncTimeout() * 1000L;
     if (tree != null) {
@@ -80,7 +80,7 @@ final class BarrierTransport implements Transport {
     try {
       exchange = new Exchange(bind, host, cfg.syncPort(), partitions, floats, maxSteps,
           Wire.token(secret, runKey, runId), timeoutMillis,
-          cfg.syncSocket() == TrainConfig.SyncSocket.AUTO, tree, log);
+          cfg.syncSocket() == TrainConfig.SyncSocket.AUTO, tree, cfg.bf16Wire(), log);
       if (cfg.syncSocket() == TrainConfig.SyncSocket.AUTO && tree == null) MemoryLink.register(runId, exchange);
     } catch (IOException e) {
       throw new ConfigException("sync.port: cannot listen on " + bind + " port " + cfg.syncPort() + " (" + e.getMessage()
@@ -274,7 +274,7 @@ final class BarrierTransport implements Transport {
         return new TreeNode(driver, localPath, launch, p, tree, token, floats, plan.syncEvery(), chunk, timeoutMillis, System.err);
       }
       TaskLink memory = MemoryLink.connect(runId, launch, p, partitions, token, Exchange.HELLO_MILLIS);
-      return memory != null ? memory : new ExchangeClient(driver, localPath, launch, p, partitions, token, floats, plan.syncEvery());
+      return memory != null ? memory : new ExchangeClient(driver, localPath, launch, p, partitions, token, floats, plan.syncEvery(), plan.bf16());
     }
   }
 }

@@ -138,6 +138,8 @@ public final class ConfigKeys {
           "sync.topology=tree: the most sums a node (a task or the driver) receives; 2 = the reduction order's own binary tree, more = a flatter tree whose nodes also add some of their children's subtrees (more traffic on their links, fewer hops)"),
       key("sync.chunk", POSITIVE, "65536", NONE,
           "sync.topology=tree: bytes of a chunk, the unit a task forwards as soon as it has it (smaller: less delay per hop, more overhead per chunk)"),
+      key("sync.wire", CHOICE, "fp32", MATH,
+          "how vectors cross the exchange's links: fp32 = as they are; bf16 = bfloat16 (2 bytes a value, half the traffic): the parameters the tasks get, each partition's sum and every subtree's sum of the reduction order are rounded to nearest-even bfloat16, every addition is done in float and the driver keeps and updates float parameters (not the same math as fp32, the same bits in every transport and topology); exact SGD only (sync.every=1)"),
       key("sync.timeout", POSITIVE, "300", NONE,
           "sync.mode=barrier: seconds the driver waits for the tasks to connect and for each step's sums before the stage counts as failed"),
       key("sync.every", POSITIVE, "1", MATH,

@@ -297,9 +297,10 @@ public final class DistributedTrainer {
     ShardWorker.Plan plan = ShardWorker.Plan.of(cfg, layout, standInNanos);
     boolean localSgd = plan.localSgd();
     int length = plan.vectorLength();
-    float[] out = localSgd ? new float[length] : params; // what every partition is sent
+    boolean bf16 = cfg.bf16Wire();
+    float[] out = localSgd || bf16 ? new float[length] : params; // what every partition is sent
     float[] total = new float[length]; // the partitions' sums added, then divided by the rows
-    Reducer reducer = new Reducer(layout.partitions(), length);
+    Reducer reducer = new Reducer(layout.partitions(), length, bf16);
     double[] stepLoss = new double[plan.syncEvery()];
     int[] stepRows = new int[plan.syncEvery()];
     EvalSum lastEval = null;
@@ -318,6 +319,7 @@ public final class DistributedTrainer {
           Round r = Round.at(epoch, s.step, plan.syncEvery(), steps, optimizer.steps());
           long c0 = System.nanoTime();
           if (localSgd) LocalSgd.pack(params, optimizer, 1f, out);
+          if (bf16) Bf16.round(params, out, 0, length); // the tasks compute with the parameters as the wire carries them
           PartitionSum[] sums = transport.exchange(r, out, length);
           long c1 = System.nanoTime();
           long slowest = reducer.addSteps(sums, r, layout, stepLoss, stepRows);

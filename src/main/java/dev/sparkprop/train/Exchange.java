@@ -55,6 +55,7 @@ final class Exchange implements AutoCloseable {
   private final int maxFloats;
   private final int maxSteps;
   private final byte[] token;
+  private final boolean bf16; // sync.wire=bf16
   private final long timeoutNanos;
   private final long helloNanos;
   private final PrintStream log;
@@ -90,13 +91,17 @@ final class Exchange implements AutoCloseable {
    */
   Exchange(String bindHost, String advertisedHost, int port, int partitions, int maxFloats, int maxSteps, byte[] token,
       long timeoutMillis, boolean localSocket, PrintStream log) throws IOException {
-    this(bindHost, advertisedHost, port, partitions, maxFloats, maxSteps, token, timeoutMillis, localSocket, null, log);
+    this(bindHost, advertisedHost, port, partitions, maxFloats, maxSteps, token, timeoutMillis, localSocket, null, false, log);
   }
 
-  /** As above; {@code tree} non-null for {@code sync.topology=tree}: the driver exchanges with its children in it only. */
+  /**
+   * As above; {@code tree} non-null for {@code sync.topology=tree}: the driver exchanges with its
+   * children in it only; {@code bf16}: vectors cross the links as bfloat16 (sync.wire=bf16).
+   */
   Exchange(String bindHost, String advertisedHost, int port, int partitions, int maxFloats, int maxSteps, byte[] token,
-      long timeoutMillis, boolean localSocket, TreeTopology tree, PrintStream log) throws IOException {
+      long timeoutMillis, boolean localSocket, TreeTopology tree, boolean bf16, PrintStream log) throws IOException {
     this.partitions = partitions;
+    this.bf16 = bf16;
     this.tree = tree;
     this.advertised = InetAddress.getByName(advertisedHost);
     this.listenHost = new InetAddress[partitions];
@@ -213,11 +218,10 @@ final class Exchange implements AutoCloseable {
     if (admitted < partitions) throw new IllegalStateException("round before every task connected");
     long t0 = System.nanoTime();
     this.round = r;
-    int bytes = Wire.ROUND_HEADER + 4 * floats;
+    int bytes = Wire.ROUND_HEADER + Wire.floatBytes(floats, bf16);
     if (socketPeers > 0) {
       Wire.writeRound(message, r, floats);
-      messageFloats.clear();
-      messageFloats.put(out, 0, floats);
+      Wire.putFloats(message, Wire.ROUND_HEADER, messageFloats, out, 0, floats, bf16);
     }
     int[] targets = tree == null ? null : tree.children(TreeTopology.DRIVER);
     if (tree != null) for (TaskPeer q : peers) q.round = r; // a tree task the driver only watches still fails naming the step
@@ -449,7 +453,7 @@ final class Exchange implements AutoCloseable {
       } else if (tree != null && (tport <= 0 || tport > 65535)) {
         drop(key, "no listener port for its children (sync.topology=tree) (claimed partition " + p + ")");
       } else {
-        TaskPeer.Socket peer = new TaskPeer.Socket(p, channel, key, message, sumHeaders[p], sumVectors[p], received[p]);
+        TaskPeer.Socket peer = new TaskPeer.Socket(p, channel, key, message, sumHeaders[p], sumVectors[p], received[p], bf16);
         peers[p] = peer;
         key.attach(peer);
         // in the tree most tasks never send to the driver: listen anyway, to notice a lost one at once

@@ -29,6 +29,7 @@ final class ExchangeClient implements TaskLink {
   private final int partition;
   private final int maxFloats;
   private final float[] incoming;
+  private final boolean bf16;
   private Round round;
   private int floats;
 
@@ -38,7 +39,14 @@ final class ExchangeClient implements TaskLink {
    */
   ExchangeClient(String driver, String localPath, long launch, int partition, int partitions, byte[] token, int maxFloats,
       int maxSteps) throws IOException {
+    this(driver, localPath, launch, partition, partitions, token, maxFloats, maxSteps, false);
+  }
+
+  /** As above; {@code bf16}: vectors cross the link as bfloat16 (sync.wire=bf16). */
+  ExchangeClient(String driver, String localPath, long launch, int partition, int partitions, byte[] token, int maxFloats,
+      int maxSteps, boolean bf16) throws IOException {
     this.partition = partition;
+    this.bf16 = bf16;
     this.maxFloats = maxFloats;
     this.incoming = new float[maxFloats];
     sumHeader = ByteBuffer.allocateDirect(Wire.sumHeaderBytes(maxSteps)).order(ByteOrder.LITTLE_ENDIAN);
@@ -93,10 +101,9 @@ final class ExchangeClient implements TaskLink {
     int n = Wire.roundFloats(header);
     round = r;
     floats = n;
-    vector.clear().limit(4 * n);
+    vector.clear().limit(Wire.floatBytes(n, bf16));
     readFully(vector);
-    vectorFloats.clear();
-    vectorFloats.get(incoming, 0, n);
+    Wire.getFloats(vector, 0, vectorFloats, incoming, 0, n, bf16);
     return incoming;
   }
 
@@ -109,9 +116,8 @@ final class ExchangeClient implements TaskLink {
   public void reply(PartitionSum s) throws IOException {
     int n = s.rows > 0 ? floats : 0;
     Wire.writeSum(sumHeader, partition, round, s, floats);
-    vectorFloats.clear();
-    vectorFloats.put(s.vector, 0, n);
-    vector.clear().limit(4 * n);
+    Wire.putFloats(vector, 0, vectorFloats, s.vector, 0, n, bf16);
+    vector.clear().limit(Wire.floatBytes(n, bf16));
     reply[0] = sumHeader;
     reply[1] = vector;
     while (sumHeader.hasRemaining() || vector.hasRemaining()) channel.write(reply);

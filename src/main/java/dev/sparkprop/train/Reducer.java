@@ -15,9 +15,9 @@ final class Reducer {
   private final boolean[] held; // the parts the driver holds: a tree's tasks forward whole subtrees
   private final float[][] scratch;
 
-  /** For {@code partitions} partitions whose vectors hold at most {@code maxFloats} floats. */
-  Reducer(int partitions, int maxFloats) {
-    tree = new ReductionTree(partitions);
+  /** For {@code partitions} partitions whose vectors hold at most {@code maxFloats} floats; {@code bf16}: sync.wire=bf16. */
+  Reducer(int partitions, int maxFloats, boolean bf16) {
+    tree = new ReductionTree(partitions, bf16);
     parts = ReductionTree.Parts.own(partitions);
     loss = new double[partitions];
     held = new boolean[partitions];

@@ -30,6 +30,11 @@ package dev.sparkprop.train;
  * that tree's, and does not fit this one. A physical tree of higher fan-in is made from this one
  * by letting a task also add the subtrees of some of its children (they then send it their own
  * sums unadded): the additions, and so the bits, stay the same.
+ *
+ * <p>With {@code sync.wire=bf16} ({@link Bf16}) the value of every subtree is rounded to bfloat16
+ * as soon as it is made, wherever it is made and whether or not it then crosses a link (the
+ * partitions' own sums are rounded by their tasks): so the tree's tasks, which send subtree values
+ * up as bfloat16, and the driver adding everything in the star or the job give the same bits.
  */
 final class ReductionTree implements java.io.Serializable {
   private static final long serialVersionUID = 1L;
@@ -38,10 +43,17 @@ final class ReductionTree implements java.io.Serializable {
   private final int[] second; // second child, or -1
   private final int[] end; // node a covers [a, end[a])
   private final int depth; // nodes on the longest path from the root
+  private final boolean bf16; // every subtree's value rounded to bfloat16
 
   ReductionTree(int partitions) {
+    this(partitions, false);
+  }
+
+  /** {@code bf16}: every subtree's value rounded to bfloat16 as it is made (sync.wire=bf16). */
+  ReductionTree(int partitions, boolean bf16) {
     if (partitions < 1) throw new IllegalArgumentException("at least one partition, got " + partitions);
     this.partitions = partitions;
+    this.bf16 = bf16;
     first = new int[partitions];
     second = new int[partitions];
     end = new int[partitions];
@@ -142,9 +154,15 @@ final class ReductionTree implements java.io.Serializable {
         dst[i] = m;
         nonFinite |= (~Float.floatToRawIntBits(m) & 0x7f800000) == 0 ? 1 : 0;
       }
-    } else {
+    } else if (!bf16) {
       for (int i = lo; i < hi; i++) {
         float m = (acc[i] + last[i]) * scale;
+        dst[i] = m;
+        nonFinite |= (~Float.floatToRawIntBits(m) & 0x7f800000) == 0 ? 1 : 0;
+      }
+    } else { // the subtree's value is rounded as it is made, then scaled
+      for (int i = lo; i < hi; i++) {
+        float m = Bf16.round(acc[i] + last[i]) * scale;
         dst[i] = m;
         nonFinite |= (~Float.floatToRawIntBits(m) & 0x7f800000) == 0 ? 1 : 0;
       }
@@ -179,6 +197,7 @@ final class ReductionTree implements java.io.Serializable {
       }
       acc = t;
     }
+    if (bf16 && !butLast && acc != null && level < scratch.length && acc == scratch[level]) Bf16.round(acc, acc, lo, hi); // a subtree's value, made here
     return acc;
   }
 

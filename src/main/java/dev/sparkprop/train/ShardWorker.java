@@ -30,14 +30,14 @@ final class ShardWorker {
    * training.
    */
   record Plan(NetworkSpec spec, Kernel kernel, BatchLayout layout, boolean shuffle, long seed, int syncEvery,
-      TrainConfig config, long standInNanos) implements Serializable {
+      TrainConfig config, long standInNanos, boolean bf16) implements Serializable {
     /** The plan of {@code cfg}; local SGD also carries the configuration (optimizer and schedule), null otherwise. */
     static Plan of(TrainConfig cfg, BatchLayout layout, long standInNanos) {
       if (standInNanos > 0 && cfg.syncEvery() > 1) {
         throw new ConfigException("bench.compute=sleep: measures exact SGD only (sync.every=1), got sync.every=" + cfg.syncEvery());
       }
       return new Plan(cfg.spec(), cfg.kernel(), layout, cfg.shuffle(), cfg.seed(), cfg.syncEvery(),
-          cfg.syncEvery() > 1 ? cfg : null, standInNanos);
+          cfg.syncEvery() > 1 ? cfg : null, standInNanos, cfg.bf16Wire());
     }
 
     boolean localSgd() {
@@ -86,6 +86,7 @@ final class ShardWorker {
       standIn(shard, r, out, t0);
     } else if (!plan.localSgd()) {
       int rows = gradient(shard, incoming, r.epoch(), r.first(), out.vector);
+      if (plan.bf16() && rows > 0) Bf16.round(out.vector, out.vector, 0, plan.vectorLength()); // as the wire carries it
       out.rows = rows;
       out.stepRows[0] = rows;
       out.stepLoss[0] = loss;

@@ -140,13 +140,15 @@ abstract class TaskPeer {
     private final ByteBuffer vector;
     private final FloatBuffer vectorFloats;
     private final float[] received;
+    private final boolean bf16;
     private int floats;
     private boolean readingVector;
     private int vectorLength;
 
     Socket(int partition, SocketChannel channel, SelectionKey key, ByteBuffer message, ByteBuffer header, ByteBuffer vector,
-        float[] received) {
+        float[] received, boolean bf16) {
       super(partition);
+      this.bf16 = bf16;
       this.channel = channel;
       this.key = key;
       this.out = message.duplicate();
@@ -202,8 +204,7 @@ abstract class TaskPeer {
         if (channel.read(b) < 0) throw new IOException("closed its connection");
         if (b.hasRemaining()) return false;
         if (readingVector) {
-          vectorFloats.clear();
-          vectorFloats.get(received, 0, vectorLength);
+          Wire.getFloats(vector, 0, vectorFloats, received, 0, vectorLength, bf16);
           into.vector = received;
           return finish();
         }
@@ -217,7 +218,7 @@ abstract class TaskPeer {
       if (why != null) throw bad(why);
       int n = into.rows > 0 ? floats : 0;
       if (n == 0) return true;
-      vector.clear().limit(4 * n);
+      vector.clear().limit(Wire.floatBytes(n, bf16));
       vectorLength = n;
       readingVector = true;
       return false;

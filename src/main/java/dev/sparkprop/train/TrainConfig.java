@@ -40,6 +40,9 @@ public final class TrainConfig implements Serializable {
   /** {@code sync.topology}. */
   public enum SyncTopology { AUTO, STAR, TREE }
 
+  /** {@code sync.wire}: how vectors cross the exchange's links. */
+  public enum SyncWire { FP32, BF16 }
+
   /** {@code checkpoint.unit}. */
   public enum CheckpointUnit { EPOCH, STEP }
 
@@ -64,6 +67,7 @@ public final class TrainConfig implements Serializable {
   private final SyncMode syncMode;
   private final SyncSocket syncSocket;
   private final SyncTopology syncTopology;
+  private final SyncWire syncWire;
   private final int syncFanIn;
   private final int syncChunk;
   private final CheckpointUnit checkpointUnit;
@@ -127,6 +131,11 @@ public final class TrainConfig implements Serializable {
     }
     syncRetries = count("sync.retries");
     syncEvery = count("sync.every");
+    syncWire = choice("sync.wire", SyncWire.class, "fp32 or bf16");
+    if (syncWire == SyncWire.BF16 && syncEvery > 1) {
+      throw new ConfigException("sync.wire=bf16: exact SGD only (sync.every=1), got sync.every=" + syncEvery
+          + " (local SGD averages parameters and optimizer state, which bfloat16 would round)");
+    }
     String unit = get("checkpoint.unit").toLowerCase(Locale.ROOT);
     checkpointUnit = choice("checkpoint.unit", unit.endsWith("s") ? unit.substring(0, unit.length() - 1) : unit,
         CheckpointUnit.class, "epoch or step");
@@ -497,6 +506,11 @@ public final class TrainConfig implements Serializable {
 
   public SyncTopology syncTopology() {
     return syncTopology;
+  }
+
+  /** {@code sync.wire=bf16}: vectors rounded to bfloat16 where they are made, half the bytes on the links ({@link Bf16}). */
+  public boolean bf16Wire() {
+    return syncWire == SyncWire.BF16;
   }
 
   /** {@code sync.fanin}: at least 2. */

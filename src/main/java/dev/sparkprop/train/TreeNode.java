@@ -41,6 +41,7 @@ final class TreeNode implements TaskLink {
   private final int[] kids;
   private final int maxFloats;
   private final int chunkFloats;
+  private final boolean bf16; // sync.wire=bf16: chunks of 2-byte values
   private final ByteBuffer header = ByteBuffer.allocateDirect(Wire.ROUND_HEADER).order(ByteOrder.LITTLE_ENDIAN);
   private final ByteBuffer sumHeader;
   private final ByteBuffer[] childHeaders;
@@ -73,6 +74,7 @@ final class TreeNode implements TaskLink {
     this.maxFloats = maxFloats;
     this.chunkFloats = Math.max(1, chunkBytes / 4);
     this.kids = topology.children(partition);
+    this.bf16 = topology.bf16();
     int sumBytes = Wire.sumHeaderBytes(maxSteps);
     sumHeader = ByteBuffer.allocateDirect(sumBytes).order(ByteOrder.LITTLE_ENDIAN);
     childHeaders = new ByteBuffer[kids.length];
@@ -266,11 +268,11 @@ final class TreeNode implements TaskLink {
     floats = n;
     for (int off = 0; off < n; off += chunkFloats) {
       int len = Math.min(chunkFloats, n - off);
-      chunk.clear().limit(4 * len);
+      int bytes = Wire.floatBytes(len, bf16);
+      chunk.clear().limit(bytes);
       up.readFully(chunk, Long.MAX_VALUE);
-      for (int i = 0; i < down.length; i++) down[i].writeFully(chunkOut[i].clear().limit(4 * len));
-      chunkFloatsView.clear();
-      chunkFloatsView.get(incoming, off, len);
+      for (int i = 0; i < down.length; i++) down[i].writeFully(chunkOut[i].clear().limit(bytes));
+      Wire.getFloats(chunk, 0, chunkFloatsView, incoming, off, len, bf16);
     }
     return incoming;
   }
@@ -319,17 +321,16 @@ final class TreeNode implements TaskLink {
     for (int i = 0; i < kids.length; i++) parts.vector()[kids[i]] = childVectors[i];
     for (int off = 0; off < n; off += chunkFloats) {
       int len = Math.min(chunkFloats, n - off);
+      int bytes = Wire.floatBytes(len, bf16);
       for (int i = 0; i < kids.length; i++) {
         if (parts.rows()[kids[i]] == 0) continue;
-        chunk.clear().limit(4 * len);
+        chunk.clear().limit(bytes);
         read(down[i], chunk, deadline, "its sum's floats");
-        chunkFloatsView.clear();
-        chunkFloatsView.get(childVectors[i], off, len);
+        Wire.getFloats(chunk, 0, chunkFloatsView, childVectors[i], off, len, bf16);
       }
-      order.sum(partition, parts, own.vector, off, off + len, scratch, 1f);
-      chunkFloatsView.clear();
-      chunkFloatsView.put(own.vector, off, len);
-      chunk.clear().limit(4 * len);
+      order.sum(partition, parts, own.vector, off, off + len, scratch, 1f); // with bf16: the subtree's value rounded
+      Wire.putFloats(chunk, 0, chunkFloatsView, own.vector, off, len, bf16);
+      chunk.clear().limit(bytes);
       up.writeFully(chunk);
     }
   }

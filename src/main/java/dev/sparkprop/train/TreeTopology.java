@@ -31,12 +31,19 @@ final class TreeTopology implements java.io.Serializable {
   private final int[][] children; // by partition: physical children, in preorder
   private final int[] driverChildren;
   private final ReductionTree order;
+  private final boolean bf16;
 
   TreeTopology(int partitions, int fanIn) {
+    this(partitions, fanIn, false);
+  }
+
+  /** {@code bf16}: sync.wire=bf16, whose reduction order rounds every subtree's value ({@link ReductionTree}). */
+  TreeTopology(int partitions, int fanIn, boolean bf16) {
     if (fanIn < 2) throw new IllegalArgumentException("sync.fanin: at least 2, got " + fanIn);
     this.partitions = partitions;
     this.fanIn = fanIn;
-    ReductionTree t = new ReductionTree(partitions);
+    this.bf16 = bf16;
+    ReductionTree t = new ReductionTree(partitions, bf16);
     this.order = t;
     parent = new int[partitions];
     own = new boolean[partitions];
@@ -94,6 +101,11 @@ final class TreeTopology implements java.io.Serializable {
 
   int partitions() {
     return partitions;
+  }
+
+  /** Whether vectors cross this tree's links as bfloat16 (sync.wire=bf16). */
+  boolean bf16() {
+    return bf16;
   }
 
   /** The reduction order this tree was made from. */

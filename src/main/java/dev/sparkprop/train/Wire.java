@@ -5,6 +5,7 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
@@ -24,6 +25,7 @@ import javax.crypto.spec.SecretKeySpec;
  * (tree: a child says the same hello to its parent's listener; rounds and sums then travel the
  * tree's links in the formats below, the floats in chunks that each node forwards as they come)
  * round  driver -> task:        int ROUND, int epoch, int first, int end, long optimizerSteps, int floats, float[floats]
+ *                               (sync.wire=bf16: every float[] of this table is bfloat16[], 2 bytes a value)
  * end    driver -> task:        int END, then 24 bytes of zeros (the round header's size)
  * sum    task -> driver:        int SUM, int partition, int epoch, int first, int steps, int rows, long computeNanos,
  *                               int floats, then steps x (double loss, int rows), then float[floats]
@@ -146,6 +148,36 @@ final class Wire {
   /** The float count of a round header. */
   static int roundFloats(ByteBuffer h) {
     return h.getInt(ROUND_HEADER - 4);
+  }
+
+  /** Bytes of {@code n} floats on the wire: 4 each, or 2 with {@code sync.wire=bf16}. */
+  static int floatBytes(int n, boolean bf16) {
+    return (bf16 ? 2 : 4) * n;
+  }
+
+  /**
+   * Writes {@code src[off, off + n)} into {@code b} from its absolute {@code at}: through
+   * {@code view} (a float view of {@code b} from {@code at}) as floats, or with {@code bf16} as
+   * their upper halves (the values are already rounded: {@link Bf16}).
+   */
+  static void putFloats(ByteBuffer b, int at, FloatBuffer view, float[] src, int off, int n, boolean bf16) {
+    if (bf16) {
+      b.limit(b.capacity()); // absolute writes are checked against the limit a previous read left; the caller sets its own after
+      Bf16.encode(src, off, n, b, at);
+    } else {
+      view.clear();
+      view.put(src, off, n);
+    }
+  }
+
+  /** Reads {@code n} values written by {@link #putFloats} into {@code dst[off, off + n)}. */
+  static void getFloats(ByteBuffer b, int at, FloatBuffer view, float[] dst, int off, int n, boolean bf16) {
+    if (bf16) {
+      Bf16.decode(b, at, dst, off, n);
+    } else {
+      view.clear();
+      view.get(dst, off, n);
+    }
   }
 
   /** The bytes of a sum's header for a round of {@code steps} steps. */

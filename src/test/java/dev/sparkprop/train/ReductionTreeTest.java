@@ -131,7 +131,7 @@ class ReductionTreeTest {
       sums[q].stepLoss[0] = losses[q];
       sums[q].computeNanos = 10 * q;
     }
-    Reducer reducer = new Reducer(p, N);
+    Reducer reducer = new Reducer(p, N, false);
     double[] stepLoss = new double[1];
     int[] stepRows = new int[1];
     BatchLayout layout = new BatchLayout(15, 15, p);

@@ -69,6 +69,37 @@ class TopologyTest {
     }
   }
 
+  /**
+   * sync.wire=bf16: the same bits in every transport and topology too (the driver rounds the
+   * parameters, the tasks their sums, every subtree's value is rounded where it is made), and
+   * other bits than fp32's.
+   */
+  @ParameterizedTest
+  @ValueSource(ints = {1, 2, 3, 5, 7, 8})
+  void bf16GivesTheSameBitsInEveryTransportAndTopology(int partitions) throws Exception {
+    Run job = run(partitions, "sync.mode", "job", "sync.wire", "bf16");
+    Run star = run(partitions, "sync.mode", "barrier", "sync.topology", "star", "sync.wire", "bf16");
+    assertArrayEquals(job.params(), star.params(), "bf16 star: the job's parameters, P=" + partitions);
+    assertEquals(job.losses(), star.losses(), "bf16 star: the job's step losses, P=" + partitions);
+    Run tcp = run(partitions, "sync.mode", "barrier", "sync.topology", "star", "sync.socket", "tcp", "sync.wire", "bf16");
+    assertArrayEquals(job.params(), tcp.params(), "bf16 star over TCP: the job's parameters, P=" + partitions);
+    for (String fanIn : new String[] {"2", "3"}) {
+      Run tree = run(partitions, "sync.mode", "barrier", "sync.topology", "tree", "sync.fanin", fanIn, "sync.chunk", "4096",
+          "sync.wire", "bf16");
+      assertArrayEquals(job.params(), tree.params(), "bf16 tree of fan-in " + fanIn + ": the job's parameters, P=" + partitions);
+      assertEquals(job.losses(), tree.losses(), "bf16 tree of fan-in " + fanIn + ": the job's step losses, P=" + partitions);
+    }
+    Run fp32 = run(partitions, "sync.mode", "job");
+    assertTrue(!java.util.Arrays.equals(fp32.params(), job.params()), "bf16 changes the bits, P=" + partitions);
+    double a = 0;
+    double b = 0;
+    for (int i = 15; i < 20; i++) {
+      a += fp32.losses().get(i);
+      b += job.losses().get(i);
+    }
+    assertTrue(Math.abs(a - b) < 0.1 * a, "bf16 trains like fp32: mean loss of the last 5 steps " + b / 5 + " against " + a / 5);
+  }
+
   @Test
   void treeShapes() {
     assertEquals("driver <- 0 <- {1 <- {2, 3}, 4 <- {5, 6}}", new TreeTopology(7, 2).toString());

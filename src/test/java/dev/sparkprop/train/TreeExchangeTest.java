@@ -50,7 +50,7 @@ class TreeExchangeTest {
   }
 
   private Exchange exchange(TreeTopology tree, long timeoutMillis) throws IOException {
-    Exchange e = new Exchange("127.0.0.1", "127.0.0.1", 0, tree.partitions(), FLOATS, 1, token, timeoutMillis, false, tree,
+    Exchange e = new Exchange("127.0.0.1", "127.0.0.1", 0, tree.partitions(), FLOATS, 1, token, timeoutMillis, false, tree, false,
         new PrintStream(driverLog, true, StandardCharsets.UTF_8));
     open.add(e);
     return e;
@@ -116,8 +116,8 @@ class TreeExchangeTest {
           int[] rows = new int[1];
           double[] treeLoss = new double[1];
           int[] treeRows = new int[1];
-          Reducer star = new Reducer(partitions, FLOATS);
-          Reducer driver = new Reducer(partitions, FLOATS);
+          Reducer star = new Reducer(partitions, FLOATS, false);
+          Reducer driver = new Reducer(partitions, FLOATS, false);
           int batch = 0;
           for (int p = 0; p < partitions; p++) batch += own[p].rows;
           dev.sparkprop.data.BatchLayout layout = new dev.sparkprop.data.BatchLayout(batch, batch, partitions);
