@@ -229,6 +229,8 @@ public final class Bench {
     r.put("input_shape", cfg.get("input.shape"));
     r.put("sync_mode", cfg.get("sync.mode"));
     r.put("sync_every", cfg.syncEvery());
+    r.put("sync_wire", cfg.get("sync.wire"));
+    r.put("sync_topology", cfg.get("sync.topology"));
     r.put("optimizer", cfg.get("optimizer"));
     r.put("batch_size", cfg.batchSize());
     r.put("gradient_bytes", 4L * spec.numParams());

@@ -68,6 +68,7 @@ public final class EmulatedReport {
       int c = a.network().compareTo(b.network());
       if (c == 0) c = a.rate().compareTo(b.rate());
       if (c == 0) c = a.topology().compareTo(b.topology());
+      if (c == 0) c = a.wire().compareTo(b.wire());
       return c != 0 ? c : Integer.compare(a.hosts(), b.hosts());
     });
     StringBuilder csv = new StringBuilder("network,gradient_mb,rate,topology,wire,hosts,compute_stand_in_ms,step_ms,step_p95_ms,sync_ms,efficiency\n");

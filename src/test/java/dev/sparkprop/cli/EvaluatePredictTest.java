@@ -323,6 +323,10 @@ class EvaluatePredictTest {
     }
     assertExit(3, run(Evaluate::run, "model=" + m, "data=" + TestData.mnistDir()), message);
     assertExit(3, run(Predict::run, "model=" + m, "data=" + TestData.mnistDir(), "out=" + dir.resolve("o-" + damage)), message);
+    // the API's load (transform, evaluate of a Spark application) is the same reader
+    dev.sparkprop.io.BadModelException api = org.junit.jupiter.api.Assertions.assertThrows(dev.sparkprop.io.BadModelException.class,
+        () -> dev.sparkprop.spark.SparkpropModel.load(m.toString()));
+    assertTrue(api.getMessage().contains(message), api.getMessage());
   }
 
   private static List<String> readCsvParts(Path csvDir) throws Exception {
