@@ -63,6 +63,73 @@ public final class EmulatedReport {
         b.path("gradient_bytes").asDouble() / 1e6);
   }
 
+  /** Projected executor counts. */
+  static final int[] PROJECTED = {2, 8, 16, 32, 128, 512};
+  /** sync.chunk's default, in MB. */
+  static final double CHUNK_MB = 65536 / 1e6;
+
+  /** A rate like "10gbit" or "1gbit" in MB per ms (1 Gbit/s = 0.125 MB/ms). */
+  static double mbPerMs(String rate) {
+    java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(g|m)bit").matcher(rate);
+    if (!m.matches()) throw new IllegalArgumentException("EmulatedReport: a rate like 10gbit or 100mbit, got " + rate);
+    return Double.parseDouble(m.group(1)) * (m.group(2).equals("g") ? 0.125 : 0.000125);
+  }
+
+  static ExchangeModel.Point exchangePoint(Point p) {
+    return new ExchangeModel.Point(p.topology(), p.hosts(), p.gradientMb() * (p.wire().equals("bf16") ? 0.5 : 1),
+        mbPerMs(p.rate()), CHUNK_MB, p.syncMs());
+  }
+
+  /**
+   * Fits {@link ExchangeModel} on the points with fewer hosts than the most measured, validates it
+   * on those held out (the most hosts), writes exchange_validation.csv and exchange_projection.csv
+   * and prints both; "" (nothing fitted) when fewer than three host counts were measured.
+   */
+  static String model(Path out, List<Point> points) throws java.io.IOException {
+    java.util.TreeSet<Integer> hosts = new java.util.TreeSet<>();
+    for (Point p : points) hosts.add(p.hosts());
+    if (hosts.size() < 3) return "";
+    int held = hosts.last();
+    List<ExchangeModel.Point> fit = new ArrayList<>();
+    for (Point p : points) if (p.hosts() < held) fit.add(exchangePoint(p));
+    ExchangeModel m = ExchangeModel.fit(fit);
+    StringBuilder v = new StringBuilder("network,rate,topology,wire,hosts,held_out,sync_ms,model_ms,error\n");
+    System.out.printf(Locale.ROOT, "%nexchange model fitted on %d points with fewer than %d hosts:%n", fit.size(), held);
+    for (String[] c : m.constants()) System.out.printf(Locale.ROOT, "  %-3s = %-10s %-20s %s%n", c[0], c[1], c[2], c[3]);
+    System.out.printf(Locale.ROOT, "%-22s %7s %8s %5s %6s %9s %9s %8s%n", "validation", "rate", "topology", "wire", "hosts", "sync ms", "model", "error");
+    for (Point p : points) {
+      double pred = m.predict(exchangePoint(p));
+      double err = (pred - p.syncMs()) / p.syncMs();
+      v.append(String.format(Locale.ROOT, "%s,%s,%s,%s,%d,%s,%.3f,%.3f,%.4f%n", p.network(), p.rate(), p.topology(), p.wire(), p.hosts(),
+          p.hosts() == held, p.syncMs(), pred, err));
+      if (p.hosts() == held) {
+        System.out.printf(Locale.ROOT, "%-22s %7s %8s %5s %6d %9.2f %9.2f %7.0f%%%n", p.network(), p.rate(), p.topology(), p.wire(),
+            p.hosts(), p.syncMs(), pred, 100 * err);
+      }
+    }
+    Files.writeString(out.resolve("exchange_validation.csv"), v.toString(), StandardCharsets.UTF_8);
+    StringBuilder proj = new StringBuilder("network,rate,topology,wire,executors,compute_ms,sync_ms,efficiency\n");
+    StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-22s %7s %8s %5s", "projected efficiency", "rate", "topology", "wire"));
+    for (int e : PROJECTED) head.append(String.format(Locale.ROOT, " %6s", "P=" + e));
+    System.out.println(head);
+    java.util.Set<String> done = new java.util.HashSet<>();
+    for (Point p : points) {
+      if (!done.add(p.network() + p.rate() + p.topology() + p.wire())) continue;
+      StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-22s %7s %8s %5s", p.network(), p.rate(), p.topology(), p.wire()));
+      ExchangeModel.Point x = exchangePoint(p);
+      for (int e : PROJECTED) {
+        double sync = m.project(p.topology(), e, x.wireMb(), x.mbPerMs(), CHUNK_MB);
+        double eff = p.standInMs() / (p.standInMs() + sync);
+        proj.append(String.format(Locale.ROOT, "%s,%s,%s,%s,%d,%.3f,%.3f,%.4f%n", p.network(), p.rate(), p.topology(), p.wire(), e,
+            p.standInMs(), sync, eff));
+        row.append(String.format(Locale.ROOT, " %6.2f", eff));
+      }
+      System.out.println(row);
+    }
+    Files.writeString(out.resolve("exchange_projection.csv"), proj.toString(), StandardCharsets.UTF_8);
+    return ", exchange_validation.csv, exchange_projection.csv";
+  }
+
   static void write(Path out, List<Point> points) throws java.io.IOException {
     points.sort((a, b) -> {
       int c = a.network().compareTo(b.network());
@@ -110,7 +177,8 @@ public final class EmulatedReport {
       pngs.add(png);
     }
     System.out.print(table);
-    System.out.println("wrote " + out.resolve("emulated.csv") + ", " + String.join(", ", pngs));
+    String model = model(out, points);
+    System.out.println("wrote " + out.resolve("emulated.csv") + ", " + String.join(", ", pngs) + model);
     System.out.println("JSON " + json);
   }
 }
