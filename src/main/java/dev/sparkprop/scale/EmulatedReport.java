@@ -92,7 +92,19 @@ public final class EmulatedReport {
     int held = hosts.last();
     List<ExchangeModel.Point> fit = new ArrayList<>();
     for (Point p : points) if (p.hosts() < held) fit.add(exchangePoint(p));
-    ExchangeModel m = ExchangeModel.fit(fit);
+    ExchangeModel m;
+    try {
+      m = ExchangeModel.fit(fit);
+    } catch (IllegalArgumentException e) { // too few or too alike points (one rate: bytes and bytes/B move together)
+      System.out.println("exchange model: not fitted (" + e.getMessage() + ")");
+      return "";
+    }
+    for (String[] c : m.constants()) {
+      if (!Double.isFinite(Double.parseDouble(c[1]))) {
+        System.out.println("exchange model: not fitted (" + c[0] + " came out " + c[1] + ": the points do not determine it)");
+        return "";
+      }
+    }
     StringBuilder v = new StringBuilder("network,rate,topology,wire,hosts,held_out,sync_ms,model_ms,error\n");
     System.out.printf(Locale.ROOT, "%nexchange model fitted on %d points with fewer than %d hosts:%n", fit.size(), held);
     for (String[] c : m.constants()) System.out.printf(Locale.ROOT, "  %-3s = %-10s %-20s %s%n", c[0], c[1], c[2], c[3]);
