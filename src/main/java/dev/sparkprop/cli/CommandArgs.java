@@ -98,7 +98,7 @@ public final class CommandArgs {
     try {
       text = utf8Text(file, Files.readAllBytes(file));
     } catch (IOException e) {
-      String denied = dev.sparkprop.data.InputFile.deniedMessage(new org.apache.hadoop.fs.Path(file.toString()), e);
+      String denied = dev.sparkprop.data.InputFile.deniedMessage(file, e);
       throw new ConfigException("--config: " + (denied != null ? denied : "cannot read " + file + ": " + e.getMessage()));
     }
     java.util.Set<String> twice = new java.util.TreeSet<>();

@@ -44,7 +44,7 @@ public final class InputFile {
    * {@code FileNotFoundException "(Permission denied)"}, Hadoop's {@code AccessControlException}),
    * or null when {@code e} is not one.
    */
-  public static String deniedMessage(Path p, IOException e) {
+  public static String deniedMessage(Object p, IOException e) {
     String m = String.valueOf(e.getMessage());
     boolean denied = e instanceof java.nio.file.AccessDeniedException || m.contains("Permission denied")
         || e.getClass().getName().endsWith("AccessControlException");

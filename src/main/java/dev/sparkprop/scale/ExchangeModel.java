@@ -2,7 +2,6 @@ package dev.sparkprop.scale;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 
 /**
  * A cost model of the barrier exchange's sync time (a step's time beyond its computation),
@@ -103,7 +102,7 @@ public final class ExchangeModel {
     return c;
   }
 
-  static String fmt(double v) {
-    return String.format(Locale.ROOT, "%.4g", v);
+  private static String fmt(double v) {
+    return StepModel.fmt(v);
   }
 }

@@ -186,7 +186,7 @@ public final class StepModel {
     return c;
   }
 
-  private static String fmt(double v) {
+  static String fmt(double v) {
     return String.format(Locale.ROOT, "%.4g", v);
   }
 

@@ -191,11 +191,9 @@ public final class DistributedTrainer {
    * its executors register: {@link #fit} waits for them then).
    */
   public static void checkLocalSlots(TrainConfig cfg, String master) {
-    if (cfg.syncMode() != TrainConfig.SyncMode.BARRIER || cfg.partitions() == 0 || master == null) return;
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?])?").matcher(master.trim());
-    if (!m.matches()) return;
-    int slots = m.group(1) == null ? 1 : m.group(1).equals("*") ? Runtime.getRuntime().availableProcessors()
-        : Integer.parseInt(m.group(1));
+    if (cfg.syncMode() != TrainConfig.SyncMode.BARRIER || cfg.partitions() == 0) return;
+    int slots = MemoryBudget.localSlots(master);
+    if (slots == 0) return; // not a local master
     if (cfg.partitions() > slots) {
       throw new ConfigException("partitions: sync.mode=barrier runs all " + cfg.partitions() + " partitions at once, but "
           + master + " has " + slots + " task slots; set partitions to at most " + slots + ", or use sync.mode=job");
