@@ -26,11 +26,12 @@ record InputImages(DataSpec idx, String pngPath, TableFormat tableFormat, String
 
   /**
    * The table through Spark SQL, checked like training data (columns, then every row as it is
-   * read): its width against the model's input.
+   * read): its width against the model's input; {@code featureColumns}: the model's named feature
+   * columns (empty: the table's own layout).
    */
-  DataSpec table(org.apache.spark.sql.SparkSession spark, boolean needLabels, dev.sparkprop.nn.NetworkSpec model)
-      throws IOException {
-    DataSpec t = TableInput.inspect(spark, tableFormat, tablePath, "data", needLabels);
+  DataSpec table(org.apache.spark.sql.SparkSession spark, boolean needLabels, dev.sparkprop.nn.NetworkSpec model,
+      java.util.List<String> featureColumns) throws IOException {
+    DataSpec t = TableInput.inspect(spark, tableFormat, tablePath, "data", needLabels, featureColumns);
     if (t.features != model.inputSize()) {
       throw new BadInputException(tablePath + ": rows have " + t.features + " features, the model's input layer takes "
           + model.inputSize());

@@ -90,7 +90,7 @@ public final class Predict {
       DataSpec data = null;
       if (input.idx() != null || input.tableFormat() != null) {
         // a table's id is its row column's value, or the row's place in Spark's scan of its files
-        data = input.idx() != null ? input.idx() : input.table(spark, false, spec);
+        data = input.idx() != null ? input.idx() : input.table(spark, false, spec, model.featureColumns());
         images = ShardFrame.of(spark, TrainingData.ranges(jsc, data, data.count, parts, spec.outputSize(), "images", out));
       } else {
         int side = square(spec.inputSize());

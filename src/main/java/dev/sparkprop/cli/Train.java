@@ -46,7 +46,12 @@ public final class Train {
 
   /** Everything checked before Spark starts. */
   private record Plan(TrainConfig cfg, DataSpec train, DataSpec test, String outDir, Checkpoints checkpoints,
-      TrainState resumed, float[] initFrom, TableFormat trainFormat, TableFormat testFormat) {}
+      TrainState resumed, float[] initFrom, TableFormat trainFormat, TableFormat testFormat) {
+    /** With the starting state read once the network is known (a table's layer list takes its width from the data). */
+    Plan withStart(TrainState resumedState, float[] initial) {
+      return new Plan(cfg, train, test, outDir, checkpoints, resumedState, initial, trainFormat, testFormat);
+    }
+  }
 
   /** Runs the job; returns the process exit code. */
   public static int run(String[] args, PrintStream out) {
@@ -87,12 +92,18 @@ public final class Train {
       long t0 = System.nanoTime();
       // Tables are inspected through Spark SQL, so only now; IDX files were checked before Spark started.
       DataSpec trainData = plan.train() != null ? plan.train()
-          : TableInput.inspect(spark, plan.trainFormat(), cfg.get("train.path"), "train.path");
+          : TableInput.inspect(spark, plan.trainFormat(), cfg.get("train.path"), "train.path", true, cfg.featureColumns());
       DataSpec testData = plan.test() != null ? plan.test()
-          : TableInput.inspect(spark, plan.testFormat(), cfg.get("test.path"), "test.path");
+          : TableInput.inspect(spark, plan.testFormat(), cfg.get("test.path"), "test.path", true, cfg.featureColumns());
+      boolean deferred = cfg.needsInputShape();
       cfg = cfg.withInputFrom(trainData.height, trainData.width, trainData.features, cfg.get("train.path"));
+      if (deferred) {
+        checkMemory(cfg);
+        plan = plan.withStart(plan.checkpoints().startingState(cfg, "another out="), cfg.initFromModel());
+      }
       List<Dataset<Row>> predictions = new ArrayList<>();
       NetworkSpec spec = cfg.spec();
+      TrainState[] started = new TrainState[1]; // its scaling is known once the training rows are cached
       TrainingRun training = new TrainingRun(jsc, cfg, out).validation(validationData(spark, cfg)).test(testData)
           .resumeFrom(plan.resumed()).initialParameters(plan.initFrom()).writeTo(run, plan.checkpoints())
           .source(trainingData(trainData))
@@ -100,13 +111,15 @@ public final class Train {
             // The final model's predictions of the test set, kept for the Spark SQL reports.
             jsc.setJobDescription("predictions of the final model");
             Broadcast<float[]> bc = jsc.broadcast(params);
+            dev.sparkprop.data.FeatureScaling scaling = started[0].scaling();
             Dataset<Row> p = spark.createDataFrame(testShards.mapPartitions(it -> it.hasNext()
-                ? Predictor.predict(it.next(), null, bc.value(), spec).iterator()
+                ? Predictor.predict(it.next(), null, bc.value(), spec, scaling).iterator()
                 : java.util.Collections.<Row>emptyIterator()), Predictor.schema(spec.outputSize())).cache();
             p.count();
             predictions.add(p);
           });
       TrainState state = training.start();
+      started[0] = state;
       interruption.watch(state);
       TrainingRun.Result fitted = training.fit(trainData);
       TrainResult result = fitted.result();
@@ -161,11 +174,14 @@ public final class Train {
     }
     if (train != null) cfg = cfg.withInputFrom(train.height, train.width, train.features, cfg.get("train.path"));
     if (train != null && test != null) checkInputSize(cfg, train, test);
-    checkMemory(cfg);
     if (cfg.selectsModel() && cfg.get("validation.path").isEmpty() && cfg.validationFraction() == 0) {
       throw new ConfigException("keep=best and early.stop.patience need a validation set: set validation.path or "
           + "validation.fraction (the test set never chooses the model)");
     }
+    if (cfg.needsInputShape()) { // a table's width is known once Spark reads it: run() does the rest then
+      return new Plan(cfg, train, test, outDir, checkpoints, null, null, trainFormat, testFormat);
+    }
+    checkMemory(cfg);
     float[] initFrom = cfg.initFromModel();
     TrainState resumed = checkpoints.startingState(cfg, "another out=");
     return new Plan(cfg, train, test, outDir, checkpoints, resumed, initFrom, trainFormat, testFormat);
@@ -180,7 +196,7 @@ public final class Train {
       String[] v = MnistFiles.locate(path, "validation");
       return DataSpec.check(v[0], v[1], cfg.classes());
     }
-    return TableInput.inspect(spark, f, path, "validation.path");
+    return TableInput.inspect(spark, f, path, "validation.path", true, cfg.featureColumns());
   }
 
   /** This JVM is the driver: its heap and the executors' memory, against what the network needs. */

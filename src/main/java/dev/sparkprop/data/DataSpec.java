@@ -9,7 +9,7 @@ import java.io.IOException;
  * {@code idx}; {@link #imagesPath} is the table's path, inspected through Spark SQL).
  */
 public final class DataSpec implements java.io.Serializable {
-  private static final long serialVersionUID = 3L;
+  private static final long serialVersionUID = 4L;
 
   public final String imagesPath;
   public final String labelsPath;
@@ -24,16 +24,31 @@ public final class DataSpec implements java.io.Serializable {
   public final String format;
   /** For tables: whether a {@code row} column gives each row's place (else Spark's scan order). */
   public final boolean hasRowColumn;
+  /**
+   * Where a row's features come from: {@link Features#IMAGE} (IDX images, a binary {@code image}
+   * column or CSV {@code pixel0..N}: bytes read as b / 255), {@link Features#ARRAY} (an
+   * array column {@code features}), {@link Features#VECTOR} (a Spark ML vector column
+   * {@code features}) or {@link Features#COLUMNS} (the numeric columns {@link #columns}).
+   */
+  public final Features layout;
+  /** {@link Features#COLUMNS}: the feature columns' names, in the order the network reads them (else empty). */
+  public final java.util.List<String> columns;
+
+  /** See {@link #layout}. */
+  public enum Features { IMAGE, ARRAY, VECTOR, COLUMNS }
+
   /** One side of a {@code validation.fraction} split of the data set (its rows, numbered 0..), or null: every row. */
   public final RowSubset subset;
 
   private DataSpec(String imagesPath, String labelsPath, int count, int features, String format, boolean hasRowColumn,
-      int height, int width) {
-    this(imagesPath, labelsPath, count, features, format, hasRowColumn, height, width, null);
+      int height, int width, Features layout, java.util.List<String> columns) {
+    this(imagesPath, labelsPath, count, features, format, hasRowColumn, height, width, null, layout, columns);
   }
 
   private DataSpec(String imagesPath, String labelsPath, int count, int features, String format, boolean hasRowColumn,
-      int height, int width, RowSubset subset) {
+      int height, int width, RowSubset subset, Features layout, java.util.List<String> columns) {
+    this.layout = layout;
+    this.columns = java.util.List.copyOf(columns);
     this.subset = subset;
     this.height = height;
     this.width = width;
@@ -46,19 +61,31 @@ public final class DataSpec implements java.io.Serializable {
   }
 
   private DataSpec(String imagesPath, String labelsPath, IdxHeader images) {
-    this(imagesPath, labelsPath, images.count(), images.itemSize(), "idx", true, images.dim(1), images.dim(2));
+    this(imagesPath, labelsPath, images.count(), images.itemSize(), "idx", true, images.dim(1), images.dim(2),
+        Features.IMAGE, java.util.List.of());
   }
 
-  /** A Parquet or CSV table, inspected by the caller (its schema, row count and feature count). */
-  public static DataSpec table(String format, String path, int count, int features, boolean hasRowColumn) {
-    return new DataSpec(path, null, count, features, format, hasRowColumn, 0, 0);
+  /**
+   * A Parquet or CSV table (or a DataFrame's view), inspected by the caller: its schema, row
+   * count, feature count and where the features come from ({@code columns}: their names for
+   * {@link Features#COLUMNS}, else empty).
+   */
+  public static DataSpec table(String format, String path, int count, int features, boolean hasRowColumn, Features layout,
+      java.util.List<String> columns) {
+    return new DataSpec(path, null, count, features, format, hasRowColumn, 0, 0, layout, columns);
+  }
+
+  /** Whether the rows are byte images, which the network reads as b / 255 ({@code features.scale=auto} scales nothing more). */
+  public boolean byteImages() {
+    return layout == Features.IMAGE;
   }
 
   /** One side of a split of this data set's first {@code side.total()} rows; {@link #count} is the side's. */
   public DataSpec withSubset(RowSubset side) {
     if (subset != null) throw new IllegalStateException("already a subset: " + subset);
     if (side.total() > count) throw new IllegalArgumentException("a split of " + side.total() + " rows of " + count);
-    return new DataSpec(imagesPath, labelsPath, side.size(), features, format, hasRowColumn, height, width, side);
+    return new DataSpec(imagesPath, labelsPath, side.size(), features, format, hasRowColumn, height, width, side, layout,
+        columns);
   }
 
   public boolean isTable() {
@@ -68,6 +95,10 @@ public final class DataSpec implements java.io.Serializable {
   /** Where the data is, for messages and model info. */
   public String describe() {
     String where = isTable() ? format + " " + imagesPath : imagesPath + (labelsPath == null ? "" : " + " + labelsPath);
+    if (layout == Features.COLUMNS) {
+      where += " (" + columns.size() + " feature columns: " + (columns.size() <= 6 ? String.join(", ", columns)
+          : String.join(", ", columns.subList(0, 4)) + ", ..., " + columns.get(columns.size() - 1)) + ")";
+    }
     return subset == null ? where : where + ", " + subset;
   }
 

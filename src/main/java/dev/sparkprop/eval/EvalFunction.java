@@ -19,8 +19,10 @@ public final class EvalFunction implements FlatMapFunction<Iterator<Shard>, Eval
   private final Broadcast<float[]> params;
   private final NetworkSpec spec;
   private final Kernel kernel;
+  private final dev.sparkprop.data.FeatureScaling scaling;
 
-  public EvalFunction(Broadcast<float[]> params, NetworkSpec spec, Kernel kernel) {
+  public EvalFunction(Broadcast<float[]> params, NetworkSpec spec, Kernel kernel, dev.sparkprop.data.FeatureScaling scaling) {
+    this.scaling = scaling;
     this.params = params;
     this.spec = spec;
     this.kernel = kernel;
@@ -29,17 +31,18 @@ public final class EvalFunction implements FlatMapFunction<Iterator<Shard>, Eval
   @Override
   public Iterator<EvalSum> call(Iterator<Shard> shards) {
     EvalSum sum = new EvalSum(spec.outputSize());
-    while (shards.hasNext()) evaluate(shards.next(), params.value(), Workspace.get(spec, kernel).network, sum);
+    while (shards.hasNext()) evaluate(shards.next(), params.value(), scaling, Workspace.get(spec, kernel).network, sum);
     return Collections.singletonList(sum).iterator();
   }
 
   /** Adds the outcome of every row of {@code shard} into {@code sum}. */
-  public static void evaluate(Shard shard, float[] params, Network net, EvalSum sum) {
+  public static void evaluate(Shard shard, float[] params, dev.sparkprop.data.FeatureScaling scaling, Network net, EvalSum sum) {
     net.setParameters(params);
     int[] labels = shard.labels();
     for (int from = 0; from < shard.rows(); from += CHUNK) {
       int n = Math.min(CHUNK, shard.rows() - from);
       shard.copyRows(from, n, net.input(n).data);
+      scaling.apply(net.input(n).data, n, shard.features());
       sum.lossSum += net.forward(n, labels, from);
       for (int r = 0; r < n; r++) sum.add(labels[from + r], net.predicted(r));
     }

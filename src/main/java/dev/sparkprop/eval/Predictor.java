@@ -34,7 +34,8 @@ public final class Predictor {
   /**
    * @param ids one id per local row of the shard, or null to use the row's index in the data set
    */
-  public static List<Row> predict(Shard shard, String[] ids, float[] params, NetworkSpec spec) {
+  public static List<Row> predict(Shard shard, String[] ids, float[] params, NetworkSpec spec,
+      dev.sparkprop.data.FeatureScaling scaling) {
     Network net = Workspace.get(spec, Kernel.AUTO).network;
     net.setParameters(params);
     int classes = spec.outputSize();
@@ -43,6 +44,7 @@ public final class Predictor {
     for (int from = 0; from < shard.rows(); from += EvalFunction.CHUNK) {
       int n = Math.min(EvalFunction.CHUNK, shard.rows() - from);
       shard.copyRows(from, n, net.input(n).data);
+      scaling.apply(net.input(n).data, n, shard.features());
       net.forward(n, labels, from);
       float[] probs = net.output().data;
       for (int r = 0; r < n; r++) {

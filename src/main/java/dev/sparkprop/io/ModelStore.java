@@ -92,12 +92,22 @@ public final class ModelStore {
         writeTensor(fs, tmp, tensors, tensorName(spec, l, "b"), Npy.encode(model.params(), spec.biasOffset(l),
             new int[] {spec.out(l)}), new int[] {spec.out(l)}, "network");
       }
+      ObjectNode input = root.putObject("input");
+      input.put("scaling", model.scaling().kind().key());
+      if (!model.scaling().isNone()) {
+        int[] w = {model.scaling().width()};
+        writeTensor(fs, tmp, tensors, SHIFT, Npy.encode(model.scaling().shift(), 0, w), w, "input");
+        writeTensor(fs, tmp, tensors, SCALE, Npy.encode(model.scaling().scale(), 0, w), w, "input");
+        input.put("shift", SHIFT).put("scale", SCALE);
+      }
+      ArrayNode columns = input.putArray("columns");
+      for (String c : model.featureColumns()) columns.add(c);
       for (Map.Entry<String, float[]> e : model.extraTensors().entrySet()) {
         float[] a = e.getValue();
         writeTensor(fs, tmp, tensors, e.getKey(), Npy.encode(a, 0, new int[] {a.length}), new int[] {a.length}, "extra");
       }
       if (onnx) {
-        byte[] bytes = OnnxExport.write(spec, model.params(), Version.get());
+        byte[] bytes = OnnxExport.write(spec, model.params(), model.scaling(), Version.get());
         try (OutputStream out = fs.create(new Path(tmp, ONNX), true)) {
           out.write(bytes);
         }
@@ -123,6 +133,10 @@ public final class ModelStore {
       if (fs.exists(tmp)) fs.delete(tmp, true);
     }
   }
+
+  /** The feature scaling's tensors: {@code x' = (x - input_shift) / input_scale} (docs/MODEL_FORMAT.md). */
+  static final String SHIFT = "input_shift";
+  static final String SCALE = "input_scale";
 
   /** {@code dense_L_W}, {@code conv_L_b}: the layer's kind and its place in the list (from 0). */
   static String tensorName(NetworkSpec spec, int l, String which) {
@@ -227,6 +241,13 @@ public final class ModelStore {
       readTensor(fs, root, byName.remove(w), w, spec.weightShape(l), params, spec.weightOffset(l), where);
       readTensor(fs, root, byName.remove(b), b, new int[] {spec.out(l)}, params, spec.biasOffset(l), where);
     }
+    dev.sparkprop.data.FeatureScaling scaling = readScaling(fs, root, m.path("input"), byName, spec, where);
+    List<String> featureColumns = new ArrayList<>();
+    for (JsonNode c : m.path("input").path("columns")) featureColumns.add(c.asText());
+    if (!featureColumns.isEmpty() && featureColumns.size() != spec.inputSize()) {
+      throw new BadModelException(where + ": input.columns lists " + featureColumns.size() + " columns, the network takes "
+          + spec.inputSize());
+    }
     for (Map.Entry<String, JsonNode> e : byName.entrySet()) {
       if (!"extra".equals(e.getValue().path("role").asText())) {
         throw new BadModelException(where + ": tensor '" + e.getKey() + "' does not belong to network " + spec);
@@ -240,7 +261,30 @@ public final class ModelStore {
     if (withOnnx && m.has("onnx")) checkOnnx(fs, root, m.get("onnx"), where);
     @SuppressWarnings("unchecked")
     Map<String, Object> info = m.has("info") ? JSON.convertValue(m.get("info"), Map.class) : Map.of();
-    return new SavedModel(spec, params, extra, info);
+    return new SavedModel(spec, params, extra, info, scaling, featureColumns);
+  }
+
+  /** The {@code input} object's scaling and its two tensors (a model without the object: none). */
+  private static dev.sparkprop.data.FeatureScaling readScaling(FileSystem fs, Path root, JsonNode input,
+      Map<String, JsonNode> byName, NetworkSpec spec, String where) throws IOException {
+    String kind = input.path("scaling").asText("none");
+    dev.sparkprop.data.FeatureScaling.Kind k;
+    try {
+      k = dev.sparkprop.data.FeatureScaling.Kind.of(kind);
+    } catch (IllegalArgumentException e) {
+      throw new BadModelException(where + ": input.scaling: " + e.getMessage());
+    }
+    if (k == dev.sparkprop.data.FeatureScaling.Kind.NONE) return dev.sparkprop.data.FeatureScaling.NONE;
+    int[] w = {spec.inputSize()};
+    float[] shift = new float[w[0]];
+    float[] scale = new float[w[0]];
+    readTensor(fs, root, byName.remove(SHIFT), SHIFT, w, shift, 0, where);
+    readTensor(fs, root, byName.remove(SCALE), SCALE, w, scale, 0, where);
+    try {
+      return dev.sparkprop.data.FeatureScaling.of(k, shift, scale);
+    } catch (IllegalArgumentException e) {
+      throw new BadModelException(where + ": " + e.getMessage());
+    }
   }
 
   /**

@@ -14,8 +14,8 @@ import java.util.List;
 /**
  * A network and its parameters as an ONNX model (opset 13, IR version 7), for any ONNX runtime.
  *
- * <p>Input {@code features}: float (N, inputSize), the rows as training reads them (C, H, W
- * flattened for images); output {@code probabilities}: float (N, classes). Dense layers are
+ * <p>Input {@code features}: float (N, inputSize), the rows as the data hold them (C, H, W
+ * flattened for images, pixels as b / 255), scaled by the model's feature scaling first; output {@code probabilities}: float (N, classes). Dense layers are
  * {@code Gemm} with the (in, out) weights of the model format, convolutions {@code Conv} with the
  * (out, in, kh, kw) weights and explicit pads ({@code same} puts the odd pixel at the bottom and
  * right, as {@code ConvHead} does), pooling {@code MaxPool}; a {@code Reshape} to (N, C, H, W)
@@ -39,8 +39,19 @@ public final class OnnxExport {
   private static final int ATTR_INT = 2;
   private static final int ATTR_INTS = 7;
 
-  /** The model as the bytes of an ONNX {@code ModelProto}. */
+  /** The model, its input read as it is, as the bytes of an ONNX {@code ModelProto}. */
   public static byte[] write(NetworkSpec spec, float[] params, String producerVersion) {
+    return write(spec, params, dev.sparkprop.data.FeatureScaling.NONE, producerVersion);
+  }
+
+  /**
+   * The model as the bytes of an ONNX {@code ModelProto}; a feature scaling other than none is
+   * its first two nodes, {@code Sub} of the shifts and {@code Div} by the scales (the operations
+   * {@link dev.sparkprop.data.FeatureScaling#apply} does in float), so the graph takes the raw
+   * features.
+   */
+  public static byte[] write(NetworkSpec spec, float[] params, dev.sparkprop.data.FeatureScaling scaling,
+      String producerVersion) {
     if (params.length != spec.numParams()) {
       throw new IllegalArgumentException("parameter array has " + params.length + " values, network " + spec
           + " needs " + spec.numParams());
@@ -48,6 +59,13 @@ public final class OnnxExport {
     List<byte[]> nodes = new ArrayList<>();
     List<byte[]> initializers = new ArrayList<>();
     String x = INPUT;
+    if (!scaling.isNone()) {
+      int[] w = {scaling.width()};
+      initializers.add(floatTensor(ModelStore.SHIFT, scaling.shift(), 0, w));
+      initializers.add(floatTensor(ModelStore.SCALE, scaling.scale(), 0, w));
+      x = node(nodes, "Sub", "input_sub", List.of(x, ModelStore.SHIFT), List.of(), null);
+      x = node(nodes, "Div", "input_div", List.of(x, ModelStore.SCALE), List.of(), null);
+    }
     boolean image = !spec.isDense();
     if (image) {
       NetworkSpec.Shape in = spec.inputShape();

@@ -96,6 +96,16 @@ public final class SparkpropModel {
     return model.spec();
   }
 
+  /** How the model scales a row's features before its first layer (kept in the model and its ONNX graph). */
+  public dev.sparkprop.data.FeatureScaling featureScaling() {
+    return model.scaling();
+  }
+
+  /** The table columns the model reads its features from, in input order (empty: an image, array or vector column). */
+  public List<String> featureColumns() {
+    return model.featureColumns();
+  }
+
   /** A copy of the flat parameters (layout: docs/MODEL_FORMAT.md). */
   public float[] parameters() {
     return model.params().clone();
@@ -118,17 +128,16 @@ public final class SparkpropModel {
   public Dataset<Row> transform(Dataset<Row> df) {
     StructType schema = df.schema();
     List<String> names = Arrays.asList(df.columns());
-    String col = featuresColumn(df, "transform");
+    String col = featuresColumn(df, "transform"); // null: the model's feature columns
     for (String added : List.of(predictionCol, probabilityCol)) {
       if (names.contains(added)) {
         throw new BadInputException("transform: the DataFrame already has a column '" + added
             + "'; choose another name with setPredictionCol / setProbabilityCol");
       }
     }
-    boolean binary = featuresBinary(df, col, "transform");
     StructType out = schema.add(predictionCol, DataTypes.IntegerType, false)
         .add(probabilityCol, DataTypes.createArrayType(DataTypes.FloatType, false), false);
-    RowFeatures features = new RowFeatures(schema.fieldIndex(col), col, binary, model.spec().inputSize(), "transform");
+    RowFeatures features = rowFeatures(schema, col, "transform");
     return df.mapPartitions(new RowScorer(model.spec(), parameters(df.sparkSession().sparkContext()), features),
         Encoders.row(out));
   }
@@ -154,9 +163,11 @@ public final class SparkpropModel {
       throw new BadInputException("evaluate: column '" + labelCol + "' is " + lt.simpleString() + ", expected an integer class");
     }
     String col = featuresColumn(df, "evaluate");
-    boolean binary = featuresBinary(df, col, "evaluate");
-    Dataset<Row> pairs = df.select(df.col(labelCol).cast(DataTypes.IntegerType), df.col(col));
-    RowFeatures features = new RowFeatures(1, col, binary, model.spec().inputSize(), "evaluate");
+    List<org.apache.spark.sql.Column> picked = new java.util.ArrayList<>();
+    picked.add(df.col(labelCol).cast(DataTypes.IntegerType));
+    for (String c : col != null ? List.of(col) : model.featureColumns()) picked.add(df.col("`" + c.replace("`", "``") + "`"));
+    Dataset<Row> pairs = df.select(picked.toArray(new org.apache.spark.sql.Column[0]));
+    RowFeatures features = rowFeatures(pairs.schema(), col != null ? pairs.columns()[1] : null, "evaluate");
     RowEvaluator counter = new RowEvaluator(model.spec(), parameters(df.sparkSession().sparkContext()), features, labelCol);
     EvalSum total = new EvalSum(model.spec().outputSize());
     for (EvalSum s : pairs.javaRDD().mapPartitions(counter).collect()) {
@@ -178,11 +189,23 @@ public final class SparkpropModel {
     return broadcast;
   }
 
-  /** The features column: the one set, else {@code image} or {@code features}, whichever the DataFrame has. */
+  /**
+   * The features column: the one set, else {@code image} or {@code features}, whichever the
+   * DataFrame has; null when it has neither but every column the model was trained on (a table
+   * of named feature columns).
+   */
   private String featuresColumn(Dataset<Row> df, String operation) {
     List<String> names = Arrays.asList(df.columns());
     String col = featuresCol != null ? featuresCol
         : names.contains("image") ? "image" : names.contains("features") ? "features" : null;
+    if (col == null && !model.featureColumns().isEmpty()) {
+      List<String> missing = new java.util.ArrayList<>(model.featureColumns());
+      missing.removeAll(names);
+      if (missing.isEmpty()) return null;
+      throw new BadInputException(operation + ": the DataFrame lacks the model's feature column" + (missing.size() > 1 ? "s " : " ")
+          + String.join(", ", missing.subList(0, Math.min(8, missing.size()))) + (missing.size() > 8 ? ", ..." : "")
+          + " (columns: " + String.join(", ", names) + "); give them, or a features column with setFeaturesCol");
+    }
     if (col == null || !names.contains(col)) {
       throw new BadInputException(operation + ": the DataFrame has no " + (col == null ? "'image' or 'features'" : "'" + col + "'")
           + " column (columns: " + String.join(", ", names) + "); name the features column with setFeaturesCol");
@@ -190,14 +213,39 @@ public final class SparkpropModel {
     return col;
   }
 
-  /** Whether the features column is binary (else an array of float or double; any other type is refused). */
-  private static boolean featuresBinary(Dataset<Row> df, String col, String operation) {
-    DataType t = df.schema().apply(col).dataType();
-    boolean binary = t instanceof BinaryType;
-    if (!binary && !(t instanceof ArrayType a && (a.elementType() instanceof FloatType || a.elementType() instanceof DoubleType))) {
-      throw new BadInputException(operation + ": column '" + col + "' is " + t.simpleString()
-          + ", expected binary (one byte 0..255 per pixel) or array<float> (or array<double>)");
+  /**
+   * How rows of {@code schema} give the network its input: column {@code col} (binary, an array of
+   * float or double, or a Spark ML vector; any other type is refused), or when null the model's
+   * feature columns (numeric each).
+   */
+  private RowFeatures rowFeatures(StructType schema, String col, String operation) {
+    int width = model.spec().inputSize();
+    if (col == null) {
+      List<String> cols = model.featureColumns();
+      int[] idx = new int[cols.size()];
+      for (int j = 0; j < idx.length; j++) {
+        String c = cols.get(j);
+        idx[j] = schema.fieldIndex(c);
+        DataType t = schema.fields()[idx[j]].dataType();
+        if (!(t instanceof org.apache.spark.sql.types.NumericType)) {
+          throw new BadInputException(operation + ": column '" + c + "' is " + t.simpleString() + ", expected a numeric type");
+        }
+      }
+      return new RowFeatures(RowFeatures.Kind.COLUMNS, idx, cols.toArray(new String[0]), null, width, model.scaling(), operation);
     }
-    return binary;
+    DataType t = schema.apply(col).dataType();
+    RowFeatures.Kind kind;
+    if (t instanceof BinaryType) {
+      kind = RowFeatures.Kind.BINARY;
+    } else if (dev.sparkprop.table.TableInput.isVector(t)) {
+      kind = RowFeatures.Kind.VECTOR;
+    } else if (t instanceof ArrayType a && (a.elementType() instanceof FloatType || a.elementType() instanceof DoubleType)) {
+      kind = RowFeatures.Kind.ARRAY;
+    } else {
+      throw new BadInputException(operation + ": column '" + col + "' is " + t.simpleString()
+          + ", expected binary (one byte 0..255 per pixel), array<float> (or array<double>) or a Spark ML vector");
+    }
+    return new RowFeatures(kind, new int[] {schema.fieldIndex(col)}, new String[] {col}, kind == RowFeatures.Kind.VECTOR ? t : null,
+        width, model.scaling(), operation);
   }
 }

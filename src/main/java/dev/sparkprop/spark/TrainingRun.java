@@ -150,7 +150,7 @@ public final class TrainingRun {
     TrainResult r = new DistributedTrainer(jsc, cfg, log).validateOn(validationData).onFinish(onFinish)
         .fit(trainData, test, run, start(), cfg.checkpointEvery() > 0 ? checkpoints : null);
     int rows = cfg.trainLimit() > 0 ? Math.min(cfg.trainLimit(), trainData.count) : trainData.count;
-    SavedModel model = new SavedModel(cfg.spec(), r.params(), Map.of(), info(r, rows));
+    SavedModel model = new SavedModel(cfg.spec(), r.params(), Map.of(), info(r, rows), start().scaling(), trainData.columns);
     return new Result(SparkpropModel.of(model), r, rows);
   }
 

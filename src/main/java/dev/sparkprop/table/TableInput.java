@@ -67,7 +67,7 @@ public final class TableInput {
 
   /** Reads the table's schema and row count; refuses a missing or mistyped column by name. */
   public static DataSpec inspect(SparkSession spark, TableFormat format, String path, String key) throws IOException {
-    return inspect(spark, format, path, key, true);
+    return inspect(spark, format, path, key, true, List.of());
   }
 
   /**
@@ -76,62 +76,157 @@ public final class TableInput {
    */
   public static DataSpec inspect(SparkSession spark, TableFormat format, String path, String key, boolean needLabels)
       throws IOException {
+    return inspect(spark, format, path, key, needLabels, List.of());
+  }
+
+  /**
+   * @param featureColumns {@code features.columns}: the feature columns by name, or empty for the
+   *     table's own layout (README, "Data formats")
+   */
+  public static DataSpec inspect(SparkSession spark, TableFormat format, String path, String key, boolean needLabels,
+      List<String> featureColumns) throws IOException {
     String qualified = qualify(path);
     Dataset<Row> df = raw(spark, format, qualified);
     StructType schema = df.schema();
     List<String> names = new ArrayList<>(Arrays.asList(df.columns()));
     names.remove(CORRUPT);
     String layout = format == TableFormat.PARQUET
-        ? "a Parquet table needs an integer 'label' column and 'image' (binary) or 'features' (array<float>)"
-        : "a CSV table needs a header 'label,pixel0,...,pixelN' (optionally a 'row' column)";
+        ? "a Parquet table needs an integer 'label' column and its features: 'image' (binary), 'features' (an array or "
+            + "a Spark ML vector) or numeric columns (all of them, or those features.columns names)"
+        : "a CSV table needs a header line naming 'label' and numeric feature columns ('label,pixel0,...,pixelN' for "
+            + "images; features.columns chooses some)";
     boolean labelled = names.contains("label");
     if (!labelled && needLabels) {
       throw new BadInputException(key + ": " + path + " has no 'label' column (columns: " + preview(names) + "); " + layout);
     }
-    int features;
-    if (format == TableFormat.PARQUET) {
-      if (labelled) requireInteger(schema, "label", path);
-      if (names.contains("image")) {
-        if (!(type(schema, "image") instanceof BinaryType)) {
-          throw new BadInputException(path + ": column 'image' is " + type(schema, "image").simpleString()
-              + ", expected binary (one byte 0..255 per pixel)");
-        }
-        features = firstLength(df, "length(image)", "image", path);
-      } else if (names.contains("features")) {
-        DataType t = type(schema, "features");
-        if (!(t instanceof ArrayType a) || !(a.elementType() instanceof FloatType || a.elementType() instanceof DoubleType)) {
-          throw new BadInputException(path + ": column 'features' is " + t.simpleString()
-              + ", expected array<float> (or array<double>) with values in [0, 1]");
-        }
-        features = firstLength(df, "size(features)", "features", path);
-      } else {
-        throw new BadInputException(key + ": " + path + " has neither an 'image' nor a 'features' column (columns: "
-            + preview(names) + "); " + layout);
-      }
-      if (names.contains("row")) requireInteger(schema, "row", path);
-    } else {
-      TreeSet<Integer> pixels = new TreeSet<>();
-      for (String n : names) {
-        Matcher m = PIXEL.matcher(n);
-        if (m.matches()) pixels.add(Integer.parseInt(m.group(1)));
-      }
-      if (pixels.isEmpty()) {
-        throw new BadInputException(key + ": " + path + " has no pixel columns (columns: " + preview(names) + "); " + layout);
-      }
-      for (int i = 0; i <= pixels.last(); i++) {
-        if (!pixels.contains(i)) {
-          throw new BadInputException(path + ": no column 'pixel" + i + "' (the header has pixel0..pixel" + pixels.last()
-              + " with gaps); " + layout);
-        }
-      }
-      features = pixels.size();
-    }
+    if (format == TableFormat.PARQUET && labelled) requireInteger(schema, "label", path);
+    if (format == TableFormat.PARQUET && names.contains("row")) requireInteger(schema, "row", path);
+    Picked f = features(df, format, names, path, key, featureColumns, layout);
     long rows = df.count();
     if (rows == 0) throw new BadInputException(key + ": " + path + " holds no rows");
     if (rows > Integer.MAX_VALUE) throw new BadInputException(path + ": " + rows + " rows; at most " + Integer.MAX_VALUE);
     boolean hasRow = names.contains("row");
     if (hasRow) checkRowColumn(df, rows, path);
-    return DataSpec.table(format.key(), qualified, (int) rows, features, hasRow);
+    return DataSpec.table(format.key(), qualified, (int) rows, f.width, hasRow, f.layout, f.columns);
+  }
+
+  /** Where a table's features are and how many a row has. */
+  private record Picked(DataSpec.Features layout, int width, List<String> columns) {}
+
+  /** Rows a CSV table's first lines give to tell its numeric columns from the others. */
+  private static final int SAMPLE_ROWS = 100;
+
+  private static Picked features(Dataset<Row> df, TableFormat format, List<String> names, String path, String key,
+      List<String> featureColumns, String layout) {
+    StructType schema = df.schema();
+    if (!featureColumns.isEmpty()) {
+      for (String c : featureColumns) {
+        if (!names.contains(c)) {
+          throw new BadInputException("features.columns: " + path + " has no column '" + c + "' (columns: " + preview(names) + ")");
+        }
+        if (c.equals("label") || c.equals("row")) {
+          throw new BadInputException("features.columns: '" + c + "' is the table's " + c + " column, not a feature");
+        }
+        if (format != TableFormat.CSV && !numeric(type(schema, c))) {
+          throw new BadInputException("features.columns: " + path + ": column '" + c + "' is " + type(schema, c).simpleString()
+              + ", expected a numeric type");
+        }
+      }
+      return new Picked(DataSpec.Features.COLUMNS, featureColumns.size(), featureColumns);
+    }
+    if (format != TableFormat.CSV && names.contains("image")) {
+      if (!(type(schema, "image") instanceof BinaryType)) {
+        throw new BadInputException(path + ": column 'image' is " + type(schema, "image").simpleString()
+            + ", expected binary (one byte 0..255 per pixel)");
+      }
+      return new Picked(DataSpec.Features.IMAGE, firstLength(df, "length(image)", "image", path), List.of());
+    }
+    if (format != TableFormat.CSV && names.contains("features")) {
+      DataType t = type(schema, "features");
+      if (VectorColumn.is(t)) return new Picked(DataSpec.Features.VECTOR, firstVectorSize(df, "features", t, path), List.of());
+      if (!(t instanceof ArrayType a) || !(a.elementType() instanceof FloatType || a.elementType() instanceof DoubleType)) {
+        throw new BadInputException(path + ": column 'features' is " + t.simpleString()
+            + ", expected array<float> (or array<double>) or a Spark ML vector");
+      }
+      return new Picked(DataSpec.Features.ARRAY, firstLength(df, "size(features)", "features", path), List.of());
+    }
+    if (format == TableFormat.CSV) {
+      TreeSet<Integer> pixels = new TreeSet<>();
+      for (String n : names) {
+        Matcher m = PIXEL.matcher(n);
+        if (m.matches()) pixels.add(Integer.parseInt(m.group(1)));
+      }
+      if (!pixels.isEmpty()) {
+        for (int i = 0; i <= pixels.last(); i++) {
+          if (!pixels.contains(i)) {
+            throw new BadInputException(path + ": no column 'pixel" + i + "' (the header has pixel0..pixel" + pixels.last()
+                + " with gaps); " + layout);
+          }
+        }
+        return new Picked(DataSpec.Features.IMAGE, pixels.size(), List.of());
+      }
+    }
+    // every numeric column but the label and the row number
+    List<String> picked = new ArrayList<>();
+    List<String> left = new ArrayList<>();
+    List<Row> sample = format == TableFormat.CSV ? df.drop(CORRUPT).limit(SAMPLE_ROWS).collectAsList() : List.of();
+    for (String n : names) {
+      if (n.equals("label") || n.equals("row")) continue;
+      boolean number = format == TableFormat.CSV ? numbers(sample, n) : numeric(type(schema, n));
+      (number ? picked : left).add(n);
+    }
+    if (picked.isEmpty()) {
+      throw new BadInputException(key + ": " + path + " has no numeric feature columns (columns: " + preview(names) + "); "
+          + layout);
+    }
+    return new Picked(DataSpec.Features.COLUMNS, picked.size(), picked);
+  }
+
+  /**
+   * Whether column {@code name} of a CSV table holds numbers: some value in {@code sample} is one.
+   * A column of text only (an id, a name) is left out; one that mixes numbers and text is a
+   * feature column whose text is then refused by its row.
+   */
+  private static boolean numbers(List<Row> sample, String name) {
+    for (Row r : sample) {
+      Object v = r.get(r.fieldIndex(name));
+      if (v != null && parseNumber(v.toString()) != null) return true;
+    }
+    return false;
+  }
+
+  /** A CSV value as a number ({@code 12}, {@code -1.5e-3}), or null when it is not one. */
+  static Double parseNumber(String s) {
+    String t = s.trim();
+    if (t.isEmpty() || !NUMBER.matcher(t).matches()) return null;
+    return Double.parseDouble(t);
+  }
+
+  private static final Pattern NUMBER = Pattern.compile("[-+]?([0-9]+\\.?[0-9]*|\\.[0-9]+)([eE][-+]?[0-9]+)?");
+
+  private static boolean numeric(DataType t) {
+    return t instanceof org.apache.spark.sql.types.NumericType;
+  }
+
+  private static int firstVectorSize(Dataset<Row> df, String column, DataType t, String path) {
+    List<Row> first = df.where(col(column).isNotNull()).select(col(column)).limit(1).collectAsList();
+    if (first.isEmpty()) throw new BadInputException(path + ": every '" + column + "' value is null (or the table is empty)");
+    return VectorColumn.size(first.get(0).get(0), t);
+  }
+
+  /**
+   * A Spark ML vector column's value as {@code width} floats at {@code out[at]} (see {@link VectorColumn}), for the
+   * Spark application API's readers.
+   *
+   * @throws BadInputException naming {@code where} and {@code column}: another size, a bad index, a value not finite
+   */
+  public static void readVector(Object value, DataType type, int width, float[] out, int at, String where, String column) {
+    VectorColumn.read(value, type, width, out, at, where, column);
+  }
+
+  /** Whether {@code type} is a Spark ML vector column (the user-defined type or its storage struct). */
+  public static boolean isVector(DataType type) {
+    return VectorColumn.is(type);
   }
 
   private static void checkRowColumn(Dataset<Row> df, long rows, String path) {
@@ -150,7 +245,7 @@ public final class TableInput {
 
   /**
    * A DataFrame of a Spark application as a data set: an integer label column and a features
-   * column (binary, one byte 0..255 per pixel, or array of float or double in [0, 1]; null: the
+   * column (binary, one byte 0..255 per pixel; an array of float or double; or a Spark ML vector; null: the
    * one of {@code image} and {@code features} that it has), optionally an integer {@code row}
    * column that numbers the rows. The columns are checked here, by the names the caller gave;
    * the rows on the executors, as a table's are. The DataFrame is registered as a temporary view
@@ -177,23 +272,26 @@ public final class TableInput {
     }
     DataType t = type(schema, features);
     boolean binary = t instanceof BinaryType;
-    if (!binary && !(t instanceof ArrayType a && (a.elementType() instanceof FloatType || a.elementType() instanceof DoubleType))) {
+    boolean vector = VectorColumn.is(t);
+    if (!binary && !vector && !(t instanceof ArrayType a && (a.elementType() instanceof FloatType || a.elementType() instanceof DoubleType))) {
       throw new BadInputException(name + ": column '" + features + "' is " + t.simpleString()
-          + ", expected binary (one byte 0..255 per pixel) or array<float> (or array<double>) with values in [0, 1]");
+          + ", expected binary (one byte 0..255 per pixel), array<float> (or array<double>) or a Spark ML vector");
     }
     boolean hasRow = names.contains("row") && !labelCol.equals("row") && !features.equals("row");
     if (hasRow) requireInteger(schema, "row", name);
     List<Column> cols = new ArrayList<>(List.of(col(labelCol).as("label"), col(features).as(binary ? "image" : "features")));
     if (hasRow) cols.add(col("row"));
     Dataset<Row> picked = df.select(cols.toArray(new Column[0]));
-    int width = firstLength(picked, binary ? "length(image)" : "size(features)", binary ? "image" : "features", name);
+    int width = vector ? firstVectorSize(picked, "features", t, name)
+        : firstLength(picked, binary ? "length(image)" : "size(features)", binary ? "image" : "features", name);
     long rows = picked.count();
     if (rows == 0) throw new BadInputException(name + " holds no rows");
     if (rows > Integer.MAX_VALUE) throw new BadInputException(name + ": " + rows + " rows; at most " + Integer.MAX_VALUE);
     if (hasRow) checkRowColumn(picked, rows, name);
+    DataSpec.Features layout = binary ? DataSpec.Features.IMAGE : vector ? DataSpec.Features.VECTOR : DataSpec.Features.ARRAY;
     String view = name.replace(' ', '_') + "_" + VIEWS.incrementAndGet();
     picked.createOrReplaceTempView(view);
-    return DataSpec.table(TableFormat.DATAFRAME.key(), view, (int) rows, width, hasRow);
+    return DataSpec.table(TableFormat.DATAFRAME.key(), view, (int) rows, width, hasRow, layout, List.of());
   }
 
   /**
@@ -208,12 +306,20 @@ public final class TableInput {
     // a table for prediction may have no labels: 0 stands for them (CSV values are text)
     cols.add(Arrays.asList(df.columns()).contains("label") ? col("label")
         : org.apache.spark.sql.functions.lit(format == TableFormat.CSV ? "0" : (Object) 0));
-    if (format == TableFormat.PARQUET || format == TableFormat.DATAFRAME) {
-      cols.add(col(Arrays.asList(df.columns()).contains("image") ? "image" : "features"));
-    } else {
-      for (int i = 0; i < spec.features; i++) cols.add(col("pixel" + i));
-      cols.add(org.apache.spark.sql.functions.length(col(CORRUPT))); // its length: the line itself may be huge
+    switch (spec.layout) {
+      case IMAGE -> {
+        if (format == TableFormat.CSV) {
+          for (int i = 0; i < spec.features; i++) cols.add(col("pixel" + i));
+        } else {
+          cols.add(col("image"));
+        }
+      }
+      case ARRAY, VECTOR -> cols.add(col("features"));
+      case COLUMNS -> {
+        for (String c : spec.columns) cols.add(col("`" + c.replace("`", "``") + "`"));
+      }
     }
+    if (format == TableFormat.CSV) cols.add(org.apache.spark.sql.functions.length(col(CORRUPT))); // its length: the line itself may be huge
     cols.add(spec.hasRowColumn ? col("row").cast("long") : org.apache.spark.sql.functions.lit(-1L));
     if (format == TableFormat.DATAFRAME) { // no files: the view's name stands for them
       cols.add(org.apache.spark.sql.functions.lit(spec.imagesPath));
@@ -223,7 +329,9 @@ public final class TableInput {
       cols.add(col("_metadata.file_block_start"));
     }
     JavaRDD<Row> rows = df.select(cols.toArray(new Column[0])).javaRDD();
-    RowParser parser = new RowParser(format, spec.features, classes, usedRows, partitions, assignment, spec.subset);
+    DataType featuresType = spec.layout == DataSpec.Features.VECTOR ? type(df.schema(), "features") : null;
+    RowParser parser = new RowParser(format, spec.layout, spec.columns, featuresType, spec.features, classes, usedRows,
+        partitions, assignment, spec.subset);
     JavaPairRDD<Row, Long> indexed = spec.hasRowColumn ? rows.mapToPair(r -> new Tuple2<>(r, -1L)) : rows.zipWithIndex();
     JavaPairRDD<Integer, TableRow> placed = indexed.mapPartitionsToPair(parser::parse);
     return placed.partitionBy(new ByPartition(partitions))
@@ -403,6 +511,9 @@ public final class TableInput {
   static final class RowParser implements Serializable {
     private static final long serialVersionUID = 1L;
     private final TableFormat format;
+    private final DataSpec.Features layout;
+    private final List<String> columns;
+    private final DataType featuresType; // VECTOR: the column's type (the user-defined type, or its storage struct)
     private final int features;
     private final int classes;
     private final int usedRows;
@@ -410,8 +521,11 @@ public final class TableInput {
     private final ShardReader.Assignment assignment;
     private final dev.sparkprop.data.RowSubset subset; // null: every row
 
-    RowParser(TableFormat format, int features, int classes, int usedRows, int partitions,
-        ShardReader.Assignment assignment, dev.sparkprop.data.RowSubset subset) {
+    RowParser(TableFormat format, DataSpec.Features layout, List<String> columns, DataType featuresType, int features,
+        int classes, int usedRows, int partitions, ShardReader.Assignment assignment, dev.sparkprop.data.RowSubset subset) {
+      this.layout = layout;
+      this.columns = new ArrayList<>(columns);
+      this.featuresType = featuresType;
       this.subset = subset;
       this.format = format;
       this.features = features;
@@ -456,31 +570,32 @@ public final class TableInput {
         int label = label(r, where);
         byte[] bytes = null;
         float[] floats = null;
-        if (format == TableFormat.CSV) {
+        if (layout == DataSpec.Features.IMAGE && format == TableFormat.CSV) {
           bytes = new byte[features];
           for (int j = 0; j < features; j++) bytes[j] = (byte) pixel(r.isNullAt(1 + j) ? null : r.getString(1 + j), j, where);
-        } else if (r.schema().fields()[1].dataType() instanceof BinaryType) {
+        } else if (layout == DataSpec.Features.IMAGE) {
           if (r.isNullAt(1)) throw bad(where, "image", "null");
           bytes = (byte[]) r.get(1);
           if (bytes.length != features) {
             throw bad(where, "image", bytes.length + " bytes, expected " + features + " (the first row's)");
           }
         } else {
-          if (r.isNullAt(1)) throw bad(where, "features", "null");
-          List<Object> v = r.getList(1);
-          if (v.size() != features) throw bad(where, "features", v.size() + " values, expected " + features + " (the first row's)");
           floats = new float[features];
-          boolean asBytes = true;
-          for (int j = 0; j < features; j++) {
-            Object o = v.get(j);
-            if (o == null) throw bad(where, "features[" + j + "]", "null");
-            float x = ((Number) o).floatValue();
-            if (!Float.isFinite(x)) throw bad(where, "features[" + j + "]", x + " (NaN or infinite)");
-            if (x < 0f || x > 1f) throw bad(where, "features[" + j + "]", x + ", outside [0, 1]");
-            floats[j] = x;
-            asBytes &= Math.round(x * 255f) / 255f == x;
+          if (layout == DataSpec.Features.VECTOR) {
+            if (r.isNullAt(1)) throw bad(where, "features", "null");
+            VectorColumn.read(r.get(1), featuresType, features, floats, 0, where, "features");
+          } else if (layout == DataSpec.Features.ARRAY) {
+            if (r.isNullAt(1)) throw bad(where, "features", "null");
+            List<Object> v = r.getList(1);
+            if (v.size() != features) throw bad(where, "features", v.size() + " values, expected " + features + " (the first row's)");
+            for (int j = 0; j < features; j++) floats[j] = value(v.get(j), where, "features[" + j + "]");
+          } else {
+            boolean csv = format == TableFormat.CSV; // its empty value is read as null
+            for (int j = 0; j < features; j++) floats[j] = value(csv && r.isNullAt(1 + j) ? "" : r.get(1 + j), where, columns.get(j));
           }
-          if (asBytes) {
+          boolean asBytes = true;
+          for (int j = 0; j < features && asBytes; j++) asBytes = floats[j] >= 0f && floats[j] <= 1f && Math.round(floats[j] * 255f) / 255f == floats[j];
+          if (asBytes) { // b / 255 each: held as bytes, a quarter of the memory, the same values
             bytes = new byte[features];
             for (int j = 0; j < features; j++) bytes[j] = (byte) Math.round(floats[j] * 255f);
             floats = null;
@@ -507,6 +622,28 @@ public final class TableInput {
       }
       if (v < 0 || v >= classes) throw bad(where, "label", v + ", outside [0, " + classes + ") (classes=" + classes + ")");
       return (int) v;
+    }
+
+    /** A feature value: a number (a CSV's text parsed), finite in float. */
+    private static float value(Object o, String where, String column) {
+      if (o == null) throw bad(where, column, "null");
+      double d;
+      if (o instanceof String text) {
+        if (text.isBlank()) throw bad(where, column, "empty");
+        Double parsed = parseNumber(text);
+        if (parsed == null && text.trim().matches("(?i)[-+]?(nan|inf|infinity)")) {
+          throw bad(where, column, text.trim() + " (NaN or infinite)");
+        }
+        if (parsed == null) {
+          throw bad(where, column, "'" + (text.length() > 40 ? text.substring(0, 40) + "..." : text) + "' is not a number");
+        }
+        d = parsed;
+      } else {
+        d = ((Number) o).doubleValue();
+      }
+      float f = (float) d;
+      if (!Float.isFinite(f)) throw bad(where, column, d + (Double.isFinite(d) ? " (beyond float's range)" : " (NaN or infinite)"));
+      return f;
     }
 
     private static int pixel(String s, int j, String where) {

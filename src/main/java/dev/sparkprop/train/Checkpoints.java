@@ -98,7 +98,8 @@ public final class Checkpoints {
       if (s.selection.bestParams() != null) extra.put(BEST, s.selection.bestParams());
     }
     Path target = new Path(dir, String.format("%s%012d", PREFIX, globalStep));
-    ModelStore.save(target.toString(), new SavedModel(cfg.spec(), s.params, extra, info), true, false); // no model.onnx
+    ModelStore.save(target.toString(), new SavedModel(cfg.spec(), s.params, extra, info,
+        s.scaling != null ? s.scaling : dev.sparkprop.data.FeatureScaling.NONE, java.util.List.of()), true, false); // no model.onnx
     prune();
   }
 
@@ -169,6 +170,7 @@ public final class Checkpoints {
       s.lastLr = ((Number) c.get("last_lr")).doubleValue();
       s.checkpointPartitions = c.get("partitions") instanceof Number n ? n.intValue() : 0;
       s.checkpointKernels = c.get("kernels") instanceof String k ? k : "";
+      s.scaling = m.scaling(); // computed once, at the run's start: a resume reads it, not the rows again
       for (Map<String, Object> h : (List<Map<String, Object>>) m.info().get("history")) s.history.add(EpochMetrics.fromMap(h));
       Map<String, float[]> steps = new LinkedHashMap<>();
       for (Map.Entry<String, float[]> e : m.extraTensors().entrySet()) {

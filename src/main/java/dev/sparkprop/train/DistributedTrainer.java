@@ -41,6 +41,7 @@ public final class DistributedTrainer {
   private java.util.function.BiConsumer<JavaRDD<Shard>, float[]> finish;
   private final Broadcasts broadcasts = new Broadcasts();
   private DataSpec validation;
+  private dev.sparkprop.data.FeatureScaling scaling = dev.sparkprop.data.FeatureScaling.NONE; // the run's, once fit has it
 
   public DistributedTrainer(JavaSparkContext jsc, TrainConfig cfg, PrintStream log) {
     this.jsc = jsc;
@@ -144,6 +145,8 @@ public final class DistributedTrainer {
       warnIfRoundingDiffers(state, parts, kernels);
       state.partitions = parts;
       state.kernels = kernels;
+      if (state.scaling == null) state.scaling = fitScaling(trainShards, train);
+      scaling = state.scaling;
       TrainResult r = loop(spec, layout, trainShards, testShards, validationShards, run, state, checkpoints);
       if (finish != null && testShards != null) finish.accept(testShards, r.params());
       return r;
@@ -270,6 +273,37 @@ public final class DistributedTrainer {
     }
   }
 
+  /**
+   * The feature scaling {@code features.scale} asks for, from the cached training rows: one pass
+   * on the executors, each partition's statistics merged on the driver in partition order (the
+   * same bits every run). A constant column is named in a warning and left as it is.
+   */
+  private dev.sparkprop.data.FeatureScaling fitScaling(JavaRDD<Shard> trainShards, DataSpec train) {
+    dev.sparkprop.data.FeatureScaling.Kind kind = cfg.featuresScale(train.byteImages());
+    if (kind == dev.sparkprop.data.FeatureScaling.Kind.NONE) return dev.sparkprop.data.FeatureScaling.NONE;
+    long t0 = System.nanoTime();
+    jsc.setJobDescription("feature statistics of the training rows (features.scale=" + kind.key() + ")");
+    List<dev.sparkprop.data.ColumnStats> parts = trainShards.map(dev.sparkprop.data.ColumnStats::of).collect();
+    jsc.setJobDescription(null);
+    dev.sparkprop.data.ColumnStats all = new dev.sparkprop.data.ColumnStats(train.features);
+    for (dev.sparkprop.data.ColumnStats p : parts) all.merge(p);
+    dev.sparkprop.data.FeatureScaling s = dev.sparkprop.data.FeatureScaling.fit(kind, all);
+    log.printf("features.scale=%s: %s, from %d training rows in %.2f s%n", kind.key(), s, all.count(),
+        (System.nanoTime() - t0) / 1e9);
+    int[] constant = s.constantColumns();
+    if (constant.length > 0) {
+      StringBuilder names = new StringBuilder();
+      for (int i = 0; i < Math.min(constant.length, 10); i++) {
+        if (i > 0) names.append(", ");
+        names.append(train.columns.isEmpty() ? "feature " + constant[i] : train.columns.get(constant[i]));
+      }
+      if (constant.length > 10) names.append(", ... (").append(constant.length).append(" in all)");
+      log.printf("WARNING: %s %s the same value in every training row: left unscaled (it cannot help the network; "
+          + "drop it with features.columns)%n", names, constant.length == 1 ? "holds" : "hold");
+    }
+    return s;
+  }
+
   private static int used(int count, int limit) {
     return limit > 0 ? Math.min(limit, count) : count;
   }
@@ -292,7 +326,7 @@ public final class DistributedTrainer {
     long totalSteps = (long) steps * cfg.epochs();
     int every = cfg.checkpointEvery();
     boolean perStep = cfg.checkpointPerStep();
-    ShardWorker.Plan plan = ShardWorker.Plan.of(cfg, layout, standInNanos);
+    ShardWorker.Plan plan = ShardWorker.Plan.of(cfg, layout, standInNanos, scaling);
     boolean localSgd = plan.localSgd();
     int length = plan.vectorLength();
     boolean bf16 = cfg.bf16Wire();
@@ -428,7 +462,7 @@ public final class DistributedTrainer {
     Broadcast<float[]> bc = jsc.broadcast(params.clone());
     try {
       EvalSum total = new EvalSum(spec.outputSize());
-      for (EvalSum s : shards.mapPartitions(new EvalFunction(bc, spec, cfg.kernel())).collect()) total.merge(s);
+      for (EvalSum s : shards.mapPartitions(new EvalFunction(bc, spec, cfg.kernel(), scaling)).collect()) total.merge(s);
       return total;
     } finally {
       broadcasts.destroy(bc);

@@ -30,14 +30,14 @@ final class ShardWorker {
    * training.
    */
   record Plan(NetworkSpec spec, Kernel kernel, BatchLayout layout, boolean shuffle, long seed, int syncEvery,
-      TrainConfig config, long standInNanos, boolean bf16) implements Serializable {
+      TrainConfig config, long standInNanos, boolean bf16, dev.sparkprop.data.FeatureScaling scaling) implements Serializable {
     /** The plan of {@code cfg}; local SGD also carries the configuration (optimizer and schedule), null otherwise. */
-    static Plan of(TrainConfig cfg, BatchLayout layout, long standInNanos) {
+    static Plan of(TrainConfig cfg, BatchLayout layout, long standInNanos, dev.sparkprop.data.FeatureScaling scaling) {
       if (standInNanos > 0 && cfg.syncEvery() > 1) {
         throw new ConfigException("bench.compute=sleep: measures exact SGD only (sync.every=1), got sync.every=" + cfg.syncEvery());
       }
       return new Plan(cfg.spec(), cfg.kernel(), layout, cfg.shuffle(), cfg.seed(), cfg.syncEvery(),
-          cfg.syncEvery() > 1 ? cfg : null, standInNanos, cfg.bf16Wire());
+          cfg.syncEvery() > 1 ? cfg : null, standInNanos, cfg.bf16Wire(), scaling);
     }
 
     boolean localSgd() {
@@ -162,6 +162,7 @@ final class ShardWorker {
       shard.gatherRows(sb.order, from, rows, net.input(rows).data, labels);
       labelOffset = 0;
     }
+    plan.scaling().apply(net.input(rows).data, rows, shard.features());
     net.setParameters(at);
     loss = net.forwardBackward(rows, labels, labelOffset, gradOut);
     return rows;

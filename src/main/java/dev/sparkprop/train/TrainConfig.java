@@ -43,6 +43,9 @@ public final class TrainConfig implements Serializable {
   /** {@code sync.wire}: how vectors cross the exchange's links. */
   public enum SyncWire { FP32, BF16 }
 
+  /** {@code features.scale}. */
+  public enum FeaturesScale { AUTO, STANDARD, MINMAX, NONE }
+
   /** {@code checkpoint.unit}. */
   public enum CheckpointUnit { EPOCH, STEP }
 
@@ -68,6 +71,7 @@ public final class TrainConfig implements Serializable {
   private final SyncSocket syncSocket;
   private final SyncTopology syncTopology;
   private final SyncWire syncWire;
+  private final FeaturesScale featuresScale;
   private final int syncFanIn;
   private final int syncChunk;
   private final CheckpointUnit checkpointUnit;
@@ -132,6 +136,7 @@ public final class TrainConfig implements Serializable {
     syncRetries = count("sync.retries");
     syncEvery = count("sync.every");
     syncWire = choice("sync.wire", SyncWire.class, "fp32 or bf16");
+    featuresScale = choice("features.scale", FeaturesScale.class, "auto, standard, minmax or none");
     if (syncWire == SyncWire.BF16 && syncEvery > 1) {
       throw new ConfigException("sync.wire=bf16: exact SGD only (sync.every=1), got sync.every=" + syncEvery
           + " (local SGD averages parameters and optimizer state, which bfloat16 would round)");
@@ -341,7 +346,8 @@ public final class TrainConfig implements Serializable {
 
   /**
    * This configuration with {@code input.shape} taken from the data when a layer list needs it
-   * (an IDX file's 1,rows,cols; a table's width as a square 1,side,side); otherwise itself.
+   * (an IDX file's 1,rows,cols; a table's width as a vector W,1,1 for dense layers, as a square
+   * 1,side,side for convolutions); otherwise itself.
    *
    * @param rows, cols the IDX images' rows and columns, or 0, 0 for a table
    * @param features values per row of the data
@@ -349,8 +355,12 @@ public final class TrainConfig implements Serializable {
   public TrainConfig withInputFrom(int rows, int cols, int features, String where) {
     if (!needsInputShape()) return this;
     String shape;
+    boolean dense = NetworkSpec.parseLayers(get("layers"), Activation.RELU).stream()
+        .allMatch(l -> l instanceof NetworkSpec.Dense);
     if (rows > 0 && cols > 0) {
       shape = "1," + rows + "," + cols;
+    } else if (dense) { // a table's rows for dense layers: a vector of any width
+      shape = features + ",1,1";
     } else {
       int side = (int) Math.round(Math.sqrt(features));
       if (side * side != features) {
@@ -506,6 +516,33 @@ public final class TrainConfig implements Serializable {
 
   public SyncTopology syncTopology() {
     return syncTopology;
+  }
+
+  /**
+   * The feature scaling {@code features.scale} asks for on data of this kind: {@code auto} is none
+   * for byte images (which the network reads as b / 255) and standard for every other input.
+   */
+  public dev.sparkprop.data.FeatureScaling.Kind featuresScale(boolean byteImages) {
+    return switch (featuresScale) {
+      case AUTO -> byteImages ? dev.sparkprop.data.FeatureScaling.Kind.NONE : dev.sparkprop.data.FeatureScaling.Kind.STANDARD;
+      case STANDARD -> dev.sparkprop.data.FeatureScaling.Kind.STANDARD;
+      case MINMAX -> dev.sparkprop.data.FeatureScaling.Kind.MINMAX;
+      case NONE -> dev.sparkprop.data.FeatureScaling.Kind.NONE;
+    };
+  }
+
+  /** {@code features.columns}: the names listed, or an empty list. */
+  public java.util.List<String> featureColumns() {
+    String v = get("features.columns").trim();
+    if (v.isEmpty()) return java.util.List.of();
+    java.util.List<String> out = new java.util.ArrayList<>();
+    for (String c : v.split(",")) {
+      String t = c.trim();
+      if (t.isEmpty()) throw new ConfigException("features.columns: an empty name in '" + v + "'; list names such as a,b,c");
+      if (out.contains(t)) throw new ConfigException("features.columns: '" + t + "' is listed twice");
+      out.add(t);
+    }
+    return out;
   }
 
   /** {@code sync.wire=bf16}: vectors rounded to bfloat16 where they are made, half the bytes on the links ({@link Bf16}). */

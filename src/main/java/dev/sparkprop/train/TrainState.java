@@ -31,6 +31,11 @@ public final class TrainState {
   String checkpointKernels = "";
   /** Model selection on the validation set (null without one); a checkpoint keeps it. */
   Selection selection;
+  /**
+   * The feature scaling the run trains with, computed once from the training rows (null until
+   * then); a checkpoint keeps it, so a resume does not compute it again.
+   */
+  dev.sparkprop.data.FeatureScaling scaling;
   /** Every step's figures so far, this process's and (after a resume) the checkpoint's. */
   final List<StepStats> steps = new ArrayList<>();
 
@@ -54,6 +59,11 @@ public final class TrainState {
 
   public int step() {
     return step;
+  }
+
+  /** The feature scaling (null before the trainer has computed it or a checkpoint restored it). */
+  public dev.sparkprop.data.FeatureScaling scaling() {
+    return scaling;
   }
 
   public List<EpochMetrics> history() {

@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -53,6 +54,34 @@ class ModelStoreTest {
     try (Stream<Path> files = Files.list(dir)) {
       assertEquals(1, files.count(), "no temporary directory left next to the model");
     }
+  }
+
+  /** The feature scaling and the feature columns travel with the model, bit for bit; a bad scale is refused by name. */
+  @Test
+  void theInputsScalingAndColumnsRoundTrip() throws Exception {
+    SavedModel plain = model(1);
+    dev.sparkprop.data.FeatureScaling scaling = dev.sparkprop.data.FeatureScaling.of(
+        dev.sparkprop.data.FeatureScaling.Kind.MINMAX, new float[] {0.1f, -3f, 1e4f, 0f, 2.5e-3f, 7f},
+        new float[] {1.5f, 0.25f, 3e3f, 1f, 1e-3f, 9f});
+    SavedModel m = new SavedModel(SPEC, plain.params(), Map.of(), Map.of(), scaling, List.of("a", "b", "c", "d", "e", "f"));
+    String target = dir.resolve("scaled").toString();
+    ModelStore.save(target, m, false);
+    SavedModel back = ModelStore.load(target);
+    assertEquals(scaling, back.scaling());
+    assertArrayEquals(scaling.scale(), back.scaling().scale());
+    assertEquals(List.of("a", "b", "c", "d", "e", "f"), back.featureColumns());
+    assertTrue(Files.readString(Path.of(target, "model.json")).contains("\"scaling\" : \"minmax\""));
+    // a model without scaling reads as none, with no input tensors
+    assertTrue(ModelStore.load(saved()).scaling().isNone());
+    // a zero scale put in by hand is named
+    byte[] zeros = Npy.encode(new float[6], 0, new int[] {6});
+    Files.write(Path.of(target, "input_scale.npy"), zeros);
+    String json = Files.readString(Path.of(target, "model.json"));
+    String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(zeros));
+    json = json.replaceAll("(\"name\" : \"input_scale\"[^}]*\"sha256\" : \")[0-9a-f]+", "$1" + sha);
+    Files.writeString(Path.of(target, "model.json"), json);
+    BadModelException e = assertThrows(BadModelException.class, () -> ModelStore.load(target));
+    assertMessage(e, "feature scaling: column 0 has shift 0.1 and scale 0.0");
   }
 
   @Test

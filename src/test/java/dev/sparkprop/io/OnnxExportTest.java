@@ -57,6 +57,34 @@ class OnnxExportTest {
     assertEquals(0, maxDiff(ours, theirs), 1e-5);
   }
 
+  /**
+   * A scaled model's graph takes the raw features: ONNX Runtime on raw values of very different
+   * scales (1e-3 .. 1e4) gives the probabilities of this library's forward pass on the values the
+   * model's scaling makes of them, and the same bits of the scaled input (Sub, then Div, in float).
+   */
+  @Test
+  void aFeatureScalingIsInTheGraph() throws Exception {
+    NetworkSpec spec = NetworkSpec.of(new int[] {6, 16, 3}, Activation.RELU);
+    Random r = new Random(5);
+    float[] params = new float[spec.numParams()];
+    for (int i = 0; i < params.length; i++) params[i] = (float) r.nextGaussian() * 0.5f;
+    float[] shift = {1e-3f, -2f, 50f, 0f, 4000f, 0.5f};
+    float[] scale = {2e-3f, 3f, 10f, 1f, 1500f, 0.25f};
+    dev.sparkprop.data.FeatureScaling scaling = dev.sparkprop.data.FeatureScaling.of(
+        dev.sparkprop.data.FeatureScaling.Kind.STANDARD, shift, scale);
+    int rows = 41;
+    float[] raw = new float[rows * 6];
+    for (int i = 0; i < raw.length; i++) raw[i] = shift[i % 6] + scale[i % 6] * (float) r.nextGaussian();
+    float[] scaled = raw.clone();
+    scaling.apply(scaled, rows, 6);
+    float[] ours = forward(spec, params, scaled, rows);
+    float[] theirs = runOnnx(OnnxExport.write(spec, params, scaling, "test"), raw, rows, 6, 3);
+    assertEquals(0, maxDiff(ours, theirs), 1e-5);
+    for (int i = 0; i < rows; i++) assertEquals(argmax(ours, i * 3, 3), argmax(theirs, i * 3, 3), "row " + i);
+    float[] unscaled = runOnnx(OnnxExport.write(spec, params, "test"), raw, rows, 6, 3);
+    assertTrue(maxDiff(ours, unscaled) > 1e-2, "without the scaling nodes the same raw rows give other probabilities");
+  }
+
   /** The committed CNN fixture ('same' padding on a 4x5 map, pooling, tanh), whose probabilities PyTorch computed. */
   @Test
   void theCommittedCnnFixtureGivesPyTorchsProbabilities() throws Exception {

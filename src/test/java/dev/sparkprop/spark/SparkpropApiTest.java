@@ -282,7 +282,7 @@ class SparkpropApiTest {
     DataSpec t10k = TestData.mnist("t10k");
     Shard s = ShardReader.read(t10k.imagesPath, t10k.labelsPath, 10, 10000, t10k.features, 0, ShardReader.ranges(10000, 1));
     dev.sparkprop.eval.EvalSum reference = new dev.sparkprop.eval.EvalSum(10);
-    dev.sparkprop.eval.EvalFunction.evaluate(s, model.parameters(),
+    dev.sparkprop.eval.EvalFunction.evaluate(s, model.parameters(), model.featureScaling(),
         new dev.sparkprop.nn.Network(model.spec(), dev.sparkprop.nn.Kernel.AUTO.gemm()), reference);
     assertEquals(10000, e.rows());
     assertEquals(reference.accuracy(), e.accuracy(), 0.0, "the same correct predictions");

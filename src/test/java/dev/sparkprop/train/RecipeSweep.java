@@ -36,7 +36,7 @@ public final class RecipeSweep {
       float[] params = ReferenceLoop.train(cfg, train, train.count);
       double seconds = (System.nanoTime() - t0) / 1e9;
       EvalSum sum = new EvalSum(10);
-      EvalFunction.evaluate(testShard, params, new Network(cfg.spec(), cfg.kernel().gemm()), sum);
+      EvalFunction.evaluate(testShard, params, dev.sparkprop.data.FeatureScaling.NONE, new Network(cfg.spec(), cfg.kernel().gemm()), sum);
       System.out.printf("%-70s test accuracy %.4f  test loss %.4f  (%.0f s)%n", recipe, sum.accuracy(), sum.meanLoss(), seconds);
     }
   }
