@@ -60,7 +60,7 @@ public final class Evaluate {
       JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
       NetworkSpec spec = model.spec();
       int parts = a.nonNegative("partitions") > 0 ? a.nonNegative("partitions") : jsc.defaultParallelism();
-      DataSpec data = input.idx() != null ? input.idx() : input.table(spark, true, spec, model.featureColumns());
+      DataSpec data = input.idx() != null ? input.idx() : input.table(spark, true, spec, model.featureColumns(), model.labels());
       JavaRDD<Shard> shards = TrainingData.ranges(jsc, data, data.count, parts, spec.outputSize(), "evaluation", out);
       // the images as the API's DataFrame, scored through the API: one code path with a Spark application's
       Dataset<Row> images = ShardFrame.of(spark, shards);

@@ -30,8 +30,21 @@ record InputImages(DataSpec idx, String pngPath, TableFormat tableFormat, String
    * columns (empty: the table's own layout).
    */
   DataSpec table(org.apache.spark.sql.SparkSession spark, boolean needLabels, dev.sparkprop.nn.NetworkSpec model,
-      java.util.List<String> featureColumns) throws IOException {
+      java.util.List<String> featureColumns, java.util.List<String> labels) throws IOException {
     DataSpec t = TableInput.inspect(spark, tableFormat, tablePath, "data", needLabels, featureColumns);
+    if (t.stringLabels() && needLabels) { // prediction ignores the labels: they keep the table's own numbering
+      if (labels.isEmpty()) {
+        throw new BadInputException(tablePath + ": its labels are strings, but the model was trained on integer classes");
+      }
+      java.util.List<String> unseen = new java.util.ArrayList<>(t.labelNames);
+      unseen.removeAll(labels);
+      if (!unseen.isEmpty()) {
+        throw new BadInputException(tablePath + ": label" + (unseen.size() > 1 ? "s " : " ")
+            + String.join(", ", unseen.subList(0, Math.min(8, unseen.size()))) + " not among the model's labels ("
+            + String.join(", ", labels.subList(0, Math.min(8, labels.size()))) + (labels.size() > 8 ? ", ..." : "") + ")");
+      }
+      t = t.withLabelNames(labels);
+    }
     if (t.features != model.inputSize()) {
       throw new BadInputException(tablePath + ": rows have " + t.features + " features, the model's input layer takes "
           + model.inputSize());

@@ -30,8 +30,8 @@ import scala.Tuple2;
 
 /**
  * {@code Predict model=DIR data=PATH out=PATH [format=csv|parquet] [split=t10k] [partitions=N]}:
- * one row per image with its id (row index, or PNG file), predicted class and class
- * probabilities ({@code prob_0 ..}), computed on the cluster and written with Spark SQL as CSV
+ * one row per image with its id (row index, or PNG file), predicted class (and, for a model of
+ * string labels, {@code prediction_label}: its name) and class probabilities ({@code prob_0 ..}), computed on the cluster and written with Spark SQL as CSV
  * (with a header) or Parquet. Accepts IDX images (file or folder) and PNG images (file or
  * folder; grayscale, the model's input size, e.g. 28x28). Exit codes: {@link ExitCodes}.
  */
@@ -90,7 +90,7 @@ public final class Predict {
       DataSpec data = null;
       if (input.idx() != null || input.tableFormat() != null) {
         // a table's id is its row column's value, or the row's place in Spark's scan of its files
-        data = input.idx() != null ? input.idx() : input.table(spark, false, spec, model.featureColumns());
+        data = input.idx() != null ? input.idx() : input.table(spark, false, spec, model.featureColumns(), model.labels());
         images = ShardFrame.of(spark, TrainingData.ranges(jsc, data, data.count, parts, spec.outputSize(), "images", out));
       } else {
         int side = square(spec.inputSize());
@@ -100,6 +100,7 @@ public final class Predict {
       }
       Dataset<Row> scored = SparkpropModel.of(model).setFeaturesCol("features").transform(images);
       List<Column> cols = new ArrayList<>(List.of(scored.col("id"), scored.col("prediction")));
+      if (!model.labels().isEmpty()) cols.add(scored.col("prediction_label"));
       for (int k = 0; k < spec.outputSize(); k++) cols.add(scored.col("probability").getItem(k).as("prob_" + k));
       Dataset<Row> result = scored.select(cols.toArray(new Column[0]));
       if (!a.get("id").isEmpty()) {

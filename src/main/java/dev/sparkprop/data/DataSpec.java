@@ -34,6 +34,12 @@ public final class DataSpec implements java.io.Serializable {
   /** {@link Features#COLUMNS}: the feature columns' names, in the order the network reads them (else empty). */
   public final java.util.List<String> columns;
 
+  /**
+   * String labels: the class names, class k being {@code labelNames.get(k)} (sorted, from the
+   * training rows); empty for integer labels 0..classes-1.
+   */
+  public final java.util.List<String> labelNames;
+
   /** See {@link #layout}. */
   public enum Features { IMAGE, ARRAY, VECTOR, COLUMNS }
 
@@ -42,11 +48,14 @@ public final class DataSpec implements java.io.Serializable {
 
   private DataSpec(String imagesPath, String labelsPath, int count, int features, String format, boolean hasRowColumn,
       int height, int width, Features layout, java.util.List<String> columns) {
-    this(imagesPath, labelsPath, count, features, format, hasRowColumn, height, width, null, layout, columns);
+    this(imagesPath, labelsPath, count, features, format, hasRowColumn, height, width, null, layout, columns,
+        java.util.List.of());
   }
 
   private DataSpec(String imagesPath, String labelsPath, int count, int features, String format, boolean hasRowColumn,
-      int height, int width, RowSubset subset, Features layout, java.util.List<String> columns) {
+      int height, int width, RowSubset subset, Features layout, java.util.List<String> columns,
+      java.util.List<String> labelNames) {
+    this.labelNames = java.util.List.copyOf(labelNames);
     this.layout = layout;
     this.columns = java.util.List.copyOf(columns);
     this.subset = subset;
@@ -75,6 +84,23 @@ public final class DataSpec implements java.io.Serializable {
     return new DataSpec(path, null, count, features, format, hasRowColumn, 0, 0, layout, columns);
   }
 
+  /** A table with string labels, {@code labelNames} being its distinct labels in sorted order (empty: integer labels). */
+  public static DataSpec table(String format, String path, int count, int features, boolean hasRowColumn, Features layout,
+      java.util.List<String> columns, java.util.List<String> labelNames) {
+    return new DataSpec(path, null, count, features, format, hasRowColumn, 0, 0, null, layout, columns, labelNames);
+  }
+
+  /** This data set with its string labels read as the classes {@code names} name (the training set's). */
+  public DataSpec withLabelNames(java.util.List<String> names) {
+    return new DataSpec(imagesPath, labelsPath, count, features, format, hasRowColumn, height, width, subset, layout, columns,
+        names);
+  }
+
+  /** Whether the labels are strings (mapped to classes by {@link #labelNames}). */
+  public boolean stringLabels() {
+    return !labelNames.isEmpty();
+  }
+
   /** Whether the rows are byte images, which the network reads as b / 255 ({@code features.scale=auto} scales nothing more). */
   public boolean byteImages() {
     return layout == Features.IMAGE;
@@ -85,7 +111,7 @@ public final class DataSpec implements java.io.Serializable {
     if (subset != null) throw new IllegalStateException("already a subset: " + subset);
     if (side.total() > count) throw new IllegalArgumentException("a split of " + side.total() + " rows of " + count);
     return new DataSpec(imagesPath, labelsPath, side.size(), features, format, hasRowColumn, height, width, side, layout,
-        columns);
+        columns, labelNames);
   }
 
   public boolean isTable() {

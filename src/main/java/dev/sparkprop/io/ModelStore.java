@@ -102,6 +102,8 @@ public final class ModelStore {
       }
       ArrayNode columns = input.putArray("columns");
       for (String c : model.featureColumns()) columns.add(c);
+      ArrayNode labels = root.putObject("output").putArray("labels");
+      for (String l : model.labels()) labels.add(l);
       for (Map.Entry<String, float[]> e : model.extraTensors().entrySet()) {
         float[] a = e.getValue();
         writeTensor(fs, tmp, tensors, e.getKey(), Npy.encode(a, 0, new int[] {a.length}), new int[] {a.length}, "extra");
@@ -248,6 +250,12 @@ public final class ModelStore {
       throw new BadModelException(where + ": input.columns lists " + featureColumns.size() + " columns, the network takes "
           + spec.inputSize());
     }
+    List<String> labels = new ArrayList<>();
+    for (JsonNode l : m.path("output").path("labels")) labels.add(l.asText());
+    if (!labels.isEmpty() && labels.size() != spec.outputSize()) {
+      throw new BadModelException(where + ": output.labels names " + labels.size() + " classes, the network has "
+          + spec.outputSize() + " outputs");
+    }
     for (Map.Entry<String, JsonNode> e : byName.entrySet()) {
       if (!"extra".equals(e.getValue().path("role").asText())) {
         throw new BadModelException(where + ": tensor '" + e.getKey() + "' does not belong to network " + spec);
@@ -261,7 +269,7 @@ public final class ModelStore {
     if (withOnnx && m.has("onnx")) checkOnnx(fs, root, m.get("onnx"), where);
     @SuppressWarnings("unchecked")
     Map<String, Object> info = m.has("info") ? JSON.convertValue(m.get("info"), Map.class) : Map.of();
-    return new SavedModel(spec, params, extra, info, scaling, featureColumns);
+    return new SavedModel(spec, params, extra, info, scaling, featureColumns, labels);
   }
 
   /** The {@code input} object's scaling and its two tensors (a model without the object: none). */

@@ -17,9 +17,11 @@ import java.util.Map;
  * @param scaling applied to a row's features before the network ({@link FeatureScaling#NONE}: none)
  * @param featureColumns the table columns the features were read from, in input order (empty: an
  *     image, array or vector column)
+ * @param labels the classes' names when the training labels were strings (class k is
+ *     {@code labels.get(k)}); empty for integer classes
  */
 public record SavedModel(NetworkSpec spec, float[] params, Map<String, float[]> extraTensors,
-    Map<String, Object> info, FeatureScaling scaling, List<String> featureColumns) {
+    Map<String, Object> info, FeatureScaling scaling, List<String> featureColumns, List<String> labels) {
   public SavedModel {
     if (params.length != spec.numParams()) {
       throw new IllegalArgumentException(params.length + " parameters for " + spec + ", which has " + spec.numParams());
@@ -34,10 +36,20 @@ public record SavedModel(NetworkSpec spec, float[] params, Map<String, float[]> 
     extraTensors = new LinkedHashMap<>(extraTensors);
     info = new LinkedHashMap<>(info);
     featureColumns = List.copyOf(featureColumns);
+    if (!labels.isEmpty() && labels.size() != spec.outputSize()) {
+      throw new IllegalArgumentException(labels.size() + " label names for " + spec + ", which has " + spec.outputSize() + " outputs");
+    }
+    labels = List.copyOf(labels);
+  }
+
+  /** With integer classes. */
+  public SavedModel(NetworkSpec spec, float[] params, Map<String, float[]> extraTensors, Map<String, Object> info,
+      FeatureScaling scaling, List<String> featureColumns) {
+    this(spec, params, extraTensors, info, scaling, featureColumns, List.of());
   }
 
   /** A model whose input is read as it is, from an image, array or vector column. */
   public SavedModel(NetworkSpec spec, float[] params, Map<String, float[]> extraTensors, Map<String, Object> info) {
-    this(spec, params, extraTensors, info, FeatureScaling.NONE, List.of());
+    this(spec, params, extraTensors, info, FeatureScaling.NONE, List.of(), List.of());
   }
 }

@@ -24,8 +24,10 @@ final class RowEvaluator implements FlatMapFunction<Iterator<Row>, EvalSum> {
   private final Broadcast<float[]> params;
   private final RowFeatures features; // column 1 of the rows
   private final String labelCol;
+  private final boolean named; // the labels were strings, -1 for one the model does not know
 
-  RowEvaluator(NetworkSpec spec, Broadcast<float[]> params, RowFeatures features, String labelCol) {
+  RowEvaluator(NetworkSpec spec, Broadcast<float[]> params, RowFeatures features, String labelCol, boolean named) {
+    this.named = named;
     this.spec = spec;
     this.params = params;
     this.features = features;
@@ -49,6 +51,7 @@ final class RowEvaluator implements FlatMapFunction<Iterator<Row>, EvalSum> {
         Row row = rows.next();
         if (row.isNullAt(0)) throw features.bad(partition, seen + n, labelCol, "null");
         int y = row.getInt(0);
+        if (named && y < 0) throw features.bad(partition, seen + n, labelCol, "a label that is not among the model's labels");
         if (y < 0 || y >= classes) {
           throw features.bad(partition, seen + n, labelCol, "class " + y + ", the model has classes 0.." + (classes - 1));
         }

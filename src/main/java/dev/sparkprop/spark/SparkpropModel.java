@@ -138,8 +138,17 @@ public final class SparkpropModel {
     StructType out = schema.add(predictionCol, DataTypes.IntegerType, false)
         .add(probabilityCol, DataTypes.createArrayType(DataTypes.FloatType, false), false);
     RowFeatures features = rowFeatures(schema, col, "transform");
-    return df.mapPartitions(new RowScorer(model.spec(), parameters(df.sparkSession().sparkContext()), features),
+    Dataset<Row> scored = df.mapPartitions(new RowScorer(model.spec(), parameters(df.sparkSession().sparkContext()), features),
         Encoders.row(out));
+    if (model.labels().isEmpty()) return scored;
+    if (names.contains(predictionCol + "_label")) {
+      throw new BadInputException("transform: the DataFrame already has a column '" + predictionCol
+          + "_label'; choose another prediction column name with setPredictionCol");
+    }
+    // the class's name: element k of the model's labels (Spark SQL arrays are 1-based in element_at)
+    return scored.withColumn(predictionCol + "_label",
+        org.apache.spark.sql.functions.element_at(org.apache.spark.sql.functions.array(labelLits()),
+            scored.col(predictionCol).plus(1)));
   }
 
   /**
@@ -158,17 +167,25 @@ public final class SparkpropModel {
           + String.join(", ", names) + "); name the label column with setLabelCol");
     }
     DataType lt = df.schema().apply(labelCol).dataType();
-    if (!(lt instanceof org.apache.spark.sql.types.IntegerType || lt instanceof org.apache.spark.sql.types.LongType
-        || lt instanceof org.apache.spark.sql.types.ShortType || lt instanceof org.apache.spark.sql.types.ByteType)) {
-      throw new BadInputException("evaluate: column '" + labelCol + "' is " + lt.simpleString() + ", expected an integer class");
+    boolean named = !model.labels().isEmpty();
+    boolean integer = lt instanceof org.apache.spark.sql.types.IntegerType || lt instanceof org.apache.spark.sql.types.LongType
+        || lt instanceof org.apache.spark.sql.types.ShortType || lt instanceof org.apache.spark.sql.types.ByteType;
+    if (!integer && !(named && lt instanceof org.apache.spark.sql.types.StringType)) {
+      throw new BadInputException("evaluate: column '" + labelCol + "' is " + lt.simpleString() + ", expected "
+          + (named ? "the model's string labels or integer classes" : "an integer class"));
     }
     String col = featuresColumn(df, "evaluate");
     List<org.apache.spark.sql.Column> picked = new java.util.ArrayList<>();
-    picked.add(df.col(labelCol).cast(DataTypes.IntegerType));
+    org.apache.spark.sql.Column label = df.col(labelCol);
+    if (!integer) { // a string label's class: its place among the model's labels (-1: none, refused by the counter)
+      label = org.apache.spark.sql.functions.array_position(org.apache.spark.sql.functions.array(labelLits()), label).minus(1);
+    }
+    picked.add(label.cast(DataTypes.IntegerType));
     for (String c : col != null ? List.of(col) : model.featureColumns()) picked.add(df.col("`" + c.replace("`", "``") + "`"));
     Dataset<Row> pairs = df.select(picked.toArray(new org.apache.spark.sql.Column[0]));
     RowFeatures features = rowFeatures(pairs.schema(), col != null ? pairs.columns()[1] : null, "evaluate");
-    RowEvaluator counter = new RowEvaluator(model.spec(), parameters(df.sparkSession().sparkContext()), features, labelCol);
+    RowEvaluator counter = new RowEvaluator(model.spec(), parameters(df.sparkSession().sparkContext()), features, labelCol,
+        !integer);
     EvalSum total = new EvalSum(model.spec().outputSize());
     for (EvalSum s : pairs.javaRDD().mapPartitions(counter).collect()) {
       total.merge(s); // in partition order: the same sum every time
@@ -187,6 +204,18 @@ public final class SparkpropModel {
       broadcastContext = sc;
     }
     return broadcast;
+  }
+
+  /** The model's class names as literal columns, class k's at k. */
+  private org.apache.spark.sql.Column[] labelLits() {
+    org.apache.spark.sql.Column[] c = new org.apache.spark.sql.Column[model.labels().size()];
+    for (int k = 0; k < c.length; k++) c[k] = org.apache.spark.sql.functions.lit(model.labels().get(k));
+    return c;
+  }
+
+  /** The class names of a model trained on string labels (class k's at k); empty for integer classes. */
+  public List<String> labels() {
+    return model.labels();
   }
 
   /**

@@ -138,6 +138,9 @@ public final class TrainingRun {
     checkWidth(trainData, "training");
     if (test != null) checkWidth(test, "test");
     if (validationData != null) checkWidth(validationData, "validation");
+    checkClasses(trainData);
+    DataSpec testData = test == null ? null : sameLabels(test, trainData, "test");
+    validationData = validationData == null ? null : sameLabels(validationData, trainData, "validation");
     // the command line checked this before Spark started; a Spark application's fit, and a table's width, only now
     org.apache.spark.SparkConf conf = jsc.getConf();
     MemoryBudget.checkRun(cfg, jsc.master(), Runtime.getRuntime().maxMemory(), conf.getSizeAsBytes("spark.executor.memory", "1g"),
@@ -146,12 +149,50 @@ public final class TrainingRun {
       log.println("data: validation " + validationData.describe() + " (" + validationData.count + " rows)");
     }
     log.println("data: training " + trainData.describe() + " (" + trainData.count + " rows)"
-        + (test != null ? ", test " + test.describe() + " (" + test.count + " rows)" : ""));
+        + (testData != null ? ", test " + testData.describe() + " (" + testData.count + " rows)" : ""));
+    if (trainData.stringLabels()) {
+      StringBuilder sb = new StringBuilder();
+      for (int k = 0; k < trainData.labelNames.size() && k < 20; k++) sb.append(k == 0 ? "" : ", ").append(k).append('=')
+          .append(trainData.labelNames.get(k));
+      log.println("labels: " + trainData.labelNames.size() + " classes from the training labels, in sorted order: " + sb
+          + (trainData.labelNames.size() > 20 ? ", ..." : ""));
+    }
     TrainResult r = new DistributedTrainer(jsc, cfg, log).validateOn(validationData).onFinish(onFinish)
-        .fit(trainData, test, run, start(), cfg.checkpointEvery() > 0 ? checkpoints : null);
+        .fit(trainData, testData, run, start(), cfg.checkpointEvery() > 0 ? checkpoints : null);
     int rows = cfg.trainLimit() > 0 ? Math.min(cfg.trainLimit(), trainData.count) : trainData.count;
-    SavedModel model = new SavedModel(cfg.spec(), r.params(), Map.of(), info(r, rows), start().scaling(), trainData.columns);
+    SavedModel model = new SavedModel(cfg.spec(), r.params(), Map.of(), info(r, rows), start().scaling(), trainData.columns,
+        trainData.labelNames);
     return new Result(SparkpropModel.of(model), r, rows);
+  }
+
+  /** String labels name the classes: as many as the output layer has units. */
+  private void checkClasses(DataSpec train) {
+    if (!train.stringLabels() || train.labelNames.size() == cfg.classes()) return;
+    List<String> n = train.labelNames;
+    throw new ConfigException("classes: the training labels name " + n.size() + " classes (" + String.join(", ",
+        n.subList(0, Math.min(8, n.size()))) + (n.size() > 8 ? ", ..." : "") + ") but the network has " + cfg.classes()
+        + " outputs; give the output layer " + n.size() + " units (and classes=" + n.size() + " or unset)");
+  }
+
+  /**
+   * An evaluation set read with the training set's classes: string labels each among the
+   * training labels (an unseen one is refused, naming it), integer labels with integer labels.
+   */
+  private DataSpec sameLabels(DataSpec data, DataSpec train, String which) {
+    String key = "data".equals(setNoun) ? which + ".path" : which;
+    if (data.stringLabels() != train.stringLabels()) {
+      throw new ConfigException(key + ": the " + which + " " + setNoun + " has " + (data.stringLabels() ? "string" : "integer")
+          + " labels but the training " + setNoun + " has " + (train.stringLabels() ? "string" : "integer") + " labels");
+    }
+    if (!data.stringLabels()) return data;
+    List<String> unseen = new java.util.ArrayList<>(data.labelNames);
+    unseen.removeAll(train.labelNames);
+    if (!unseen.isEmpty()) {
+      throw new ConfigException(key + ": the " + which + " " + setNoun + " has label" + (unseen.size() > 1 ? "s " : " ")
+          + String.join(", ", unseen.subList(0, Math.min(8, unseen.size()))) + (unseen.size() > 8 ? ", ..." : "")
+          + " that the training " + setNoun + " does not; the network has no class for " + (unseen.size() > 1 ? "them" : "it"));
+    }
+    return data.withLabelNames(train.labelNames);
   }
 
   private void checkWidth(DataSpec data, String which) {

@@ -99,7 +99,7 @@ public final class TableInput {
     if (!labelled && needLabels) {
       throw new BadInputException(key + ": " + path + " has no 'label' column (columns: " + preview(names) + "); " + layout);
     }
-    if (format == TableFormat.PARQUET && labelled) requireInteger(schema, "label", path);
+    List<String> labelNames = labelled ? labelNames(df, format, "label", key + ": " + path) : List.of();
     if (format == TableFormat.PARQUET && names.contains("row")) requireInteger(schema, "row", path);
     Picked f = features(df, format, names, path, key, featureColumns, layout);
     long rows = df.count();
@@ -107,7 +107,43 @@ public final class TableInput {
     if (rows > Integer.MAX_VALUE) throw new BadInputException(path + ": " + rows + " rows; at most " + Integer.MAX_VALUE);
     boolean hasRow = names.contains("row");
     if (hasRow) checkRowColumn(df, rows, path);
-    return DataSpec.table(format.key(), qualified, (int) rows, f.width, hasRow, f.layout, f.columns);
+    return DataSpec.table(format.key(), qualified, (int) rows, f.width, hasRow, f.layout, f.columns, labelNames);
+  }
+
+  /** The most distinct string labels a table may hold: more is not a column of classes. */
+  public static final int MAX_LABELS = 10_000;
+
+  /**
+   * A label column's class names when it holds strings: its distinct values, sorted (one pass);
+   * empty when it holds integers (an integer SQL type, or a CSV whose first rows' labels are all
+   * integers). Any other type is refused.
+   */
+  static List<String> labelNames(Dataset<Row> df, TableFormat format, String column, String where) {
+    Column c = col("`" + column.replace("`", "``") + "`");
+    if (format == TableFormat.CSV) {
+      boolean integers = true;
+      for (Row r : df.select(c).where(c.isNotNull()).limit(SAMPLE_ROWS).collectAsList()) {
+        integers &= r.getString(0).trim().matches("[-+]?[0-9]{1,18}");
+      }
+      if (integers) return List.of();
+      c = org.apache.spark.sql.functions.trim(c);
+    } else {
+      DataType t = type(df.schema(), column);
+      if (t instanceof IntegerType || t instanceof LongType || t instanceof ShortType || t instanceof ByteType) return List.of();
+      if (!(t instanceof org.apache.spark.sql.types.StringType)) {
+        throw new BadInputException(where + ": column '" + column + "' is " + t.simpleString()
+            + ", expected integer classes or string labels");
+      }
+    }
+    List<Row> distinct = df.select(c.as("l")).where(col("l").isNotNull()).distinct().limit(MAX_LABELS + 1).collectAsList();
+    if (distinct.size() > MAX_LABELS) {
+      throw new BadInputException(where + ": column '" + column + "' holds more than " + MAX_LABELS
+          + " distinct labels; a label column names classes (a regression target is not a class)");
+    }
+    List<String> out = new ArrayList<>();
+    for (Row r : distinct) out.add(r.getString(0));
+    java.util.Collections.sort(out);
+    return out;
   }
 
   /** Where a table's features are and how many a row has. */
@@ -259,7 +295,7 @@ public final class TableInput {
       throw new BadInputException(name + " has no column '" + labelCol + "' for the labels (columns: " + preview(names)
           + "); name it with setLabelCol");
     }
-    requireInteger(schema, labelCol, name);
+    List<String> labelNames = labelNames(df, TableFormat.DATAFRAME, labelCol, name);
     String features = featuresCol;
     if (features == null) {
       features = names.contains("image") ? "image" : names.contains("features") ? "features" : null;
@@ -291,7 +327,7 @@ public final class TableInput {
     DataSpec.Features layout = binary ? DataSpec.Features.IMAGE : vector ? DataSpec.Features.VECTOR : DataSpec.Features.ARRAY;
     String view = name.replace(' ', '_') + "_" + VIEWS.incrementAndGet();
     picked.createOrReplaceTempView(view);
-    return DataSpec.table(TableFormat.DATAFRAME.key(), view, (int) rows, width, hasRow, layout, List.of());
+    return DataSpec.table(TableFormat.DATAFRAME.key(), view, (int) rows, width, hasRow, layout, List.of(), labelNames);
   }
 
   /**
@@ -331,7 +367,7 @@ public final class TableInput {
     JavaRDD<Row> rows = df.select(cols.toArray(new Column[0])).javaRDD();
     DataType featuresType = spec.layout == DataSpec.Features.VECTOR ? type(df.schema(), "features") : null;
     RowParser parser = new RowParser(format, spec.layout, spec.columns, featuresType, spec.features, classes, usedRows,
-        partitions, assignment, spec.subset);
+        partitions, assignment, spec.subset, spec.labelNames);
     JavaPairRDD<Row, Long> indexed = spec.hasRowColumn ? rows.mapToPair(r -> new Tuple2<>(r, -1L)) : rows.zipWithIndex();
     JavaPairRDD<Integer, TableRow> placed = indexed.mapPartitionsToPair(parser::parse);
     return placed.partitionBy(new ByPartition(partitions))
@@ -515,6 +551,8 @@ public final class TableInput {
     private final List<String> columns;
     private final DataType featuresType; // VECTOR: the column's type (the user-defined type, or its storage struct)
     private final int features;
+    private final List<String> labelNames; // string labels' classes, in order; empty: integer labels
+    private transient java.util.Map<String, Integer> labelIndex;
     private final int classes;
     private final int usedRows;
     private final int partitions;
@@ -522,7 +560,9 @@ public final class TableInput {
     private final dev.sparkprop.data.RowSubset subset; // null: every row
 
     RowParser(TableFormat format, DataSpec.Features layout, List<String> columns, DataType featuresType, int features,
-        int classes, int usedRows, int partitions, ShardReader.Assignment assignment, dev.sparkprop.data.RowSubset subset) {
+        int classes, int usedRows, int partitions, ShardReader.Assignment assignment, dev.sparkprop.data.RowSubset subset,
+        List<String> labelNames) {
+      this.labelNames = new ArrayList<>(labelNames);
       this.layout = layout;
       this.columns = new ArrayList<>(columns);
       this.featuresType = featuresType;
@@ -609,6 +649,18 @@ public final class TableInput {
 
     private int label(Row r, String where) {
       if (r.isNullAt(0)) throw bad(where, "label", "null");
+      if (!labelNames.isEmpty()) {
+        if (labelIndex == null) {
+          labelIndex = new java.util.HashMap<>();
+          for (int k = 0; k < labelNames.size(); k++) labelIndex.put(labelNames.get(k), k);
+        }
+        String s = format == TableFormat.CSV ? r.getString(0).trim() : r.get(0).toString();
+        Integer k = labelIndex.get(s);
+        if (k == null) {
+          throw bad(where, "label", "'" + s + "' is not among the training labels (" + preview(labelNames) + ")");
+        }
+        return k;
+      }
       long v;
       if (format == TableFormat.CSV) {
         String s = r.getString(0).trim();

@@ -106,6 +106,14 @@ public final class TrainConfig implements Serializable {
         throw new ConfigException(k + ": unknown format '" + get(k) + "'; use auto, idx, parquet or csv");
       }
     }
+    if (get("classes").isEmpty()) { // unset: the output layer's units
+      int units = outputUnits();
+      if (units < 2) {
+        throw new ConfigException("layers: the output layer has " + units + " unit" + (units == 1 ? "" : "s")
+            + "; a classifier needs at least 2 (one per class)");
+      }
+      v.put("classes", String.valueOf(units));
+    }
     classes = count("classes");
     if (classes < 2) throw new ConfigException("classes: need at least 2, got " + get("classes"));
     spec = network();
@@ -207,9 +215,26 @@ public final class TrainConfig implements Serializable {
 
   // ---- parsing, once ----
 
+  /** The units of the network's output layer as {@code layers} writes it (its syntax checked by {@link #network}). */
+  private int outputUnits() {
+    String text = get("layers");
+    if (NetworkSpec.isSizeList(text)) {
+      String[] parts = text.split(",");
+      return Integer.parseInt(parts[parts.length - 1].trim());
+    }
+    List<NetworkSpec.Layer> layers = wrap("layers", () -> NetworkSpec.parseLayers(text, Activation.RELU));
+    NetworkSpec.Layer last = layers.get(layers.size() - 1);
+    if (!(last instanceof NetworkSpec.Dense d)) {
+      throw new ConfigException("layers: the output layer must be dense with softmax (it is fused with the "
+          + "cross-entropy loss), got " + last.describe());
+    }
+    return d.out();
+  }
+
   /** Refuses a value that is not of its key's type, with the key's name. */
   private void checkType(Key k) {
     String s = get(k.name());
+    if (s.isEmpty() && k.defaultValue().isEmpty() && k.type() != ConfigKeys.Type.NETWORK) return; // unset: derived (the key says from what)
     switch (k.type()) {
       case INTEGER -> integer(k.name());
       case COUNT -> {

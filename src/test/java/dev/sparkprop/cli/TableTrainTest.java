@@ -197,6 +197,61 @@ class TableTrainTest {
     assertArrayEquals(a.params(), b.params(), "resumed parameters");
   }
 
+  /** Three species named by strings: the classes in sorted order, kept in the model, given back by predict. */
+  @Test
+  void stringLabelsAreClassesInSortedOrder() throws Exception {
+    String[] species = {"virginica", "setosa", "versicolor"};
+    Random r = new Random(7);
+    Path d = Files.createDirectories(dir.resolve("species"));
+    for (String name : List.of("train", "test")) {
+      StringBuilder sb = new StringBuilder("label,a,b\n");
+      for (int i = 0; i < (name.equals("train") ? 3000 : 600); i++) {
+        int k = r.nextInt(3);
+        sb.append(species[k]).append(',').append((float) (4 * k + r.nextGaussian())).append(',')
+            .append((float) (1e3 * r.nextGaussian())).append('\n');
+      }
+      Files.writeString(d.resolve(name + ".csv"), sb);
+    }
+    Path out = dir.resolve("species-run");
+    CliRun run = CliRun.of(Train::run, "train.path=" + d.resolve("train.csv"), "test.path=" + d.resolve("test.csv"),
+        "layers=dense(8) relu, dense(3) softmax", "epochs=4", "out=" + out, "progress=plain").expect(0,
+        "labels: 3 classes from the training labels, in sorted order: 0=setosa, 1=versicolor, 2=virginica");
+    double acc = finalAccuracy(run);
+    assertTrue(acc > 0.95, "accuracy " + acc);
+    SavedModel m = ModelStore.load(out.resolve("model").toString());
+    assertEquals(List.of("setosa", "versicolor", "virginica"), m.labels());
+    CliRun.of(Evaluate::run, "model=" + out.resolve("model"), "data=" + d.resolve("test.csv"))
+        .expect(0, String.format("accuracy %.4f", acc));
+    Path pred = dir.resolve("species-pred");
+    CliRun.of(Predict::run, "model=" + out.resolve("model"), "data=" + d.resolve("test.csv"), "out=" + pred).expect(0);
+    List<String> lines = new ArrayList<>();
+    try (var l = Files.list(pred)) {
+      for (Path p : l.filter(p -> p.toString().endsWith(".csv")).sorted().toList()) lines.addAll(Files.readAllLines(p));
+    }
+    assertTrue(lines.get(0).startsWith("id,prediction,prediction_label,prob_0"), lines.get(0));
+    List<String> truth = Files.readAllLines(d.resolve("test.csv"));
+    int right = 0;
+    int rows = 0;
+    for (String l : lines) {
+      if (l.startsWith("id,")) continue;
+      String[] v = l.split(",");
+      assertEquals(m.labels().get(Integer.parseInt(v[1])), v[2], "prediction_label names the predicted class");
+      if (truth.get(1 + Integer.parseInt(v[0])).startsWith(v[2] + ",")) right++;
+      rows++;
+    }
+    assertEquals(600, rows);
+    assertEquals(acc, right / 600.0, 5e-5, "predict's labels are the evaluation's classes");
+
+    // a test label the training rows never had, and an output layer of another width, are refused before training
+    Files.writeString(d.resolve("rose.csv"), "label,a,b\nsetosa,1,2\nrose,3,4\n");
+    CliRun.of(Train::run, "train.path=" + d.resolve("train.csv"), "test.path=" + d.resolve("rose.csv"),
+        "layers=dense(8) relu, dense(3) softmax", "epochs=1", "out=" + dir.resolve("rose-run"))
+        .expect(2, "error: test.path: the test data has label rose that the training data does not");
+    CliRun.of(Train::run, "train.path=" + d.resolve("train.csv"), "test.path=" + d.resolve("test.csv"),
+        "layers=dense(8) relu, dense(4) softmax", "epochs=1", "out=" + dir.resolve("four-run"))
+        .expect(2, "error: classes: the training labels name 3 classes (setosa, versicolor, virginica) but the network has 4 outputs");
+  }
+
   private static void deleteTree(Path p) throws Exception {
     try (var w = Files.walk(p)) {
       for (Path q : w.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);

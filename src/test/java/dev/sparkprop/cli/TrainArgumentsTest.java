@@ -32,7 +32,7 @@ class TrainArgumentsTest {
       "shuffle=yes | shuffle: expected true or false",
       "optimizer=lbfgs | optimizer: unknown 'lbfgs'",
       "activation=gelu | activation: unknown activation 'gelu'",
-      "layers=784,512,7 | layers: the last size is 7 but classes is 10",
+      "layers=784,512,1 | layers: the output layer has 1 unit; a classifier needs at least 2 (one per class)",
       "layers=784 | layers: need at least an input and an output size",
       "momentum=1.5 | momentum: momentum must be in [0, 1)",
       "lr.schedule=linear | lr.schedule: unknown 'linear'",
@@ -40,7 +40,7 @@ class TrainArgumentsTest {
       "layers=784,0,10 | error: layers: sizes must be positive, got [784, 0, 10]",
       "layers=784;512;10 | layers: expected comma-separated integers like 784,512,10, or a layer list",
       "layers=conv(32) relu, dense(10) | layers: cannot read 'conv(32) relu' (item 1): conv takes FILTERS,KERNEL first",
-      "layers=conv(8,3), pool(2), dense(7) | layers: the output layer dense(7) softmax has 7 units but classes is 10",
+      "layers=conv(8,3), pool(2), dense(1) | layers: the output layer has 1 unit",
       "input.shape=1,28 | input.shape: expected C,H,W such as 1,28,28, got '1,28'",
       "input.shape=1,28,27 | input.shape: 1x28x27 is 756 values, but layers=784,512,10 starts with 784",
       "layers=conv(8,3) | layers: the output layer must be dense with softmax"})
@@ -49,6 +49,21 @@ class TrainArgumentsTest {
     assertEquals("2", r[0], r[1]);
     assertTrue(r[1].contains(message), "expected '" + message + "' in: " + r[1]);
     assertTrue(SparkContext$.MODULE$.getActive().isEmpty(), "no SparkContext was started");
+  }
+
+  /** classes, when set, must be the output layer's units; unset, it is them, and the labels must fit. */
+  @Test
+  void classesAndTheOutputLayerAgree() {
+    String mnist = TestData.mnistDir().toString();
+    String[] r = errOf("layers=784,512,7", "classes=10", "train.path=" + mnist, "test.path=" + mnist);
+    assertEquals("2", r[0], r[1]);
+    assertTrue(r[1].contains("layers: the last size is 7 but classes is 10"), r[1]);
+    r = errOf("layers=conv(8,3), pool(2), dense(7)", "classes=10", "train.path=" + mnist, "test.path=" + mnist);
+    assertTrue(r[1].contains("layers: the output layer dense(7) softmax has 7 units but classes is 10"), r[1]);
+    r = errOf("layers=784,512,7", "train.path=" + mnist, "test.path=" + mnist); // MNIST's labels go to 9
+    assertEquals("3", r[0], r[1]);
+    assertTrue(r[1].contains("train-labels-idx1-ubyte") && r[1].contains("7"), r[1]);
+    assertTrue(SparkContext$.MODULE$.getActive().isEmpty());
   }
 
   @Test

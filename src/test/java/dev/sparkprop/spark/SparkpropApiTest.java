@@ -28,6 +28,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import java.nio.file.Files;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -221,6 +222,43 @@ class SparkpropApiTest {
         c.getMessage());
   }
 
+  /**
+   * What a Spark ML pipeline hands over: a VectorAssembler's vector column of measurements on
+   * scales from 1e-3 to 1e4 and string labels. The fit standardizes (auto), the model keeps the
+   * scaling and the class names, transform adds prediction_label, evaluate takes the string labels.
+   */
+  @Test
+  void aVectorColumnAndStringLabelsFromAnMlPipeline() throws Exception {
+    java.util.Random r = new java.util.Random(11);
+    List<Row> rows = new java.util.ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      boolean yes = r.nextBoolean();
+      double z = r.nextGaussian() + (yes ? 1.5 : -1.5);
+      rows.add(RowFactory.create(yes ? "yes" : "no", 1e-3 * z + 0.05, 1e4 * r.nextGaussian(), 200 + 30 * r.nextGaussian()));
+    }
+    StructType schema = new StructType().add("answer", DataTypes.StringType).add("a", DataTypes.DoubleType)
+        .add("b", DataTypes.DoubleType).add("c", DataTypes.DoubleType);
+    Dataset<Row> raw = spark.createDataFrame(rows, schema);
+    Dataset<Row> df = new org.apache.spark.ml.feature.VectorAssembler().setInputCols(new String[] {"a", "b", "c"})
+        .setOutputCol("features").transform(raw);
+    Dataset<Row>[] split = df.randomSplit(new double[] {0.8, 0.2}, 1);
+    SparkpropModel model = new SparkpropClassifier().setLabelCol("answer").setLayers("dense(16) relu, dense(2) softmax")
+        .setEpochs(5).setBatchSize(64).setOptimizer("adam").setLearningRate(0.01).setPartitions(2).setLog(QUIET)
+        .fit(split[0]);
+    assertEquals(List.of("no", "yes"), model.labels());
+    assertEquals(dev.sparkprop.data.FeatureScaling.Kind.STANDARD, model.featureScaling().kind());
+    Evaluation e = model.setLabelCol("answer").evaluate(split[1]);
+    assertTrue(e.accuracy() > 0.9, "accuracy " + e.accuracy() + " (the Bayes classifier's is 0.93)");
+    Dataset<Row> scored = model.transform(split[1]);
+    long agree = scored.where(scored.col("prediction_label").equalTo(scored.col("answer"))).count();
+    assertEquals(Math.round(e.accuracy() * e.rows()), agree, "prediction_label names the predicted class");
+    Path saved = Files.createTempDirectory("vector-model");
+    model.save(saved.resolve("m").toString());
+    SparkpropModel back = SparkpropModel.load(saved.resolve("m").toString());
+    assertEquals(model.featureScaling(), back.featureScaling());
+    assertEquals(e.accuracy(), back.setLabelCol("answer").evaluate(split[1]).accuracy(), 0.0);
+  }
+
   @Test
   void badColumnsAndKeysAreRefusedBeforeTraining() {
     Dataset<Row> noLabel = train.drop("digit");
@@ -230,10 +268,15 @@ class SparkpropApiTest {
     Dataset<Row> textImage = train.withColumn("image", org.apache.spark.sql.functions.lit("x"));
     e = assertThrows(BadInputException.class, () -> classifier().fit(textImage));
     assertTrue(e.getMessage().contains("column 'image' is string, expected binary"), e.getMessage());
+    Dataset<Row> realLabel = train.withColumn("digit", org.apache.spark.sql.functions.lit(7.5));
+    e = assertThrows(BadInputException.class, () -> classifier().fit(realLabel));
+    assertTrue(e.getMessage().contains("column 'digit' is double, expected integer classes or string labels"), e.getMessage());
+    // string labels name the classes: one name is not the ten the network has
     Dataset<Row> textLabel = train.withColumn("digit", org.apache.spark.sql.functions.lit("7"));
-    e = assertThrows(BadInputException.class, () -> classifier().fit(textLabel));
-    assertTrue(e.getMessage().contains("column 'digit' is string, expected an integer type"), e.getMessage());
-    ConfigException c = assertThrows(ConfigException.class, () -> new SparkpropClassifier().set("train.path", "x"));
+    ConfigException c = assertThrows(ConfigException.class, () -> classifier().fit(textLabel));
+    assertTrue(c.getMessage().contains("classes: the training labels name 1 classes (7) but the network has 10 outputs"),
+        c.getMessage());
+    c = assertThrows(ConfigException.class, () -> new SparkpropClassifier().set("train.path", "x"));
     assertTrue(c.getMessage().startsWith("train.path: a key of the command line's files"), c.getMessage());
     assertThrows(ConfigException.class, () -> new SparkpropClassifier().set("lr", "fast"));
     c = assertThrows(ConfigException.class, () -> classifier().setLayers("100,10").fit(train));
