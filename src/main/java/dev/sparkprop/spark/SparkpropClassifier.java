@@ -32,11 +32,24 @@ import org.apache.spark.sql.SparkSession;
  * model.save("hdfs:///models/mnist");
  * }</pre>
  *
- * <p>Columns: an integer label column ({@code label}, or {@link #setLabelCol}) and a features
- * column ({@code image}: binary, one byte 0..255 per pixel, or {@code features}: array of float
- * or double in [0, 1]; or {@link #setFeaturesCol}); an integer {@code row} column numbering the
- * rows 0..N-1, if there is one, gives the data their order. Columns are checked before training
- * starts, rows as they are read (a bad one fails the fit naming its row and column).
+ * <p>Columns: a label column ({@code label}, or {@link #setLabelCol}) of integer classes, or of
+ * strings whose distinct values, sorted, are the classes (kept in the model, see
+ * {@link SparkpropModel#labels}); and a features column ({@code image}: binary, one byte 0..255
+ * per pixel; {@code features}: an array of float or double, or a Spark ML vector such as
+ * {@code VectorAssembler} makes, read without spark-mllib; or {@link #setFeaturesCol}). An integer
+ * {@code row} column numbering the rows 0..N-1, if there is one, gives the data their order.
+ * Columns are checked before training starts, rows as they are read (a bad one fails the fit
+ * naming its row and column). Features other than byte images are standardized by default
+ * ({@code features.scale}, computed on the training rows and kept in the model, so that
+ * {@code transform} and the model's ONNX graph take the raw values):
+ *
+ * <pre>{@code
+ * Dataset<Row> assembled = new VectorAssembler().setInputCols(new String[] {"age", "income", "visits"})
+ *     .setOutputCol("features").transform(customers);           // label: "stays" or "leaves"
+ * SparkpropModel churn = new SparkpropClassifier().setLayers("dense(32) relu, dense(2) softmax")
+ *     .setEpochs(5).fit(assembled);
+ * churn.transform(assembled).select("label", "prediction_label", "probability");
+ * }</pre>
  */
 public final class SparkpropClassifier {
   /** Keys about files and run directories of the command line; the API takes DataFrames and returns a model. */

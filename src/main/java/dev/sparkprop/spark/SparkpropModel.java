@@ -118,8 +118,11 @@ public final class SparkpropModel {
 
   /**
    * {@code df} with two columns added: {@code prediction} (int, the most probable class) and
-   * {@code probability} (array of float, one per class), computed on the executors in batches;
-   * every other column is kept. Lazy, like any transformation.
+   * {@code probability} (array of float, one per class), and for a model of string labels a third,
+   * {@code prediction_label} (the class's name); computed on the executors in batches, from the
+   * features column (binary, array or Spark ML vector) or, for a model trained on named columns,
+   * those columns, scaled by the model's feature scaling; every other column is kept. Lazy, like
+   * any transformation.
    *
    * @throws BadInputException the features column is missing or of the wrong type (at once), or a
    *     row's features are null, of the wrong length or not finite (when the rows are computed,
