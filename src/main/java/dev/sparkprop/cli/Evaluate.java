@@ -62,6 +62,17 @@ public final class Evaluate {
       int parts = a.nonNegative("partitions") > 0 ? a.nonNegative("partitions") : jsc.defaultParallelism();
       DataSpec data = input.idx() != null ? input.idx() : input.table(spark, true, spec, model.featureColumns(), model.labels());
       JavaRDD<Shard> shards = TrainingData.ranges(jsc, data, data.count, parts, spec.outputSize(), "evaluation", out);
+      if (spec.isRegression()) { // the training's own evaluation over the cached rows, in the targets' units
+        org.apache.spark.broadcast.Broadcast<float[]> bc = jsc.broadcast(model.params());
+        dev.sparkprop.eval.EvalSum sum = dev.sparkprop.eval.EvalSum.regression(spec.outputSize());
+        for (dev.sparkprop.eval.EvalSum s : shards.mapPartitions(new dev.sparkprop.eval.EvalFunction(bc, spec,
+            dev.sparkprop.nn.Kernel.AUTO, model.scaling(), model.targetScaling())).collect()) {
+          sum.merge(s);
+        }
+        out.printf("model %s (%s) on %s: %d rows%n", a.get("model"), spec, data.describe(), sum.rows);
+        out.printf("mse %.6g, rmse %.6g, mae %.6g, r2 %.4f%n", sum.mse(), sum.rmse(), sum.mae(), sum.r2());
+        return ExitCodes.OK;
+      }
       // the images as the API's DataFrame, scored through the API: one code path with a Spark application's
       Dataset<Row> images = ShardFrame.of(spark, shards);
       SparkpropModel api = SparkpropModel.of(model).setLabelCol("label").setFeaturesCol("features");

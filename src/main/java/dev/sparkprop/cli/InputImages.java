@@ -31,7 +31,8 @@ record InputImages(DataSpec idx, String pngPath, TableFormat tableFormat, String
    */
   DataSpec table(org.apache.spark.sql.SparkSession spark, boolean needLabels, dev.sparkprop.nn.NetworkSpec model,
       java.util.List<String> featureColumns, java.util.List<String> labels) throws IOException {
-    DataSpec t = TableInput.inspect(spark, tableFormat, tablePath, "data", needLabels, featureColumns);
+    DataSpec t = TableInput.inspect(spark, tableFormat, tablePath, "data", needLabels, featureColumns,
+        model.isRegression() ? labels : null); // a regression's labels are its target columns
     if (t.stringLabels() && needLabels) { // prediction ignores the labels: they keep the table's own numbering
       if (labels.isEmpty()) {
         throw new BadInputException(tablePath + ": its labels are strings, but the model was trained on integer classes");

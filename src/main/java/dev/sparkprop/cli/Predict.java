@@ -99,9 +99,16 @@ public final class Predict {
             .mapPartitionsWithIndex((p, it) -> pngRows(p, it, side), false), ShardFrame.SCHEMA);
       }
       Dataset<Row> scored = SparkpropModel.of(model).setFeaturesCol("features").transform(images);
-      List<Column> cols = new ArrayList<>(List.of(scored.col("id"), scored.col("prediction")));
-      if (!model.labels().isEmpty()) cols.add(scored.col("prediction_label"));
-      for (int k = 0; k < spec.outputSize(); k++) cols.add(scored.col("probability").getItem(k).as("prob_" + k));
+      List<Column> cols = new ArrayList<>(List.of(scored.col("id")));
+      if (spec.isRegression() && spec.outputSize() > 1) { // one column per target, named after it
+        for (int j = 0; j < spec.outputSize(); j++) cols.add(scored.col("prediction").getItem(j).as("prediction_" + model.labels().get(j)));
+      } else {
+        cols.add(scored.col("prediction"));
+      }
+      if (!model.labels().isEmpty() && !spec.isRegression()) cols.add(scored.col("prediction_label"));
+      for (int k = 0; k < (spec.isRegression() ? 0 : spec.outputSize()); k++) {
+        cols.add(scored.col("probability").getItem(k).as("prob_" + k));
+      }
       Dataset<Row> result = scored.select(cols.toArray(new Column[0]));
       if (!a.get("id").isEmpty()) {
         result = spark.createDataFrame(withIds(result.javaRDD(), TableInput.columnByRow(spark, data, a.get("id"))),

@@ -2,6 +2,7 @@ package dev.sparkprop.cli;
 
 import dev.sparkprop.data.DataFingerprint;
 import dev.sparkprop.data.DataSpec;
+import dev.sparkprop.eval.EvalSum;
 import dev.sparkprop.eval.Predictor;
 import dev.sparkprop.nn.NetworkSpec;
 import dev.sparkprop.report.RunReport;
@@ -92,9 +93,11 @@ public final class Train {
       long t0 = System.nanoTime();
       // Tables are inspected through Spark SQL, so only now; IDX files were checked before Spark started.
       DataSpec trainData = plan.train() != null ? plan.train()
-          : TableInput.inspect(spark, plan.trainFormat(), cfg.get("train.path"), "train.path", true, cfg.featureColumns());
+          : TableInput.inspect(spark, plan.trainFormat(), cfg.get("train.path"), "train.path", true, cfg.featureColumns(),
+              targets(cfg));
       DataSpec testData = plan.test() != null ? plan.test()
-          : TableInput.inspect(spark, plan.testFormat(), cfg.get("test.path"), "test.path", true, cfg.featureColumns());
+          : TableInput.inspect(spark, plan.testFormat(), cfg.get("test.path"), "test.path", true, cfg.featureColumns(),
+              targets(cfg));
       boolean deferred = cfg.needsInputShape();
       cfg = cfg.withInputFrom(trainData.height, trainData.width, trainData.features, cfg.get("train.path"));
       if (deferred) {
@@ -107,7 +110,7 @@ public final class Train {
       TrainingRun training = new TrainingRun(jsc, cfg, out).validation(validationData(spark, cfg)).test(testData)
           .resumeFrom(plan.resumed()).initialParameters(plan.initFrom()).writeTo(run, plan.checkpoints())
           .source(trainingData(trainData))
-          .onFinish((testShards, params) -> {
+          .onFinish(spec.isRegression() ? null : (testShards, params) -> {
             // The final model's predictions of the test set, kept for the Spark SQL reports.
             jsc.setJobDescription("predictions of the final model");
             Broadcast<float[]> bc = jsc.broadcast(params);
@@ -125,9 +128,16 @@ public final class Train {
       TrainResult result = fitted.result();
       String modelDir = run.child("model");
       fitted.model().save(modelDir, cfg.overwrite());
+      int stepsPerEpoch = (fitted.trainRows() + cfg.batchSize() - 1) / cfg.batchSize();
+      if (spec.isRegression()) {
+        RunReport.writeRegression(spark, run, cfg, result, state.steps(), stepsPerEpoch, (System.nanoTime() - t0) / 1e9, out);
+        EvalSum e = result.finalEval();
+        out.printf("final test mse %.6g, rmse %.6g, mae %.6g, r2 %.4f; %d epochs in %.1f s; model %s%n", e.mse(), e.rmse(),
+            e.mae(), e.r2(), result.epochs().size(), (System.nanoTime() - t0) / 1e9, modelDir);
+        return ExitCodes.OK;
+      }
       out.println("confusion matrix of the final evaluation (rows: actual, columns: predicted):");
       out.print(result.finalEval().confusionTable());
-      int stepsPerEpoch = (fitted.trainRows() + cfg.batchSize() - 1) / cfg.batchSize();
       RunReport.write(spark, run, cfg, result, state.steps(), stepsPerEpoch, predictions.get(0), (System.nanoTime() - t0) / 1e9, out);
       out.printf("final test accuracy %.4f, test loss %.4f; %d epochs in %.1f s; model %s%n",
           result.finalEval().accuracy(), result.finalEval().meanLoss(), result.epochs().size(),
@@ -164,6 +174,10 @@ public final class Train {
     TableFormat testFormat = TableFormat.resolve(cfg.get("test.path"), cfg.get("test.format"), "test.path");
     DataSpec train = null;
     DataSpec test = null;
+    if (cfg.regression() && (trainFormat == TableFormat.IDX || testFormat == TableFormat.IDX)) {
+      throw new ConfigException("loss: mse trains on real-valued targets, and IDX files hold classes; give tables "
+          + "(Parquet or CSV) with a numeric label column, or label.columns");
+    }
     if (trainFormat == TableFormat.IDX) {
       String[] tr = MnistFiles.locate(cfg.get("train.path"), "train");
       train = DataSpec.check(tr[0], tr[1], cfg.classes());
@@ -196,7 +210,12 @@ public final class Train {
       String[] v = MnistFiles.locate(path, "validation");
       return DataSpec.check(v[0], v[1], cfg.classes());
     }
-    return TableInput.inspect(spark, f, path, "validation.path", true, cfg.featureColumns());
+    return TableInput.inspect(spark, f, path, "validation.path", true, cfg.featureColumns(), targets(cfg));
+  }
+
+  /** A regression's target columns for {@link TableInput#inspect} (empty: {@code label}); null for classes. */
+  private static List<String> targets(TrainConfig cfg) {
+    return cfg.regression() ? cfg.labelColumns() : null;
   }
 
   /** This JVM is the driver: its heap and the executors' memory, against what the network needs. */

@@ -69,6 +69,15 @@ public final class ColumnStats implements Serializable {
     return s;
   }
 
+  /** The statistics of a shard's regression targets ({@code perRow} a row). */
+  public static ColumnStats ofTargets(Shard shard, int perRow) {
+    int n = shard.rows();
+    float[] t = shard.targets();
+    int[] labels = new int[n];
+    int[] ids = new int[n];
+    return of(Shard.ofFloats(shard.partition(), perRow, t == null ? new float[n * perRow] : t, labels, ids));
+  }
+
   /** Adds {@code other}'s rows to these (Chan et al.): this one changes, {@code other} does not. */
   public ColumnStats merge(ColumnStats other) {
     if (other.width != width) throw new IllegalArgumentException("merging statistics of " + other.width + " columns into " + width);

@@ -39,6 +39,8 @@ public final class DataSpec implements java.io.Serializable {
    * training rows); empty for integer labels 0..classes-1.
    */
   public final java.util.List<String> labelNames;
+  /** Regression: the target columns, read as real numbers ({@code label}, or {@code label.columns}); empty for classes. */
+  public final java.util.List<String> targetColumns;
 
   /** See {@link #layout}. */
   public enum Features { IMAGE, ARRAY, VECTOR, COLUMNS }
@@ -49,12 +51,13 @@ public final class DataSpec implements java.io.Serializable {
   private DataSpec(String imagesPath, String labelsPath, int count, int features, String format, boolean hasRowColumn,
       int height, int width, Features layout, java.util.List<String> columns) {
     this(imagesPath, labelsPath, count, features, format, hasRowColumn, height, width, null, layout, columns,
-        java.util.List.of());
+        java.util.List.of(), java.util.List.of());
   }
 
   private DataSpec(String imagesPath, String labelsPath, int count, int features, String format, boolean hasRowColumn,
       int height, int width, RowSubset subset, Features layout, java.util.List<String> columns,
-      java.util.List<String> labelNames) {
+      java.util.List<String> labelNames, java.util.List<String> targetColumns) {
+    this.targetColumns = java.util.List.copyOf(targetColumns);
     this.labelNames = java.util.List.copyOf(labelNames);
     this.layout = layout;
     this.columns = java.util.List.copyOf(columns);
@@ -87,13 +90,26 @@ public final class DataSpec implements java.io.Serializable {
   /** A table with string labels, {@code labelNames} being its distinct labels in sorted order (empty: integer labels). */
   public static DataSpec table(String format, String path, int count, int features, boolean hasRowColumn, Features layout,
       java.util.List<String> columns, java.util.List<String> labelNames) {
-    return new DataSpec(path, null, count, features, format, hasRowColumn, 0, 0, null, layout, columns, labelNames);
+    return new DataSpec(path, null, count, features, format, hasRowColumn, 0, 0, null, layout, columns, labelNames,
+        java.util.List.of());
+  }
+
+  /** A table of regression targets: the columns {@code targets} read as real numbers. */
+  public static DataSpec regressionTable(String format, String path, int count, int features, boolean hasRowColumn,
+      Features layout, java.util.List<String> columns, java.util.List<String> targets) {
+    return new DataSpec(path, null, count, features, format, hasRowColumn, 0, 0, null, layout, columns, java.util.List.of(),
+        targets);
+  }
+
+  /** Whether the rows carry real-valued regression targets. */
+  public boolean regression() {
+    return !targetColumns.isEmpty();
   }
 
   /** This data set with its string labels read as the classes {@code names} name (the training set's). */
   public DataSpec withLabelNames(java.util.List<String> names) {
     return new DataSpec(imagesPath, labelsPath, count, features, format, hasRowColumn, height, width, subset, layout, columns,
-        names);
+        names, targetColumns);
   }
 
   /** Whether the labels are strings (mapped to classes by {@link #labelNames}). */
@@ -111,7 +127,7 @@ public final class DataSpec implements java.io.Serializable {
     if (subset != null) throw new IllegalStateException("already a subset: " + subset);
     if (side.total() > count) throw new IllegalArgumentException("a split of " + side.total() + " rows of " + count);
     return new DataSpec(imagesPath, labelsPath, side.size(), features, format, hasRowColumn, height, width, side, layout,
-        columns, labelNames);
+        columns, labelNames, targetColumns);
   }
 
   public boolean isTable() {

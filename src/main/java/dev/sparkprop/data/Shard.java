@@ -21,6 +21,8 @@ public final class Shard implements Serializable {
   private final float[] values; // null when the shard holds bytes
   private final int[] labels;
   private final int[] globalRows;
+  private float[] targets; // regression: (rows, targetsPerRow) row-major, else null
+  private int targetsPerRow;
   private transient ShuffledBatches shuffled;
 
   public Shard(int partition, int features, byte[] pixels, int[] labels, int[] globalRows) {
@@ -46,6 +48,31 @@ public final class Shard implements Serializable {
   /** A shard of float features, used as they are (no scaling). */
   public static Shard ofFloats(int partition, int features, float[] values, int[] labels, int[] globalRows) {
     return new Shard(partition, features, null, values, labels, globalRows);
+  }
+
+  /**
+   * This shard with real-valued regression targets, {@code perRow} a row, row-major (the same
+   * rows; set once, while the shard is built).
+   */
+  public Shard withTargets(float[] targets, int perRow) {
+    if ((long) perRow * labels.length != targets.length) {
+      throw new IllegalArgumentException("shard " + partition + ": " + targets.length + " targets for " + labels.length
+          + " rows of " + perRow);
+    }
+    Shard s = new Shard(partition, features, pixels, values, labels, globalRows);
+    s.targets = targets;
+    s.targetsPerRow = perRow;
+    return s;
+  }
+
+  /** Regression targets of all rows, (rows, targetsPerRow) row-major, read only; null for classes. */
+  public float[] targets() {
+    return targets;
+  }
+
+  /** Copies the listed local rows' targets, in order, into {@code out}. */
+  public void gatherTargets(int[] local, int off, int n, float[] out) {
+    for (int r = 0; r < n; r++) System.arraycopy(targets, local[off + r] * targetsPerRow, out, r * targetsPerRow, targetsPerRow);
   }
 
   public int partition() {
@@ -130,7 +157,8 @@ public final class Shard implements Serializable {
 
   /** Bytes held, for storage reports. */
   public long sizeInBytes() {
-    return (pixels != null ? pixels.length : 4L * values.length) + 8L * labels.length;
+    return (pixels != null ? pixels.length : 4L * values.length) + 8L * labels.length
+        + (targets == null ? 0 : 4L * targets.length);
   }
 
   /**

@@ -102,19 +102,27 @@ public final class ModelStore {
       }
       ArrayNode columns = input.putArray("columns");
       for (String c : model.featureColumns()) columns.add(c);
-      ArrayNode labels = root.putObject("output").putArray("labels");
+      ObjectNode output = root.putObject("output");
+      ArrayNode labels = output.putArray("labels");
       for (String l : model.labels()) labels.add(l);
+      output.put("scaling", model.targetScaling().kind().key());
+      if (!model.targetScaling().isNone()) {
+        int[] w = {model.targetScaling().width()};
+        writeTensor(fs, tmp, tensors, OUT_SHIFT, Npy.encode(model.targetScaling().shift(), 0, w), w, "output");
+        writeTensor(fs, tmp, tensors, OUT_SCALE, Npy.encode(model.targetScaling().scale(), 0, w), w, "output");
+        output.put("shift", OUT_SHIFT).put("scale", OUT_SCALE);
+      }
       for (Map.Entry<String, float[]> e : model.extraTensors().entrySet()) {
         float[] a = e.getValue();
         writeTensor(fs, tmp, tensors, e.getKey(), Npy.encode(a, 0, new int[] {a.length}), new int[] {a.length}, "extra");
       }
       if (onnx) {
-        byte[] bytes = OnnxExport.write(spec, model.params(), model.scaling(), Version.get());
+        byte[] bytes = OnnxExport.write(spec, model.params(), model.scaling(), model.targetScaling(), Version.get());
         try (OutputStream out = fs.create(new Path(tmp, ONNX), true)) {
           out.write(bytes);
         }
         root.putObject("onnx").put("file", ONNX).put("opset", OnnxExport.OPSET).put("input", OnnxExport.INPUT)
-            .put("output", OnnxExport.OUTPUT).put("bytes", bytes.length).put("sha256", sha256(bytes));
+            .put("output", OnnxExport.outputName(spec)).put("bytes", bytes.length).put("sha256", sha256(bytes));
       }
       root.set("info", JSON.valueToTree(model.info()));
       try (OutputStream out = fs.create(new Path(tmp, MANIFEST), true)) {
@@ -139,6 +147,9 @@ public final class ModelStore {
   /** The feature scaling's tensors: {@code x' = (x - input_shift) / input_scale} (docs/MODEL_FORMAT.md). */
   static final String SHIFT = "input_shift";
   static final String SCALE = "input_scale";
+  /** A regression's target scaling: predictions are {@code z * output_scale + output_shift}. */
+  static final String OUT_SHIFT = "output_shift";
+  static final String OUT_SCALE = "output_scale";
 
   /** {@code dense_L_W}, {@code conv_L_b}: the layer's kind and its place in the list (from 0). */
   static String tensorName(NetworkSpec spec, int l, String which) {
@@ -243,7 +254,10 @@ public final class ModelStore {
       readTensor(fs, root, byName.remove(w), w, spec.weightShape(l), params, spec.weightOffset(l), where);
       readTensor(fs, root, byName.remove(b), b, new int[] {spec.out(l)}, params, spec.biasOffset(l), where);
     }
-    dev.sparkprop.data.FeatureScaling scaling = readScaling(fs, root, m.path("input"), byName, spec, where);
+    dev.sparkprop.data.FeatureScaling scaling = readScaling(fs, root, m.path("input"), byName, SHIFT, SCALE,
+        spec.inputSize(), where);
+    dev.sparkprop.data.FeatureScaling targetScaling = readScaling(fs, root, m.path("output"), byName, OUT_SHIFT, OUT_SCALE,
+        spec.outputSize(), where);
     List<String> featureColumns = new ArrayList<>();
     for (JsonNode c : m.path("input").path("columns")) featureColumns.add(c.asText());
     if (!featureColumns.isEmpty() && featureColumns.size() != spec.inputSize()) {
@@ -269,12 +283,12 @@ public final class ModelStore {
     if (withOnnx && m.has("onnx")) checkOnnx(fs, root, m.get("onnx"), where);
     @SuppressWarnings("unchecked")
     Map<String, Object> info = m.has("info") ? JSON.convertValue(m.get("info"), Map.class) : Map.of();
-    return new SavedModel(spec, params, extra, info, scaling, featureColumns, labels);
+    return new SavedModel(spec, params, extra, info, scaling, featureColumns, labels, targetScaling);
   }
 
-  /** The {@code input} object's scaling and its two tensors (a model without the object: none). */
+  /** The {@code input} (or {@code output}) object's scaling and its two tensors (a model without the object: none). */
   private static dev.sparkprop.data.FeatureScaling readScaling(FileSystem fs, Path root, JsonNode input,
-      Map<String, JsonNode> byName, NetworkSpec spec, String where) throws IOException {
+      Map<String, JsonNode> byName, String shiftName, String scaleName, int width, String where) throws IOException {
     String kind = input.path("scaling").asText("none");
     dev.sparkprop.data.FeatureScaling.Kind k;
     try {
@@ -283,11 +297,11 @@ public final class ModelStore {
       throw new BadModelException(where + ": input.scaling: " + e.getMessage());
     }
     if (k == dev.sparkprop.data.FeatureScaling.Kind.NONE) return dev.sparkprop.data.FeatureScaling.NONE;
-    int[] w = {spec.inputSize()};
+    int[] w = {width};
     float[] shift = new float[w[0]];
     float[] scale = new float[w[0]];
-    readTensor(fs, root, byName.remove(SHIFT), SHIFT, w, shift, 0, where);
-    readTensor(fs, root, byName.remove(SCALE), SCALE, w, scale, 0, where);
+    readTensor(fs, root, byName.remove(shiftName), shiftName, w, shift, 0, where);
+    readTensor(fs, root, byName.remove(scaleName), scaleName, w, scale, 0, where);
     try {
       return dev.sparkprop.data.FeatureScaling.of(k, shift, scale);
     } catch (IllegalArgumentException e) {

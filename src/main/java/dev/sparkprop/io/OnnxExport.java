@@ -41,8 +41,22 @@ public final class OnnxExport {
 
   /** The model, its input read as it is, as the bytes of an ONNX {@code ModelProto}. */
   public static byte[] write(NetworkSpec spec, float[] params, String producerVersion) {
-    return write(spec, params, dev.sparkprop.data.FeatureScaling.NONE, producerVersion);
+    return write(spec, params, dev.sparkprop.data.FeatureScaling.NONE, dev.sparkprop.data.FeatureScaling.NONE, producerVersion);
   }
+
+  /** The model with a feature scaling and no target scaling. */
+  public static byte[] write(NetworkSpec spec, float[] params, dev.sparkprop.data.FeatureScaling scaling,
+      String producerVersion) {
+    return write(spec, params, scaling, dev.sparkprop.data.FeatureScaling.NONE, producerVersion);
+  }
+
+  /** The graph's output: {@code probabilities} of a classifier, {@code predictions} of a regression. */
+  public static String outputName(NetworkSpec spec) {
+    return spec.isRegression() ? PREDICTIONS : OUTPUT;
+  }
+
+  /** A regression's output, in the targets' units. */
+  public static final String PREDICTIONS = "predictions";
 
   /**
    * The model as the bytes of an ONNX {@code ModelProto}; a feature scaling other than none is
@@ -51,7 +65,7 @@ public final class OnnxExport {
    * features.
    */
   public static byte[] write(NetworkSpec spec, float[] params, dev.sparkprop.data.FeatureScaling scaling,
-      String producerVersion) {
+      dev.sparkprop.data.FeatureScaling targetScaling, String producerVersion) {
     if (params.length != spec.numParams()) {
       throw new IllegalArgumentException("parameter array has " + params.length + " values, network " + spec
           + " needs " + spec.numParams());
@@ -76,7 +90,7 @@ public final class OnnxExport {
     for (int l = 0; l <= lastLayer; l++) {
       NetworkSpec.Layer layer = spec.layer(l);
       String name = ModelStore.tensorName(spec, l, "");
-      String out = l == lastLayer ? OUTPUT : null;
+      String out = l == lastLayer && targetScaling.isNone() ? outputName(spec) : null;
       if (layer instanceof NetworkSpec.Conv c) {
         NetworkSpec.Shape s = spec.shape(l);
         NetworkSpec.Shape o = spec.shape(l + 1);
@@ -104,12 +118,19 @@ public final class OnnxExport {
       }
     }
 
+    if (!targetScaling.isNone()) { // a regression's outputs back in the targets' units: z * scale + shift
+      int[] w = {targetScaling.width()};
+      initializers.add(floatTensor(ModelStore.OUT_SHIFT, targetScaling.shift(), 0, w));
+      initializers.add(floatTensor(ModelStore.OUT_SCALE, targetScaling.scale(), 0, w));
+      x = node(nodes, "Mul", "output_mul", List.of(x, ModelStore.OUT_SCALE), List.of(), null);
+      x = node(nodes, "Add", "output_add", List.of(x, ModelStore.OUT_SHIFT), List.of(), outputName(spec));
+    }
     Message graph = new Message();
     for (byte[] n : nodes) graph.bytes(1, n);
     graph.string(2, "sparkprop " + spec);
     for (byte[] t : initializers) graph.bytes(5, t);
     graph.bytes(11, valueInfo(INPUT, spec.inputSize()));
-    graph.bytes(12, valueInfo(OUTPUT, spec.outputSize()));
+    graph.bytes(12, valueInfo(outputName(spec), spec.outputSize()));
 
     Message model = new Message();
     model.int64(1, IR_VERSION);

@@ -17,11 +17,14 @@ import java.util.Map;
  * @param scaling applied to a row's features before the network ({@link FeatureScaling#NONE}: none)
  * @param featureColumns the table columns the features were read from, in input order (empty: an
  *     image, array or vector column)
- * @param labels the classes' names when the training labels were strings (class k is
- *     {@code labels.get(k)}); empty for integer classes
+ * @param targetScaling a regression's targets as training saw them: {@code (y - shift) / scale};
+ *     predictions are the network's outputs through its inverse ({@link FeatureScaling#NONE}: none)
+ * @param labels the outputs' names: the classes' when the training labels were strings (class k
+ *     is {@code labels.get(k)}), a regression's target columns; empty for integer classes
  */
 public record SavedModel(NetworkSpec spec, float[] params, Map<String, float[]> extraTensors,
-    Map<String, Object> info, FeatureScaling scaling, List<String> featureColumns, List<String> labels) {
+    Map<String, Object> info, FeatureScaling scaling, List<String> featureColumns, List<String> labels,
+    FeatureScaling targetScaling) {
   public SavedModel {
     if (params.length != spec.numParams()) {
       throw new IllegalArgumentException(params.length + " parameters for " + spec + ", which has " + spec.numParams());
@@ -40,6 +43,15 @@ public record SavedModel(NetworkSpec spec, float[] params, Map<String, float[]> 
       throw new IllegalArgumentException(labels.size() + " label names for " + spec + ", which has " + spec.outputSize() + " outputs");
     }
     labels = List.copyOf(labels);
+    if (!targetScaling.isNone() && targetScaling.width() != spec.outputSize()) {
+      throw new IllegalArgumentException("a target scaling of " + targetScaling.width() + " targets for " + spec);
+    }
+  }
+
+  /** A model without target scaling. */
+  public SavedModel(NetworkSpec spec, float[] params, Map<String, float[]> extraTensors, Map<String, Object> info,
+      FeatureScaling scaling, List<String> featureColumns, List<String> labels) {
+    this(spec, params, extraTensors, info, scaling, featureColumns, labels, FeatureScaling.NONE);
   }
 
   /** With integer classes. */

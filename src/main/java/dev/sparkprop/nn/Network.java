@@ -32,6 +32,8 @@ public final class Network {
   // The dense layers, spec layers first .. first + T - 1, indexed t = 0 .. T - 1 below.
   private final int first;
   private final ConvHead head; // null for an MLP
+  private final boolean regression; // identity output, squared error against real-valued targets
+  private float[] targets; // regression: the targets of the pass under way
   private final FMatrixRMaj image; // the network input when there is a head: (B, C H W)
   private final FMatrixRMaj[] weights; // W_t: (in_t, out_t)
   private final FMatrixRMaj[] acts; // acts[0]: the dense input (B, in_0); acts[t+1]: (B, out_t)
@@ -62,6 +64,7 @@ public final class Network {
   public Network(NetworkSpec spec, Gemm gemm) {
     this.spec = spec;
     this.gemm = gemm;
+    this.regression = spec.isRegression();
     int f = 0;
     while (!(spec.layer(f) instanceof NetworkSpec.Dense)) f++;
     first = f;
@@ -163,7 +166,25 @@ public final class Network {
    * @return summed cross-entropy of the rows against {@code labels[labelOffset ..]}
    */
   public double forward(int rows, int[] labels, int labelOffset) {
+    if (regression) throw new IllegalArgumentException(spec + " is a regression network: give it real-valued targets");
     return forward(rows, labels, labelOffset, true);
+  }
+
+  /**
+   * A regression network's forward pass (identity output, left in {@link #output()}).
+   *
+   * @param targets row-major, {@code outputSize} per row; row r's at {@code (rowOffset + r) * outputSize}
+   * @return the summed squared error of the rows
+   */
+  public double forward(int rows, float[] targets, int rowOffset) {
+    this.targets = targets;
+    return forward(rows, null, rowOffset, true);
+  }
+
+  /** A regression network's forward and backward pass: as {@link #forwardBackward(int, int[], int, float[])}, squared error. */
+  public double forwardBackward(int rows, float[] targets, int rowOffset, float[] gradOut) {
+    this.targets = targets;
+    return forwardBackward(rows, (int[]) null, rowOffset, gradOut);
   }
 
   /**
@@ -182,6 +203,11 @@ public final class Network {
     boolean byTransposed = inference && gemm.prefersTransposedWeights() && !inputIsSparse;
     if (byTransposed) transposeWeights();
     return tailForward(rows, labels, labelOffset, byTransposed);
+  }
+
+  private float[] targets() {
+    if (targets == null) throw new IllegalStateException(spec + " is a regression network: give it real-valued targets");
+    return targets;
   }
 
   /** W_t^T for every dense layer, once per setParameters. */
@@ -203,6 +229,7 @@ public final class Network {
       spec.activation(first + t).forward(acts[t + 1].data, rows, spec.out(first + t));
     }
     layerForward(last, rows, byTransposed);
+    if (regression) return MeanSquaredError.forward(acts[last + 1].data, targets(), labelOffset, rows, spec.outputSize());
     return SoftmaxCrossEntropy.forward(acts[last + 1].data, labels, labelOffset, rows, spec.outputSize());
   }
 
@@ -229,6 +256,10 @@ public final class Network {
    * @return summed cross-entropy of the rows
    */
   public double forwardBackward(int rows, int[] labels, int labelOffset, float[] gradOut) {
+    if (regression != (labels == null)) {
+      throw new IllegalArgumentException(spec + (regression ? " is a regression network: give it real-valued targets"
+          : " is a classifier: give it integer labels"));
+    }
     if (gradOut.length != spec.numParams()) {
       throw new IllegalArgumentException("gradient array has " + gradOut.length + " values, network " + spec
           + " needs " + spec.numParams());
@@ -266,7 +297,11 @@ public final class Network {
     int last = weights.length - 1;
     deltaA.reshape(rows, classes, false);
     System.arraycopy(acts[last + 1].data, 0, deltaA.data, 0, rows * classes);
-    SoftmaxCrossEntropy.backward(deltaA.data, labels, labelOffset, rows, classes);
+    if (regression) {
+      MeanSquaredError.backward(deltaA.data, targets(), labelOffset, rows, classes);
+    } else {
+      SoftmaxCrossEntropy.backward(deltaA.data, labels, labelOffset, rows, classes);
+    }
     FMatrixRMaj delta = deltaA;
     FMatrixRMaj below = deltaB;
     for (int t = last; t >= 0; t--) {

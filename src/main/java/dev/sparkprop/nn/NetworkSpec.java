@@ -161,9 +161,9 @@ public final class NetworkSpec implements Serializable {
       }
     }
     Layer last = this.layers[n - 1];
-    if (!(last instanceof Dense d) || d.activation() != Activation.SOFTMAX) {
-      throw new IllegalArgumentException("layers: the output layer must be dense with softmax (it is fused with the "
-          + "cross-entropy loss), got " + last.describe());
+    if (!(last instanceof Dense d) || (d.activation() != Activation.SOFTMAX && d.activation() != Activation.IDENTITY)) {
+      throw new IllegalArgumentException("layers: the output layer must be dense with softmax (classes; fused with the "
+          + "cross-entropy loss) or identity (regression, loss=mse), got " + last.describe());
     }
     numParams = (int) off;
   }
@@ -195,10 +195,20 @@ public final class NetworkSpec implements Serializable {
 
   /** Hidden layers share one activation; the output layer is softmax. */
   public static NetworkSpec of(int[] sizes, Activation hidden) {
+    return of(sizes, hidden, Activation.SOFTMAX);
+  }
+
+  /** Hidden layers share one activation; the output layer has {@code output} (softmax, or identity for regression). */
+  public static NetworkSpec of(int[] sizes, Activation hidden, Activation output) {
     Activation[] acts = new Activation[Math.max(0, sizes.length - 1)];
     Arrays.fill(acts, hidden);
-    if (acts.length > 0) acts[acts.length - 1] = Activation.SOFTMAX;
+    if (acts.length > 0) acts[acts.length - 1] = output;
     return new NetworkSpec(sizes, acts);
+  }
+
+  /** Whether the output layer is identity: a regression network, trained on squared error. */
+  public boolean isRegression() {
+    return ((Dense) layers[layers.length - 1]).activation() == Activation.IDENTITY;
   }
 
   private static final Pattern MLP = Pattern.compile("\\s*\\d+(\\s*,\\s*\\d+)+\\s*");
@@ -216,12 +226,21 @@ public final class NetworkSpec implements Serializable {
    * (stride defaults to the size), a dense layer {@code dense(UNITS)}; a convolution or dense
    * layer without an activation takes {@code hidden}, the last layer softmax.
    */
+  public static NetworkSpec parse(String text, Shape input, Activation hidden, Activation output) {
+    return new NetworkSpec(input, parseLayers(text, hidden, output));
+  }
+
   public static NetworkSpec parse(String text, Shape input, Activation hidden) {
     return new NetworkSpec(input, parseLayers(text, hidden));
   }
 
   /** The layers of {@link #parse}, checked for syntax only (their fit to an input is checked by the constructor). */
   public static List<Layer> parseLayers(String text, Activation hidden) {
+    return parseLayers(text, hidden, Activation.SOFTMAX);
+  }
+
+  /** As {@link #parseLayers(String, Activation)}, the last layer without an activation taking {@code output}. */
+  public static List<Layer> parseLayers(String text, Activation hidden, Activation output) {
     if (text.trim().matches("\\d+")) {
       throw new IllegalArgumentException("layers: need at least an input and an output size, like 784,512,10; got '" + text.trim() + "'");
     }
@@ -241,7 +260,7 @@ public final class NetworkSpec implements Serializable {
       }
       boolean lastItem = i == items.size() - 1;
       String[] args = m.group(2).trim().isEmpty() ? new String[0] : m.group(2).trim().split("\\s*,\\s*");
-      Activation act = m.group(3).isEmpty() ? (lastItem ? Activation.SOFTMAX : hidden) : Activation.parse(m.group(3));
+      Activation act = m.group(3).isEmpty() ? (lastItem ? output : hidden) : Activation.parse(m.group(3));
       switch (m.group(1)) {
         case "dense":
           if (args.length != 1) throw new IllegalArgumentException(where + "dense takes one number, the units");

@@ -11,6 +11,7 @@ public final class Workspace {
 
   public final Network network;
   private int[] labels = new int[0];
+  private float[] targets = new float[0];
 
   private Workspace(NetworkSpec spec, Gemm gemm) {
     network = new Network(spec, gemm);
@@ -29,6 +30,12 @@ public final class Workspace {
   }
 
   /** A label buffer of at least {@code rows} entries. */
+  /** A buffer of at least {@code n} regression targets, kept between steps. */
+  public float[] targets(int n) {
+    if (targets.length < n) targets = new float[n];
+    return targets;
+  }
+
   public int[] labels(int rows) {
     if (labels.length < rows) labels = new int[rows];
     return labels;

@@ -145,6 +145,56 @@ public final class RunReport {
         + "summary.json, loss_per_step.png, epochs.png, confusion.png");
   }
 
+  public static final StructType REGRESSION_EPOCHS = new StructType()
+      .add("epoch", DataTypes.IntegerType).add("train_loss", DataTypes.DoubleType)
+      .add("test_loss", DataTypes.DoubleType).add("test_rmse", DataTypes.DoubleType)
+      .add("test_mae", DataTypes.DoubleType).add("test_r2", DataTypes.DoubleType)
+      .add("epoch_seconds", DataTypes.DoubleType).add("samples_per_second", DataTypes.DoubleType)
+      .add("eval_seconds", DataTypes.DoubleType).add("lr", DataTypes.DoubleType);
+
+  /**
+   * The reports of a regression run: metrics.json (the regression figures: mean squared error as
+   * the test loss, RMSE, MAE and R^2, in the targets' units), steps.csv/.json, summary.json and the
+   * loss per step; no per-class table, confusion matrix or accuracy, which have no meaning there.
+   */
+  public static void writeRegression(SparkSession spark, RunDirectory run, TrainConfig cfg, TrainResult result,
+      List<StepStats> steps, int stepsPerEpoch, double totalSeconds, PrintStream out) throws IOException {
+    List<Row> rows = new ArrayList<>();
+    for (EpochMetrics m : result.epochs()) {
+      rows.add(RowFactory.create(m.epoch(), m.trainLoss(), nullIfNaN(m.testLoss()), nullIfNaN(m.testRmse()),
+          nullIfNaN(m.testMae()), nullIfNaN(m.testR2()), m.epochSeconds(), m.samplesPerSecond(), m.evalSeconds(), m.lastLr()));
+    }
+    run.write("metrics.json", jsonLines(spark.createDataFrame(rows, REGRESSION_EPOCHS)));
+    Dataset<Row> stepTable = steps(spark, steps, stepsPerEpoch);
+    List<Row> stepRows = stepTable.collectAsList();
+    run.write("steps.csv", csv(stepTable.columns(), stepRows));
+    run.write("steps.json", jsonLines(stepTable));
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("config", cfg.resolved());
+    EvalSum e = result.finalEval();
+    s.put("final_test_loss", e.meanLoss());
+    s.put("final_test_rmse", e.rmse());
+    s.put("final_test_mae", e.mae());
+    s.put("final_test_r2", e.r2());
+    s.put("epochs", result.epochs().size());
+    double trainSeconds = 0;
+    for (EpochMetrics m : result.epochs()) trainSeconds += m.epochSeconds();
+    s.put("training_seconds", trainSeconds);
+    s.put("total_seconds", totalSeconds);
+    s.put("spark_master", spark.sparkContext().master());
+    s.put("spark_version", spark.version());
+    run.write("summary.json", new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(s) + "\n");
+    double[] sx = new double[stepRows.size()];
+    double[] sy = new double[stepRows.size()];
+    for (int i = 0; i < sx.length; i++) {
+      sx[i] = stepRows.get(i).getLong(0) / (double) stepsPerEpoch;
+      sy[i] = stepRows.get(i).getDouble(3);
+    }
+    Charts.lines(png(run, "loss_per_step.png"), "Training loss per step", "epoch",
+        "squared error of the standardized targets (log scale)", List.of(new Charts.Series("batch loss", sx, sy)), true);
+    out.println("reports in " + run.location() + ": metrics.csv/.json, steps.csv/.json, summary.json, loss_per_step.png");
+  }
+
   private static Charts.Png png(RunDirectory run, String name) {
     return bytes -> run.writeBytes(name, bytes);
   }

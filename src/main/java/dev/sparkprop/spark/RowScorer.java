@@ -32,8 +32,14 @@ final class RowScorer implements MapPartitionsFunction<Row, Row> {
   private final NetworkSpec spec;
   private final Broadcast<float[]> params;
   private final RowFeatures features;
+  private final dev.sparkprop.data.FeatureScaling targetScaling; // a regression's: its outputs back in the targets' units
 
   RowScorer(NetworkSpec spec, Broadcast<float[]> params, RowFeatures features) {
+    this(spec, params, features, dev.sparkprop.data.FeatureScaling.NONE);
+  }
+
+  RowScorer(NetworkSpec spec, Broadcast<float[]> params, RowFeatures features, dev.sparkprop.data.FeatureScaling targetScaling) {
+    this.targetScaling = targetScaling;
     this.spec = spec;
     this.params = params;
     this.features = features;
@@ -47,6 +53,7 @@ final class RowScorer implements MapPartitionsFunction<Row, Row> {
     int classes = spec.outputSize();
     int partition = TaskContext.getPartitionId();
     int[] labels = new int[CHUNK];
+    float[] zeros = spec.isRegression() ? new float[CHUNK * classes] : null;
     return new Iterator<>() {
       private final List<Row> in = new ArrayList<>(CHUNK);
       private final List<Row> out = new ArrayList<>(CHUNK);
@@ -64,9 +71,29 @@ final class RowScorer implements MapPartitionsFunction<Row, Row> {
         int n = in.size();
         float[] x = net.input(n).data;
         for (int r = 0; r < n; r++) features.fill(in.get(r), x, r * width, partition, seen + r);
-        net.forward(n, labels, 0);
+        boolean regression = spec.isRegression();
+        if (regression) {
+          net.forward(n, zeros, 0); // targets unknown: the loss is not used
+          targetScaling.invert(net.output().data, n, classes);
+        } else {
+          net.forward(n, labels, 0);
+        }
         float[] p = net.output().data;
         for (int r = 0; r < n; r++) {
+          if (regression) { // prediction: a double, or an array of one per target
+            Row row = in.get(r);
+            Object[] v = new Object[row.length() + 1];
+            for (int i = 0; i < row.length(); i++) v[i] = row.get(i);
+            if (classes == 1) {
+              v[row.length()] = (double) p[r];
+            } else {
+              double[] y = new double[classes];
+              for (int j = 0; j < classes; j++) y[j] = p[r * classes + j];
+              v[row.length()] = y;
+            }
+            out.add(RowFactory.create(v));
+            continue;
+          }
           Row row = in.get(r);
           Object[] v = new Object[row.length() + 2];
           for (int i = 0; i < row.length(); i++) v[i] = row.get(i);

@@ -190,11 +190,11 @@ public final class SparkpropClassifier {
     TrainConfig cfg = TrainConfig.of(settings);
     List<DataSpec> views = new ArrayList<>();
     try {
-      DataSpec trainData = view(views, TableInput.inspect(train, "training DataFrame", labelCol, featuresCol));
+      DataSpec trainData = view(views, TableInput.inspect(train, "training DataFrame", labelCol, featuresCol, cfg.regression()));
       DataSpec validationData = validation == null ? null
-          : view(views, TableInput.inspect(validation, "validation DataFrame", labelCol, featuresCol));
+          : view(views, TableInput.inspect(validation, "validation DataFrame", labelCol, featuresCol, cfg.regression()));
       DataSpec test = testData == null ? null
-          : view(views, TableInput.inspect(testData, "test DataFrame", labelCol, featuresCol));
+          : view(views, TableInput.inspect(testData, "test DataFrame", labelCol, featuresCol, cfg.regression()));
       cfg = cfg.withInputFrom(0, 0, trainData.features, "the training DataFrame");
       Checkpoints checkpoints = null;
       if (checkpointDir != null) {

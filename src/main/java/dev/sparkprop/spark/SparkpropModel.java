@@ -138,12 +138,18 @@ public final class SparkpropModel {
             + "'; choose another name with setPredictionCol / setProbabilityCol");
       }
     }
+    RowFeatures features = rowFeatures(schema, col, "transform");
+    if (model.spec().isRegression()) { // prediction: a double in the target's units, or an array of one per target
+      StructType reg = schema.add(predictionCol, model.spec().outputSize() == 1 ? DataTypes.DoubleType
+          : DataTypes.createArrayType(DataTypes.DoubleType, false), false);
+      return df.mapPartitions(new RowScorer(model.spec(), parameters(df.sparkSession().sparkContext()), features,
+          model.targetScaling()), Encoders.row(reg));
+    }
     StructType out = schema.add(predictionCol, DataTypes.IntegerType, false)
         .add(probabilityCol, DataTypes.createArrayType(DataTypes.FloatType, false), false);
-    RowFeatures features = rowFeatures(schema, col, "transform");
     Dataset<Row> scored = df.mapPartitions(new RowScorer(model.spec(), parameters(df.sparkSession().sparkContext()), features),
         Encoders.row(out));
-    if (model.labels().isEmpty()) return scored;
+    if (model.labels().isEmpty() || model.spec().isRegression()) return scored;
     if (names.contains(predictionCol + "_label")) {
       throw new BadInputException("transform: the DataFrame already has a column '" + predictionCol
           + "_label'; choose another prediction column name with setPredictionCol");
@@ -164,6 +170,7 @@ public final class SparkpropModel {
    *     (naming its partition, row and column)
    */
   public Evaluation evaluate(Dataset<Row> df) {
+    if (model.spec().isRegression()) return evaluateRegression(df);
     List<String> names = Arrays.asList(df.columns());
     if (!names.contains(labelCol)) {
       throw new BadInputException("evaluate: the DataFrame has no '" + labelCol + "' column (columns: "
@@ -209,11 +216,48 @@ public final class SparkpropModel {
     return broadcast;
   }
 
+  /**
+   * A regression model on a DataFrame holding its target columns (those it was trained on; a
+   * single target may also be the label column {@link #setLabelCol} names): mean squared error,
+   * RMSE, MAE and R^2 in the targets' units.
+   */
+  private Evaluation evaluateRegression(Dataset<Row> df) {
+    List<String> names = Arrays.asList(df.columns());
+    List<String> targets = new java.util.ArrayList<>(model.labels());
+    if (targets.size() == 1 && !names.contains(targets.get(0)) && names.contains(labelCol)) targets.set(0, labelCol);
+    for (String t : targets) {
+      if (!names.contains(t)) {
+        throw new BadInputException("evaluate: the DataFrame has no '" + t + "' column for the regression target (columns: "
+            + String.join(", ", names) + ")" + (targets.size() == 1 ? "; name it with setLabelCol" : ""));
+      }
+      if (!(df.schema().apply(t).dataType() instanceof org.apache.spark.sql.types.NumericType)) {
+        throw new BadInputException("evaluate: column '" + t + "' is " + df.schema().apply(t).dataType().simpleString()
+            + ", expected a numeric regression target");
+      }
+    }
+    String col = featuresColumn(df, "evaluate");
+    List<org.apache.spark.sql.Column> picked = new java.util.ArrayList<>();
+    for (String t : targets) picked.add(df.col("`" + t.replace("`", "``") + "`").cast(DataTypes.DoubleType).as("__target_" + picked.size()));
+    for (String c : col != null ? List.of(col) : model.featureColumns()) picked.add(df.col("`" + c.replace("`", "``") + "`"));
+    Dataset<Row> rows = df.select(picked.toArray(new org.apache.spark.sql.Column[0]));
+    RowFeatures features = rowFeatures(rows.schema(), col != null ? rows.columns()[targets.size()] : null, "evaluate");
+    RegressionEvaluator counter = new RegressionEvaluator(model.spec(), parameters(df.sparkSession().sparkContext()), features,
+        model.targetScaling(), targets.toArray(new String[0]));
+    EvalSum total = EvalSum.regression(model.spec().outputSize());
+    for (EvalSum s : rows.javaRDD().mapPartitions(counter).collect()) total.merge(s); // in partition order
+    return new Evaluation(total);
+  }
+
   /** The model's class names as literal columns, class k's at k. */
   private org.apache.spark.sql.Column[] labelLits() {
     org.apache.spark.sql.Column[] c = new org.apache.spark.sql.Column[model.labels().size()];
     for (int k = 0; k < c.length; k++) c[k] = org.apache.spark.sql.functions.lit(model.labels().get(k));
     return c;
+  }
+
+  /** A regression model's target scaling: its outputs are {@code z * scale + shift} in the targets' units. */
+  public dev.sparkprop.data.FeatureScaling targetScaling() {
+    return model.targetScaling();
   }
 
   /** The class names of a model trained on string labels (class k's at k); empty for integer classes. */

@@ -161,7 +161,7 @@ public final class TrainingRun {
         .fit(trainData, testData, run, start(), cfg.checkpointEvery() > 0 ? checkpoints : null);
     int rows = cfg.trainLimit() > 0 ? Math.min(cfg.trainLimit(), trainData.count) : trainData.count;
     SavedModel model = new SavedModel(cfg.spec(), r.params(), Map.of(), info(r, rows), start().scaling(), trainData.columns,
-        trainData.labelNames);
+        trainData.regression() ? trainData.targetColumns : trainData.labelNames, start().targetScaling());
     return new Result(SparkpropModel.of(model), r, rows);
   }
 
@@ -214,7 +214,12 @@ public final class TrainingRun {
     List<EpochMetrics> epochs = r.epochs();
     metrics.put("epochs", epochs.size());
     EvalSum finalEval = r.finalEval();
-    if (finalEval != null) {
+    if (finalEval != null && finalEval.isRegression()) {
+      metrics.put("test_loss", finalEval.meanLoss());
+      metrics.put("test_rmse", finalEval.rmse());
+      metrics.put("test_mae", finalEval.mae());
+      metrics.put("test_r2", finalEval.r2());
+    } else if (finalEval != null) {
       metrics.put("test_accuracy", finalEval.accuracy());
       metrics.put("test_loss", finalEval.meanLoss());
       double best = Double.NaN;
@@ -223,7 +228,10 @@ public final class TrainingRun {
     }
     metrics.put("final_train_loss", epochs.get(epochs.size() - 1).trainLoss());
     metrics.put("kept_epoch", r.keptEpoch());
-    if (r.validationEval() != null) {
+    if (r.validationEval() != null && r.validationEval().isRegression()) {
+      metrics.put("validation_loss", r.validationEval().meanLoss());
+      metrics.put("validation_r2", r.validationEval().r2());
+    } else if (r.validationEval() != null) {
       metrics.put("validation_accuracy", r.validationEval().accuracy());
       metrics.put("validation_loss", r.validationEval().meanLoss());
     }

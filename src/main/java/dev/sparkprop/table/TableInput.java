@@ -85,6 +85,15 @@ public final class TableInput {
    */
   public static DataSpec inspect(SparkSession spark, TableFormat format, String path, String key, boolean needLabels,
       List<String> featureColumns) throws IOException {
+    return inspect(spark, format, path, key, needLabels, featureColumns, null);
+  }
+
+  /**
+   * @param targets regression ({@code loss=mse}): the target columns ({@code label.columns}, or
+   *     empty for {@code label}), read as real numbers; null for classes
+   */
+  public static DataSpec inspect(SparkSession spark, TableFormat format, String path, String key, boolean needLabels,
+      List<String> featureColumns, List<String> targets) throws IOException {
     String qualified = qualify(path);
     Dataset<Row> df = raw(spark, format, qualified);
     StructType schema = df.schema();
@@ -95,18 +104,36 @@ public final class TableInput {
             + "a Spark ML vector) or numeric columns (all of them, or those features.columns names)"
         : "a CSV table needs a header line naming 'label' and numeric feature columns ('label,pixel0,...,pixelN' for "
             + "images; features.columns chooses some)";
+    List<String> targetColumns = targets == null ? List.of() : targets.isEmpty() ? List.of("label") : targets;
+    for (String t : targetColumns) {
+      if (!names.contains(t) && needLabels) {
+        throw new BadInputException(key + ": " + path + " has no column '" + t + "' for the regression target (columns: "
+            + preview(names) + "); name the targets with label.columns");
+      }
+      if (names.contains(t) && format != TableFormat.CSV && !numeric(type(schema, t))) {
+        throw new BadInputException(key + ": " + path + ": the regression target '" + t + "' is "
+            + type(schema, t).simpleString() + ", expected a numeric type");
+      }
+      if (featureColumns.contains(t)) throw new BadInputException("features.columns: '" + t + "' is a regression target");
+    }
     boolean labelled = names.contains("label");
-    if (!labelled && needLabels) {
+    if (!labelled && needLabels && targets == null) {
       throw new BadInputException(key + ": " + path + " has no 'label' column (columns: " + preview(names) + "); " + layout);
     }
-    List<String> labelNames = labelled ? labelNames(df, format, "label", key + ": " + path) : List.of();
+    List<String> labelNames = labelled && targets == null ? labelNames(df, format, "label", key + ": " + path) : List.of();
     if (format == TableFormat.PARQUET && names.contains("row")) requireInteger(schema, "row", path);
-    Picked f = features(df, format, names, path, key, featureColumns, layout);
+    List<String> candidates = new ArrayList<>(names);
+    candidates.removeAll(targetColumns); // a target is never a feature
+    if (targets != null) candidates.remove("label");
+    Picked f = features(df, format, candidates, path, key, featureColumns, layout);
     long rows = df.count();
     if (rows == 0) throw new BadInputException(key + ": " + path + " holds no rows");
     if (rows > Integer.MAX_VALUE) throw new BadInputException(path + ": " + rows + " rows; at most " + Integer.MAX_VALUE);
     boolean hasRow = names.contains("row");
     if (hasRow) checkRowColumn(df, rows, path);
+    if (targets != null) {
+      return DataSpec.regressionTable(format.key(), qualified, (int) rows, f.width, hasRow, f.layout, f.columns, targetColumns);
+    }
     return DataSpec.table(format.key(), qualified, (int) rows, f.width, hasRow, f.layout, f.columns, labelNames);
   }
 
@@ -289,13 +316,25 @@ public final class TableInput {
    * messages about its rows name.
    */
   public static DataSpec inspect(Dataset<Row> df, String name, String labelCol, String featuresCol) {
+    return inspect(df, name, labelCol, featuresCol, false);
+  }
+
+  /**
+   * {@code regression} ({@code loss=mse}): the label column is a numeric regression target,
+   * read as a real number (the view names it {@code label}).
+   */
+  public static DataSpec inspect(Dataset<Row> df, String name, String labelCol, String featuresCol, boolean regression) {
     StructType schema = df.schema();
     List<String> names = Arrays.asList(df.columns());
     if (!names.contains(labelCol)) {
       throw new BadInputException(name + " has no column '" + labelCol + "' for the labels (columns: " + preview(names)
           + "); name it with setLabelCol");
     }
-    List<String> labelNames = labelNames(df, TableFormat.DATAFRAME, labelCol, name);
+    if (regression && !numeric(type(schema, labelCol))) {
+      throw new BadInputException(name + ": column '" + labelCol + "' is " + type(schema, labelCol).simpleString()
+          + ", expected a numeric regression target (loss=mse)");
+    }
+    List<String> labelNames = regression ? List.of() : labelNames(df, TableFormat.DATAFRAME, labelCol, name);
     String features = featuresCol;
     if (features == null) {
       features = names.contains("image") ? "image" : names.contains("features") ? "features" : null;
@@ -327,6 +366,10 @@ public final class TableInput {
     DataSpec.Features layout = binary ? DataSpec.Features.IMAGE : vector ? DataSpec.Features.VECTOR : DataSpec.Features.ARRAY;
     String view = name.replace(' ', '_') + "_" + VIEWS.incrementAndGet();
     picked.createOrReplaceTempView(view);
+    if (regression) {
+      return DataSpec.regressionTable(TableFormat.DATAFRAME.key(), view, (int) rows, width, hasRow, layout, List.of(),
+          List.of("label"));
+    }
     return DataSpec.table(TableFormat.DATAFRAME.key(), view, (int) rows, width, hasRow, layout, List.of(), labelNames);
   }
 
@@ -339,9 +382,17 @@ public final class TableInput {
     TableFormat format = TableFormat.valueOf(spec.format.toUpperCase(java.util.Locale.ROOT));
     Dataset<Row> df = raw(spark, format, spec.imagesPath);
     List<Column> cols = new ArrayList<>();
-    // a table for prediction may have no labels: 0 stands for them (CSV values are text)
-    cols.add(Arrays.asList(df.columns()).contains("label") ? col("label")
-        : org.apache.spark.sql.functions.lit(format == TableFormat.CSV ? "0" : (Object) 0));
+    List<String> have = Arrays.asList(df.columns());
+    if (!spec.targetColumns.isEmpty()) { // regression: the targets first (0 where a table for prediction has none)
+      for (String t : spec.targetColumns) {
+        cols.add(have.contains(t) ? col("`" + t.replace("`", "``") + "`")
+            : org.apache.spark.sql.functions.lit(format == TableFormat.CSV ? "0" : (Object) 0.0).as(t));
+      }
+    } else {
+      // a table for prediction may have no labels: 0 stands for them (CSV values are text)
+      cols.add(have.contains("label") ? col("label")
+          : org.apache.spark.sql.functions.lit(format == TableFormat.CSV ? "0" : (Object) 0));
+    }
     switch (spec.layout) {
       case IMAGE -> {
         if (format == TableFormat.CSV) {
@@ -367,11 +418,12 @@ public final class TableInput {
     JavaRDD<Row> rows = df.select(cols.toArray(new Column[0])).javaRDD();
     DataType featuresType = spec.layout == DataSpec.Features.VECTOR ? type(df.schema(), "features") : null;
     RowParser parser = new RowParser(format, spec.layout, spec.columns, featuresType, spec.features, classes, usedRows,
-        partitions, assignment, spec.subset, spec.labelNames);
+        partitions, assignment, spec.subset, spec.labelNames, spec.targetColumns);
     JavaPairRDD<Row, Long> indexed = spec.hasRowColumn ? rows.mapToPair(r -> new Tuple2<>(r, -1L)) : rows.zipWithIndex();
     JavaPairRDD<Integer, TableRow> placed = indexed.mapPartitionsToPair(parser::parse);
     return placed.partitionBy(new ByPartition(partitions))
-        .mapPartitionsWithIndex((p, it) -> List.of(pack(p, it, spec.features, assignment)).iterator(), true);
+        .mapPartitionsWithIndex((p, it) -> List.of(pack(p, it, spec.features, spec.targetColumns.size(), assignment))
+            .iterator(), true);
   }
 
   /**
@@ -463,7 +515,7 @@ public final class TableInput {
     }
   }
 
-  private static Shard pack(int p, Iterator<Tuple2<Integer, TableRow>> it, int features,
+  private static Shard pack(int p, Iterator<Tuple2<Integer, TableRow>> it, int features, int targets,
       ShardReader.Assignment assignment) {
     int n = assignment.rows(p);
     TableRow[] rows = new TableRow[n];
@@ -479,11 +531,13 @@ public final class TableInput {
     int[] globalRows = new int[n];
     byte[] pix = bytes ? new byte[n * features] : null;
     float[] vals = bytes ? null : new float[n * features];
+    float[] y = targets > 0 ? new float[n * targets] : null;
     for (int i = 0; i < n; i++) {
       TableRow r = rows[i];
       if (r == null) throw new IllegalStateException("partition " + p + ": local row " + i + " was never filled");
       labels[i] = r.label;
       globalRows[i] = r.row;
+      if (y != null) System.arraycopy(r.targets, 0, y, i * targets, targets);
       if (bytes) {
         System.arraycopy(r.bytes, 0, pix, i * features, features);
       } else if (r.bytes != null) {
@@ -492,7 +546,8 @@ public final class TableInput {
         System.arraycopy(r.floats, 0, vals, i * features, features);
       }
     }
-    return bytes ? new Shard(p, features, pix, labels, globalRows) : Shard.ofFloats(p, features, vals, labels, globalRows);
+    Shard s = bytes ? new Shard(p, features, pix, labels, globalRows) : Shard.ofFloats(p, features, vals, labels, globalRows);
+    return y != null ? s.withTargets(y, targets) : s;
   }
 
   /** One checked row on its way to its partition: bytes when every value is b / 255, else floats. */
@@ -503,8 +558,10 @@ public final class TableInput {
     final byte[] bytes;
     final float[] floats;
     final String where;
+    final float[] targets; // regression: the row's targets, else null
 
-    TableRow(int row, int label, byte[] bytes, float[] floats, String where) {
+    TableRow(int row, int label, byte[] bytes, float[] floats, String where, float[] targets) {
+      this.targets = targets;
       this.row = row;
       this.label = label;
       this.bytes = bytes;
@@ -552,6 +609,7 @@ public final class TableInput {
     private final DataType featuresType; // VECTOR: the column's type (the user-defined type, or its storage struct)
     private final int features;
     private final List<String> labelNames; // string labels' classes, in order; empty: integer labels
+    private final List<String> targets; // regression: the target columns (the rows' first values); empty: classes
     private transient java.util.Map<String, Integer> labelIndex;
     private final int classes;
     private final int usedRows;
@@ -561,8 +619,9 @@ public final class TableInput {
 
     RowParser(TableFormat format, DataSpec.Features layout, List<String> columns, DataType featuresType, int features,
         int classes, int usedRows, int partitions, ShardReader.Assignment assignment, dev.sparkprop.data.RowSubset subset,
-        List<String> labelNames) {
+        List<String> labelNames, List<String> targets) {
       this.labelNames = new ArrayList<>(labelNames);
+      this.targets = new ArrayList<>(targets);
       this.layout = layout;
       this.columns = new ArrayList<>(columns);
       this.featuresType = featuresType;
@@ -607,31 +666,36 @@ public final class TableInput {
           throw bad(where, "(the whole line)", "its number of values differs from the header's, or a value is longer than "
               + MAX_CHARS_PER_VALUE + " characters (the CSV reader's limit); the line holds " + r.getInt(n - 4) + " characters");
         }
-        int label = label(r, where);
+        int f0 = targets.isEmpty() ? 1 : targets.size(); // the first feature column
+        int label = targets.isEmpty() ? label(r, where) : 0;
+        float[] target = targets.isEmpty() ? null : new float[targets.size()];
+        for (int j = 0; j < (target == null ? 0 : target.length); j++) {
+          target[j] = value(format == TableFormat.CSV && r.isNullAt(j) ? "" : r.get(j), where, targets.get(j));
+        }
         byte[] bytes = null;
         float[] floats = null;
         if (layout == DataSpec.Features.IMAGE && format == TableFormat.CSV) {
           bytes = new byte[features];
-          for (int j = 0; j < features; j++) bytes[j] = (byte) pixel(r.isNullAt(1 + j) ? null : r.getString(1 + j), j, where);
+          for (int j = 0; j < features; j++) bytes[j] = (byte) pixel(r.isNullAt(f0 + j) ? null : r.getString(f0 + j), j, where);
         } else if (layout == DataSpec.Features.IMAGE) {
-          if (r.isNullAt(1)) throw bad(where, "image", "null");
-          bytes = (byte[]) r.get(1);
+          if (r.isNullAt(f0)) throw bad(where, "image", "null");
+          bytes = (byte[]) r.get(f0);
           if (bytes.length != features) {
             throw bad(where, "image", bytes.length + " bytes, expected " + features + " (the first row's)");
           }
         } else {
           floats = new float[features];
           if (layout == DataSpec.Features.VECTOR) {
-            if (r.isNullAt(1)) throw bad(where, "features", "null");
-            VectorColumn.read(r.get(1), featuresType, features, floats, 0, where, "features");
+            if (r.isNullAt(f0)) throw bad(where, "features", "null");
+            VectorColumn.read(r.get(f0), featuresType, features, floats, 0, where, "features");
           } else if (layout == DataSpec.Features.ARRAY) {
-            if (r.isNullAt(1)) throw bad(where, "features", "null");
-            List<Object> v = r.getList(1);
+            if (r.isNullAt(f0)) throw bad(where, "features", "null");
+            List<Object> v = r.getList(f0);
             if (v.size() != features) throw bad(where, "features", v.size() + " values, expected " + features + " (the first row's)");
             for (int j = 0; j < features; j++) floats[j] = value(v.get(j), where, "features[" + j + "]");
           } else {
             boolean csv = format == TableFormat.CSV; // its empty value is read as null
-            for (int j = 0; j < features; j++) floats[j] = value(csv && r.isNullAt(1 + j) ? "" : r.get(1 + j), where, columns.get(j));
+            for (int j = 0; j < features; j++) floats[j] = value(csv && r.isNullAt(f0 + j) ? "" : r.get(f0 + j), where, columns.get(j));
           }
           boolean asBytes = true;
           for (int j = 0; j < features && asBytes; j++) asBytes = floats[j] >= 0f && floats[j] <= 1f && Math.round(floats[j] * 255f) / 255f == floats[j];
@@ -642,7 +706,7 @@ public final class TableInput {
           }
         }
         int row = (int) g;
-        out.add(new Tuple2<>(assignment.owner(row, partitions), new TableRow(row, label, bytes, floats, where)));
+        out.add(new Tuple2<>(assignment.owner(row, partitions), new TableRow(row, label, bytes, floats, where, target)));
       }
       return out.iterator();
     }

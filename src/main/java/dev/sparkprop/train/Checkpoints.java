@@ -99,7 +99,8 @@ public final class Checkpoints {
     }
     Path target = new Path(dir, String.format("%s%012d", PREFIX, globalStep));
     ModelStore.save(target.toString(), new SavedModel(cfg.spec(), s.params, extra, info,
-        s.scaling != null ? s.scaling : dev.sparkprop.data.FeatureScaling.NONE, java.util.List.of()), true, false); // no model.onnx
+        s.scaling != null ? s.scaling : dev.sparkprop.data.FeatureScaling.NONE, java.util.List.of(), java.util.List.of(),
+        s.targetScaling != null ? s.targetScaling : dev.sparkprop.data.FeatureScaling.NONE), true, false); // no model.onnx
     prune();
   }
 
@@ -171,6 +172,7 @@ public final class Checkpoints {
       s.checkpointPartitions = c.get("partitions") instanceof Number n ? n.intValue() : 0;
       s.checkpointKernels = c.get("kernels") instanceof String k ? k : "";
       s.scaling = m.scaling(); // computed once, at the run's start: a resume reads it, not the rows again
+      s.targetScaling = m.targetScaling();
       for (Map<String, Object> h : (List<Map<String, Object>>) m.info().get("history")) s.history.add(EpochMetrics.fromMap(h));
       Map<String, float[]> steps = new LinkedHashMap<>();
       for (Map.Entry<String, float[]> e : m.extraTensors().entrySet()) {

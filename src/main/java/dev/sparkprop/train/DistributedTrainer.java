@@ -42,6 +42,7 @@ public final class DistributedTrainer {
   private final Broadcasts broadcasts = new Broadcasts();
   private DataSpec validation;
   private dev.sparkprop.data.FeatureScaling scaling = dev.sparkprop.data.FeatureScaling.NONE; // the run's, once fit has it
+  private dev.sparkprop.data.FeatureScaling targetScaling = dev.sparkprop.data.FeatureScaling.NONE;
 
   public DistributedTrainer(JavaSparkContext jsc, TrainConfig cfg, PrintStream log) {
     this.jsc = jsc;
@@ -147,6 +148,8 @@ public final class DistributedTrainer {
       state.kernels = kernels;
       if (state.scaling == null) state.scaling = fitScaling(trainShards, train);
       scaling = state.scaling;
+      if (state.targetScaling == null) state.targetScaling = fitTargetScaling(trainShards, spec);
+      targetScaling = state.targetScaling;
       TrainResult r = loop(spec, layout, trainShards, testShards, validationShards, run, state, checkpoints);
       if (finish != null && testShards != null) finish.accept(testShards, r.params());
       return r;
@@ -304,6 +307,26 @@ public final class DistributedTrainer {
     return s;
   }
 
+  /**
+   * A regression's targets standardized for training ({@code label.scale=auto|standard}): their
+   * mean and standard deviation over the training rows, as the features' (none for classes).
+   */
+  private dev.sparkprop.data.FeatureScaling fitTargetScaling(JavaRDD<Shard> trainShards, NetworkSpec spec) {
+    if (!cfg.scalesTargets()) return dev.sparkprop.data.FeatureScaling.NONE;
+    int t = spec.outputSize();
+    jsc.setJobDescription("target statistics of the training rows (label.scale)");
+    List<dev.sparkprop.data.ColumnStats> parts = trainShards.map(s -> dev.sparkprop.data.ColumnStats.ofTargets(s, t)).collect();
+    jsc.setJobDescription(null);
+    dev.sparkprop.data.ColumnStats all = new dev.sparkprop.data.ColumnStats(t);
+    for (dev.sparkprop.data.ColumnStats p : parts) all.merge(p);
+    dev.sparkprop.data.FeatureScaling s = dev.sparkprop.data.FeatureScaling.fit(dev.sparkprop.data.FeatureScaling.Kind.STANDARD, all);
+    StringBuilder sb = new StringBuilder();
+    for (int j = 0; j < t && j < 4; j++) sb.append(j == 0 ? "" : ", ").append(String.format("mean %.4g sd %.4g", all.mean(j), all.std(j)));
+    log.printf("label.scale=standard: %d target%s (%s%s) trained standardized; predictions in their units%n", t,
+        t == 1 ? "" : "s", sb, t > 4 ? ", ..." : "");
+    return s;
+  }
+
   private static int used(int count, int limit) {
     return limit > 0 ? Math.min(limit, count) : count;
   }
@@ -326,7 +349,7 @@ public final class DistributedTrainer {
     long totalSteps = (long) steps * cfg.epochs();
     int every = cfg.checkpointEvery();
     boolean perStep = cfg.checkpointPerStep();
-    ShardWorker.Plan plan = ShardWorker.Plan.of(cfg, layout, standInNanos, scaling);
+    ShardWorker.Plan plan = ShardWorker.Plan.of(cfg, layout, standInNanos, scaling, targetScaling);
     boolean localSgd = plan.localSgd();
     int length = plan.vectorLength();
     boolean bf16 = cfg.bf16Wire();
@@ -406,12 +429,20 @@ public final class DistributedTrainer {
           testLoss = lastEval.meanLoss();
           testAcc = lastEval.accuracy();
         }
+        boolean evaluated = lastEval != null && !Double.isNaN(testLoss);
         EpochMetrics m = new EpochMetrics(epoch + 1, s.lossSum / s.rowsSeen, testLoss, testAcc, seconds,
-            s.rowsSeen / seconds, evalSeconds, s.lastLr);
+            s.rowsSeen / seconds, evalSeconds, s.lastLr, evaluated ? lastEval.rmse() : Double.NaN,
+            evaluated ? lastEval.mae() : Double.NaN, evaluated ? lastEval.r2() : Double.NaN);
         s.history.add(m);
-        log.printf("epoch %d: train loss %.4f, test loss %.4f, test accuracy %.4f, %.1f s, %.0f samples/s (eval %.1f s)%n",
-            m.epoch(), m.trainLoss(), m.testLoss(), m.testAccuracy(), m.epochSeconds(), m.samplesPerSecond(), evalSeconds);
-        if (run != null) run.writeMetrics(s.history);
+        if (spec.isRegression()) {
+          log.printf("epoch %d: train loss %.4f, test mse %.6g, rmse %.6g, mae %.6g, r2 %.4f, %.1f s, %.0f samples/s "
+              + "(eval %.1f s)%n", m.epoch(), m.trainLoss(), m.testLoss(), m.testRmse(), m.testMae(), m.testR2(),
+              m.epochSeconds(), m.samplesPerSecond(), evalSeconds);
+        } else {
+          log.printf("epoch %d: train loss %.4f, test loss %.4f, test accuracy %.4f, %.1f s, %.0f samples/s (eval %.1f s)%n",
+              m.epoch(), m.trainLoss(), m.testLoss(), m.testAccuracy(), m.epochSeconds(), m.samplesPerSecond(), evalSeconds);
+        }
+        if (run != null) run.writeMetrics(s.history, spec.isRegression());
         if (selection != null) {
           jsc.setJobDescription("validate epoch " + (epoch + 1));
           selection.epochEnded(epoch + 1, evaluate(validationShards, params, spec), params, cfg.epochs(), log);
@@ -461,8 +492,10 @@ public final class DistributedTrainer {
   public EvalSum evaluate(JavaRDD<Shard> shards, float[] params, NetworkSpec spec) {
     Broadcast<float[]> bc = jsc.broadcast(params.clone());
     try {
-      EvalSum total = new EvalSum(spec.outputSize());
-      for (EvalSum s : shards.mapPartitions(new EvalFunction(bc, spec, cfg.kernel(), scaling)).collect()) total.merge(s);
+      EvalSum total = spec.isRegression() ? EvalSum.regression(spec.outputSize()) : new EvalSum(spec.outputSize());
+      for (EvalSum s : shards.mapPartitions(new EvalFunction(bc, spec, cfg.kernel(), scaling, targetScaling)).collect()) {
+        total.merge(s);
+      }
       return total;
     } finally {
       broadcasts.destroy(bc);

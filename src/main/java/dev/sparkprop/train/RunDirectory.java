@@ -56,8 +56,13 @@ public final class RunDirectory {
   }
 
   public void writeMetrics(List<EpochMetrics> epochs) throws IOException {
-    StringBuilder sb = new StringBuilder(EpochMetrics.CSV_HEADER).append('\n');
-    for (EpochMetrics m : epochs) sb.append(m.csvRow()).append('\n');
+    writeMetrics(epochs, false);
+  }
+
+  /** metrics.csv; {@code regression}: with the regression figures in place of the accuracy. */
+  public void writeMetrics(List<EpochMetrics> epochs, boolean regression) throws IOException {
+    StringBuilder sb = new StringBuilder(regression ? EpochMetrics.REGRESSION_CSV_HEADER : EpochMetrics.CSV_HEADER).append('\n');
+    for (EpochMetrics m : epochs) sb.append(regression ? m.regressionCsvRow() : m.csvRow()).append('\n');
     write("metrics.csv", sb.toString());
   }
 

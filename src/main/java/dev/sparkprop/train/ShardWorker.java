@@ -30,14 +30,16 @@ final class ShardWorker {
    * training.
    */
   record Plan(NetworkSpec spec, Kernel kernel, BatchLayout layout, boolean shuffle, long seed, int syncEvery,
-      TrainConfig config, long standInNanos, boolean bf16, dev.sparkprop.data.FeatureScaling scaling) implements Serializable {
+      TrainConfig config, long standInNanos, boolean bf16, dev.sparkprop.data.FeatureScaling scaling,
+      dev.sparkprop.data.FeatureScaling targetScaling) implements Serializable {
     /** The plan of {@code cfg}; local SGD also carries the configuration (optimizer and schedule), null otherwise. */
-    static Plan of(TrainConfig cfg, BatchLayout layout, long standInNanos, dev.sparkprop.data.FeatureScaling scaling) {
+    static Plan of(TrainConfig cfg, BatchLayout layout, long standInNanos, dev.sparkprop.data.FeatureScaling scaling,
+        dev.sparkprop.data.FeatureScaling targetScaling) {
       if (standInNanos > 0 && cfg.syncEvery() > 1) {
         throw new ConfigException("bench.compute=sleep: measures exact SGD only (sync.every=1), got sync.every=" + cfg.syncEvery());
       }
       return new Plan(cfg.spec(), cfg.kernel(), layout, cfg.shuffle(), cfg.seed(), cfg.syncEvery(),
-          cfg.syncEvery() > 1 ? cfg : null, standInNanos, cfg.bf16Wire(), scaling);
+          cfg.syncEvery() > 1 ? cfg : null, standInNanos, cfg.bf16Wire(), scaling, targetScaling);
     }
 
     boolean localSgd() {
@@ -143,6 +145,9 @@ final class ShardWorker {
     int rows;
     int[] labels;
     int labelOffset;
+    boolean regression = plan.spec().isRegression();
+    int perRow = plan.spec().outputSize();
+    float[] targets = null;
     loss = 0;
     if (!plan.shuffle()) {
       // Every full batch gives partition p the same chunk size, and only the last batch can be
@@ -153,6 +158,10 @@ final class ShardWorker {
       shard.copyRows(start, rows, net.input(rows).data);
       labels = shard.labels();
       labelOffset = start;
+      if (regression) {
+        targets = ws.targets(rows * perRow);
+        System.arraycopy(shard.targets(), start * perRow, targets, 0, rows * perRow);
+      }
     } else {
       Shard.ShuffledBatches sb = shard.shuffled(layout, plan.seed(), epoch);
       int from = sb.starts[step];
@@ -161,10 +170,19 @@ final class ShardWorker {
       labels = ws.labels(rows);
       shard.gatherRows(sb.order, from, rows, net.input(rows).data, labels);
       labelOffset = 0;
+      if (regression) {
+        targets = ws.targets(rows * perRow);
+        shard.gatherTargets(sb.order, from, rows, targets);
+      }
     }
     plan.scaling().apply(net.input(rows).data, rows, shard.features());
     net.setParameters(at);
-    loss = net.forwardBackward(rows, labels, labelOffset, gradOut);
+    if (regression) {
+      plan.targetScaling().apply(targets, rows, perRow); // the targets as training sees them (standardized)
+      loss = net.forwardBackward(rows, targets, 0, gradOut);
+    } else {
+      loss = net.forwardBackward(rows, labels, labelOffset, gradOut);
+    }
     return rows;
   }
 }

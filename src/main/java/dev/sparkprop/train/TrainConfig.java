@@ -46,6 +46,12 @@ public final class TrainConfig implements Serializable {
   /** {@code features.scale}. */
   public enum FeaturesScale { AUTO, STANDARD, MINMAX, NONE }
 
+  /** {@code loss}. */
+  public enum Loss { CROSS_ENTROPY, MSE }
+
+  /** {@code label.scale}. */
+  public enum LabelScale { AUTO, STANDARD, NONE }
+
   /** {@code checkpoint.unit}. */
   public enum CheckpointUnit { EPOCH, STEP }
 
@@ -72,6 +78,8 @@ public final class TrainConfig implements Serializable {
   private final SyncTopology syncTopology;
   private final SyncWire syncWire;
   private final FeaturesScale featuresScale;
+  private final Loss loss;
+  private final LabelScale labelScale;
   private final int syncFanIn;
   private final int syncChunk;
   private final CheckpointUnit checkpointUnit;
@@ -106,6 +114,14 @@ public final class TrainConfig implements Serializable {
         throw new ConfigException(k + ": unknown format '" + get(k) + "'; use auto, idx, parquet or csv");
       }
     }
+    loss = choice("loss", Loss.class, "cross_entropy or mse");
+    if (loss == Loss.MSE) { // a regression's "classes" are its targets: the output layer's units
+      int units = outputUnits();
+      if (!get("classes").isEmpty() && !get("classes").equals(String.valueOf(units))) {
+        throw new ConfigException("classes: loss=mse predicts the output layer's " + units + " targets; leave classes unset");
+      }
+      v.put("classes", String.valueOf(units));
+    }
     if (get("classes").isEmpty()) { // unset: the output layer's units
       int units = outputUnits();
       if (units < 2) {
@@ -115,7 +131,8 @@ public final class TrainConfig implements Serializable {
       v.put("classes", String.valueOf(units));
     }
     classes = count("classes");
-    if (classes < 2) throw new ConfigException("classes: need at least 2, got " + get("classes"));
+    if (classes < 2 && loss != Loss.MSE) throw new ConfigException("classes: need at least 2, got " + get("classes"));
+    labelScale = choice("label.scale", LabelScale.class, "auto, standard or none");
     spec = network();
     initializer = initializerOf();
     seed = Long.parseLong(get("seed"));
@@ -222,7 +239,7 @@ public final class TrainConfig implements Serializable {
       String[] parts = text.split(",");
       return Integer.parseInt(parts[parts.length - 1].trim());
     }
-    List<NetworkSpec.Layer> layers = wrap("layers", () -> NetworkSpec.parseLayers(text, Activation.RELU));
+    List<NetworkSpec.Layer> layers = wrap("layers", () -> NetworkSpec.parseLayers(text, Activation.RELU, outputActivation()));
     NetworkSpec.Layer last = layers.get(layers.size() - 1);
     if (!(last instanceof NetworkSpec.Dense d)) {
       throw new ConfigException("layers: the output layer must be dense with softmax (it is fused with the "
@@ -307,16 +324,19 @@ public final class TrainConfig implements Serializable {
     String text = get("layers");
     Activation hidden = wrap("activation", () -> Activation.parse(get("activation")));
     if (!NetworkSpec.isSizeList(text)) {
-      List<NetworkSpec.Layer> layers = wrap("layers", () -> NetworkSpec.parseLayers(text, hidden));
+      List<NetworkSpec.Layer> layers = wrap("layers", () -> NetworkSpec.parseLayers(text, hidden, outputActivation()));
       NetworkSpec.Layer last = layers.get(layers.size() - 1);
       NetworkSpec built = null;
+      if (!(last instanceof NetworkSpec.Dense d) || d.activation() != outputActivation()) {
+        throw new ConfigException(loss == Loss.MSE
+            ? "layers: loss=mse needs a dense output layer with identity (one unit per target), got " + last.describe()
+            : "layers: the output layer must be dense with softmax (it is fused with the cross-entropy loss), got "
+                + last.describe() + (last instanceof NetworkSpec.Dense o && o.activation() == Activation.IDENTITY
+                    ? "; for regression set loss=mse" : ""));
+      }
       if (!get("input.shape").isEmpty()) {
         NetworkSpec.Shape shape = wrap("input.shape", () -> NetworkSpec.Shape.parse(get("input.shape")));
         built = wrap("layers", () -> new NetworkSpec(shape, layers));
-      }
-      if (!(last instanceof NetworkSpec.Dense d) || d.activation() != Activation.SOFTMAX) {
-        throw new ConfigException("layers: the output layer must be dense with softmax (it is fused with the "
-            + "cross-entropy loss), got " + last.describe());
       }
       if (d.out() != classes) {
         throw new ConfigException("layers: the output layer " + last.describe() + " has " + d.out()
@@ -327,7 +347,7 @@ public final class TrainConfig implements Serializable {
     String[] parts = text.split(",");
     int[] sizes = new int[parts.length];
     for (int i = 0; i < parts.length; i++) sizes[i] = Integer.parseInt(parts[i].trim());
-    NetworkSpec mlp = wrap("layers", () -> NetworkSpec.of(sizes, hidden));
+    NetworkSpec mlp = wrap("layers", () -> NetworkSpec.of(sizes, hidden, outputActivation()));
     if (!get("input.shape").isEmpty()) {
       NetworkSpec.Shape shape = wrap("input.shape", () -> NetworkSpec.Shape.parse(get("input.shape")));
       if (shape.size() != sizes[0]) {
@@ -340,6 +360,32 @@ public final class TrainConfig implements Serializable {
           + " but classes is " + classes + "; the output layer needs one unit per class");
     }
     return mlp;
+  }
+
+  /** The output layer's activation: softmax for classes, identity for {@code loss=mse}. */
+  private Activation outputActivation() {
+    return loss == Loss.MSE ? Activation.IDENTITY : Activation.SOFTMAX;
+  }
+
+  /** {@code loss=mse}: a regression network (identity output, squared error, real-valued targets). */
+  public boolean regression() {
+    return loss == Loss.MSE;
+  }
+
+  /** Whether the regression targets are standardized for training ({@code label.scale}: auto and standard do). */
+  public boolean scalesTargets() {
+    return regression() && labelScale != LabelScale.NONE;
+  }
+
+  /** {@code label.columns}: the regression targets' columns, or empty ({@code label}). */
+  public java.util.List<String> labelColumns() {
+    java.util.List<String> out = columnNames("label.columns");
+    if (out.isEmpty()) return out;
+    if (!regression()) throw new ConfigException("label.columns: names regression targets; set loss=mse");
+    if (out.size() != classes) {
+      throw new ConfigException("label.columns: " + out.size() + " targets but the output layer has " + classes + " units");
+    }
+    return out;
   }
 
   private Initializer initializerOf() {
@@ -558,13 +604,18 @@ public final class TrainConfig implements Serializable {
 
   /** {@code features.columns}: the names listed, or an empty list. */
   public java.util.List<String> featureColumns() {
-    String v = get("features.columns").trim();
+    return columnNames("features.columns");
+  }
+
+  /** A key's comma-separated column names (empty: unset), each once. */
+  private java.util.List<String> columnNames(String key) {
+    String v = get(key).trim();
     if (v.isEmpty()) return java.util.List.of();
     java.util.List<String> out = new java.util.ArrayList<>();
     for (String c : v.split(",")) {
       String t = c.trim();
-      if (t.isEmpty()) throw new ConfigException("features.columns: an empty name in '" + v + "'; list names such as a,b,c");
-      if (out.contains(t)) throw new ConfigException("features.columns: '" + t + "' is listed twice");
+      if (t.isEmpty()) throw new ConfigException(key + ": an empty name in '" + v + "'; list names such as a,b,c");
+      if (out.contains(t)) throw new ConfigException(key + ": '" + t + "' is listed twice");
       out.add(t);
     }
     return out;

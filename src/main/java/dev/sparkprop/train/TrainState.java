@@ -36,6 +36,8 @@ public final class TrainState {
    * then); a checkpoint keeps it, so a resume does not compute it again.
    */
   dev.sparkprop.data.FeatureScaling scaling;
+  /** A regression's target scaling ({@code label.scale}), computed with {@link #scaling}; null until then. */
+  dev.sparkprop.data.FeatureScaling targetScaling;
   /** Every step's figures so far, this process's and (after a resume) the checkpoint's. */
   final List<StepStats> steps = new ArrayList<>();
 
@@ -64,6 +66,11 @@ public final class TrainState {
   /** The feature scaling (null before the trainer has computed it or a checkpoint restored it). */
   public dev.sparkprop.data.FeatureScaling scaling() {
     return scaling;
+  }
+
+  /** A regression's target scaling (null before it is computed or restored; none for classes). */
+  public dev.sparkprop.data.FeatureScaling targetScaling() {
+    return targetScaling;
   }
 
   public List<EpochMetrics> history() {

@@ -252,6 +252,124 @@ class TableTrainTest {
         .expect(2, "error: classes: the training labels name 3 classes (setosa, versicolor, virginica) but the network has 4 outputs");
   }
 
+  /**
+   * Regression (loss=mse): a linear target with noise over features on scales 1e-3..1e4. A
+   * linear network reaches the least-squares fit's R^2 on the test rows (computed here by the
+   * normal equations on the raw training rows); evaluate, predict, metrics.csv, model.json and
+   * ONNX Runtime on the raw rows all give the run's own figures; two targets by label.columns.
+   */
+  @Test
+  void aRegressionReachesTheLeastSquaresFit() throws Exception {
+    int w = 6;
+    double[] beta = {2, -1, 0.5, 0, 1.5, -0.75};
+    Random r = new Random(21);
+    Path d = Files.createDirectories(dir.resolve("reg"));
+    List<double[]> trainX = new ArrayList<>();
+    List<Double> trainY = new ArrayList<>();
+    List<double[]> testX = new ArrayList<>();
+    List<Double> testY = new ArrayList<>();
+    for (String name : List.of("train", "test")) {
+      StringBuilder sb = new StringBuilder("label,y2");
+      for (int j = 0; j < w; j++) sb.append(",x").append(j);
+      sb.append('\n');
+      for (int i = 0; i < (name.equals("train") ? 20_000 : 5_000); i++) {
+        double[] x = new double[w];
+        double y = 3;
+        for (int j = 0; j < w; j++) {
+          double z = r.nextGaussian();
+          x[j] = (float) (SCALE[j * 2] * (z + 3));
+          y += beta[j] * z;
+        }
+        y += 0.8 * r.nextGaussian();
+        double y2 = 100 * x[0] / SCALE[0] + r.nextGaussian();
+        (name.equals("train") ? trainX : testX).add(x);
+        (name.equals("train") ? trainY : testY).add((double) (float) y);
+        sb.append((float) y).append(',').append((float) y2);
+        for (double v : x) sb.append(',').append((float) v);
+        sb.append('\n');
+      }
+      Files.writeString(d.resolve(name + ".csv"), sb);
+    }
+    double leastSquares = r2OfLeastSquares(trainX, trainY, testX, testY);
+    Path out = dir.resolve("reg-run");
+    CliRun run = CliRun.of(Train::run, "train.path=" + d.resolve("train.csv"), "test.path=" + d.resolve("test.csv"),
+        "loss=mse", "layers=dense(1)", "features.columns=x0,x1,x2,x3,x4,x5", "epochs=8", "batch.size=128", "optimizer=adam",
+        "lr=0.01", "out=" + out, "progress=plain").expect(0, "label.scale=standard: 1 target");
+    Matcher m = Pattern.compile("final test mse ([0-9.e+-]+), rmse [0-9.e+-]+, mae [0-9.e+-]+, r2 ([0-9.-]+)").matcher(run.out());
+    assertTrue(m.find(), run.out());
+    double r2 = Double.parseDouble(m.group(2));
+    System.out.printf("regression: test R^2 %.4f, least squares %.4f%n", r2, leastSquares);
+    assertTrue(Math.abs(r2 - leastSquares) <= 0.02, "R^2 " + r2 + " against the least-squares fit's " + leastSquares);
+    assertTrue(Files.readString(out.resolve("metrics.csv")).startsWith(dev.sparkprop.train.EpochMetrics.REGRESSION_CSV_HEADER));
+    SavedModel model = ModelStore.load(out.resolve("model").toString());
+    assertEquals(List.of("label"), model.labels(), "a regression's outputs are named after its targets");
+    assertEquals(dev.sparkprop.data.FeatureScaling.Kind.STANDARD, model.targetScaling().kind());
+    assertEquals(r2, ((Number) ((Map<?, ?>) model.info().get("metrics")).get("test_r2")).doubleValue(), 1e-4);
+    CliRun.of(Evaluate::run, "model=" + out.resolve("model"), "data=" + d.resolve("test.csv"))
+        .expect(0, "5000 rows", String.format("r2 %.4f", r2));
+    // ONNX Runtime on the raw feature columns: the predictions predict writes, in the target's units
+    Path pred = dir.resolve("reg-pred");
+    CliRun.of(Predict::run, "model=" + out.resolve("model"), "data=" + d.resolve("test.csv"), "out=" + pred).expect(0);
+    double[] predicted = new double[testX.size()];
+    try (var l = Files.list(pred)) {
+      for (Path p : l.filter(p -> p.toString().endsWith(".csv")).toList()) {
+        for (String line : Files.readAllLines(p)) {
+          if (line.startsWith("id,")) continue;
+          String[] v = line.split(",");
+          predicted[Integer.parseInt(v[0])] = Double.parseDouble(v[1]);
+        }
+      }
+    }
+    float[] flat = new float[testX.size() * w];
+    for (int i = 0; i < testX.size(); i++) for (int j = 0; j < w; j++) flat[i * w + j] = (float) testX.get(i)[j];
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    try (OrtSession session = env.createSession(Files.readAllBytes(out.resolve("model").resolve("model.onnx")));
+        OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(flat), new long[] {testX.size(), w});
+        OrtSession.Result res = session.run(Map.of("features", in))) {
+      float[][] p = (float[][]) res.get("predictions").get().getValue();
+      for (int i = 0; i < p.length; i++) {
+        assertEquals(predicted[i], p[i][0], 1e-4 * Math.max(1, Math.abs(predicted[i])), "row " + i);
+      }
+    }
+    // two targets by name, and a text value in a target named
+    CliRun.of(Train::run, "train.path=" + d.resolve("train.csv"), "test.path=" + d.resolve("test.csv"), "loss=mse",
+        "label.columns=label,y2", "layers=dense(16) relu, dense(2)", "epochs=3", "out=" + dir.resolve("reg2-run"),
+        "progress=plain").expect(0, "label.scale=standard: 2 targets", "(6 feature columns: x0, x1, x2, x3, x4, x5)");
+    Files.writeString(d.resolve("bad.csv"), "label,x0\n1.5,2\nabc,3\n");
+    CliRun.of(Train::run, "train.path=" + d.resolve("bad.csv"), "test.path=" + d.resolve("bad.csv"), "loss=mse",
+        "layers=dense(1)", "epochs=1", "out=" + dir.resolve("reg-bad")).expect(3, "column label: 'abc' is not a number");
+  }
+
+  /** R^2 on the test rows of the least-squares fit (with an intercept) on the training rows, by the normal equations. */
+  private static double r2OfLeastSquares(List<double[]> x, List<Double> y, List<double[]> tx, List<Double> ty) {
+    int k = x.get(0).length + 1;
+    org.ejml.data.DMatrixRMaj a = new org.ejml.data.DMatrixRMaj(k, k);
+    org.ejml.data.DMatrixRMaj b = new org.ejml.data.DMatrixRMaj(k, 1);
+    for (int i = 0; i < x.size(); i++) {
+      double[] row = new double[k];
+      row[0] = 1;
+      System.arraycopy(x.get(i), 0, row, 1, k - 1);
+      for (int p = 0; p < k; p++) {
+        b.add(p, 0, row[p] * y.get(i));
+        for (int q = 0; q < k; q++) a.add(p, q, row[p] * row[q]);
+      }
+    }
+    org.ejml.data.DMatrixRMaj coef = new org.ejml.data.DMatrixRMaj(k, 1);
+    assertTrue(org.ejml.dense.row.CommonOps_DDRM.solve(a, b, coef));
+    double mean = 0;
+    for (double v : ty) mean += v;
+    mean /= ty.size();
+    double sse = 0;
+    double sst = 0;
+    for (int i = 0; i < tx.size(); i++) {
+      double f = coef.get(0);
+      for (int j = 1; j < k; j++) f += coef.get(j) * tx.get(i)[j - 1];
+      sse += (ty.get(i) - f) * (ty.get(i) - f);
+      sst += (ty.get(i) - mean) * (ty.get(i) - mean);
+    }
+    return 1 - sse / sst;
+  }
+
   private static void deleteTree(Path p) throws Exception {
     try (var w = Files.walk(p)) {
       for (Path q : w.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);

@@ -1,6 +1,7 @@
 package dev.sparkprop.nn;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
@@ -43,6 +44,12 @@ class GradientCheckTest {
     System.arraycopy(x, 0, net.input(ROWS).data, 0, x.length);
     net.forwardBackward(ROWS, y, 0, grad);
 
+    matchesFiniteDifferences(spec, params, grad, p -> loss(net, p, x, y));
+  }
+
+  /** Every parameter's analytic gradient against central differences of {@code loss} (params restored after). */
+  private static void matchesFiniteDifferences(NetworkSpec spec, float[] params, float[] grad,
+      java.util.function.ToDoubleFunction<float[]> loss) {
     for (int i = 0; i < params.length; i++) {
       // A step of 1e-2 can cross a ReLU kink, where the difference quotient is not the derivative;
       // then the smaller step (1e-3, noisier in float) must agree.
@@ -51,9 +58,9 @@ class GradientCheckTest {
       for (double eps : new double[] {1e-2, 1e-3}) {
         float saved = params[i];
         params[i] = (float) (saved + eps);
-        double up = loss(net, params, x, y);
+        double up = loss.applyAsDouble(params);
         params[i] = (float) (saved - eps);
-        double down = loss(net, params, x, y);
+        double down = loss.applyAsDouble(params);
         params[i] = saved;
         numeric = (up - down) / (2 * eps);
         err = Math.min(err, Math.abs(numeric - grad[i]) / Math.max(1.0, Math.abs(numeric) + Math.abs(grad[i])));
@@ -136,6 +143,43 @@ class GradientCheckTest {
         new Activation[] {Activation.RELU, Activation.TANH, Activation.SOFTMAX});
     check(spec, 21, 0.0, kernel.gemm());
     check(spec, 22, 0.8, kernel.gemm());
+  }
+
+  /** A regression network (identity output, squared error against real targets), dense and convolutional. */
+  @Test
+  void squaredErrorMatchesFiniteDifferences() {
+    for (NetworkSpec spec : new NetworkSpec[] {NetworkSpec.of(new int[] {5, 7, 3}, Activation.TANH, Activation.IDENTITY),
+        NetworkSpec.parse("conv(2,3) relu, pool(2), dense(2)", new NetworkSpec.Shape(1, 6, 6), Activation.RELU,
+            Activation.IDENTITY)}) {
+      assertTrue(spec.isRegression());
+      SplittableRandom rnd = new SplittableRandom(9);
+      float[] params = new Initializer(Initializer.Kind.GLOROT, 0, 0).initialize(spec, 9);
+      for (int i = 0; i < params.length; i++) params[i] += (float) (0.1 * rnd.nextGaussian());
+      float[] x = new float[ROWS * spec.inputSize()];
+      for (int i = 0; i < x.length; i++) x[i] = (float) rnd.nextGaussian();
+      float[] y = new float[ROWS * spec.outputSize()];
+      for (int i = 0; i < y.length; i++) y[i] = (float) (3 * rnd.nextGaussian());
+      Network net = new Network(spec, EjmlGemm.INSTANCE);
+      float[] grad = new float[spec.numParams()];
+      net.setParameters(params);
+      System.arraycopy(x, 0, net.input(ROWS).data, 0, x.length);
+      double sum = net.forwardBackward(ROWS, y, 0, grad);
+      double direct = 0;
+      net.setParameters(params);
+      System.arraycopy(x, 0, net.input(ROWS).data, 0, x.length);
+      net.forward(ROWS, y, 0);
+      float[] z = net.output().data;
+      for (int i = 0; i < y.length; i++) direct += (z[i] - y[i]) * (double) (z[i] - y[i]);
+      assertEquals(direct, sum, 1e-9 * Math.max(1, direct), "the summed squared error");
+      matchesFiniteDifferences(spec, params, grad, p -> regressionLoss(net, p, x, y));
+      assertThrows(IllegalArgumentException.class, () -> net.forward(ROWS, new int[ROWS], 0), "a regression net takes no classes");
+    }
+  }
+
+  private static double regressionLoss(Network net, float[] params, float[] x, float[] y) {
+    net.setParameters(params);
+    System.arraycopy(x, 0, net.input(ROWS).data, 0, x.length);
+    return net.forward(ROWS, y, 0);
   }
 
   @Test

@@ -259,6 +259,37 @@ class SparkpropApiTest {
     assertEquals(e.accuracy(), back.setLabelCol("answer").evaluate(split[1]).accuracy(), 0.0);
   }
 
+  /** loss=mse on a VectorAssembler column: transform gives prediction as a double in the target's units, evaluate R^2. */
+  @Test
+  void aRegressionOnAVectorColumn() {
+    java.util.Random r = new java.util.Random(12);
+    List<Row> rows = new java.util.ArrayList<>();
+    for (int i = 0; i < 4000; i++) {
+      double a = r.nextGaussian();
+      double b = r.nextGaussian();
+      rows.add(RowFactory.create(1000 + 300 * a - 50 * b + 30 * r.nextGaussian(), 1e-3 * a, 1e3 * b + 5e3));
+    }
+    StructType schema = new StructType().add("price", DataTypes.DoubleType).add("a", DataTypes.DoubleType)
+        .add("b", DataTypes.DoubleType);
+    Dataset<Row> df = new org.apache.spark.ml.feature.VectorAssembler().setInputCols(new String[] {"a", "b"})
+        .setOutputCol("features").transform(spark.createDataFrame(rows, schema));
+    Dataset<Row>[] split = df.randomSplit(new double[] {0.8, 0.2}, 2);
+    SparkpropModel model = new SparkpropClassifier().set("loss", "mse").setLabelCol("price").setLayers("dense(1)")
+        .setEpochs(15).setBatchSize(64).setOptimizer("adam").setLearningRate(0.05).setPartitions(2).setLog(QUIET)
+        .fit(split[0]);
+    assertTrue(model.spec().isRegression());
+    Evaluation e = model.setLabelCol("price").evaluate(split[1]);
+    assertTrue(e.isRegression() && e.r2() > 0.97, e.toString() + " (the noise leaves R^2 0.99)");
+    Dataset<Row> scored = model.transform(split[1]);
+    assertEquals(DataTypes.DoubleType, scored.schema().apply("prediction").dataType());
+    double sse = 0;
+    for (Row row : scored.select("price", "prediction").collectAsList()) {
+      double d = row.getDouble(0) - row.getDouble(1);
+      sse += d * d;
+    }
+    assertEquals(e.mse(), sse / e.rows(), 1e-6 * e.mse(), "transform's predictions are evaluate's, in the target's units");
+  }
+
   @Test
   void badColumnsAndKeysAreRefusedBeforeTraining() {
     Dataset<Row> noLabel = train.drop("digit");
