@@ -61,7 +61,7 @@ public final class Evaluate {
       NetworkSpec spec = model.spec();
       int parts = a.nonNegative("partitions") > 0 ? a.nonNegative("partitions") : jsc.defaultParallelism();
       DataSpec data = input.idx() != null ? input.idx() : input.table(spark, true, spec, model.featureColumns(), model.labels());
-      JavaRDD<Shard> shards = TrainingData.ranges(jsc, data, data.count, parts, spec.outputSize(), "evaluation", out);
+      JavaRDD<Shard> shards = TrainingData.ranges(jsc, data, data.count, parts, spec.outputSize(), model.scaling().fillsMissing(), "evaluation", out);
       if (spec.isRegression()) { // the training's own evaluation over the cached rows, in the targets' units
         org.apache.spark.broadcast.Broadcast<float[]> bc = jsc.broadcast(model.params());
         dev.sparkprop.eval.EvalSum sum = dev.sparkprop.eval.EvalSum.regression(spec.outputSize());

@@ -91,7 +91,7 @@ public final class Predict {
       if (input.idx() != null || input.tableFormat() != null) {
         // a table's id is its row column's value, or the row's place in Spark's scan of its files
         data = input.idx() != null ? input.idx() : input.table(spark, false, spec, model.featureColumns(), model.labels());
-        images = ShardFrame.of(spark, TrainingData.ranges(jsc, data, data.count, parts, spec.outputSize(), "images", out));
+        images = ShardFrame.of(spark, TrainingData.ranges(jsc, data, data.count, parts, spec.outputSize(), model.scaling().fillsMissing(), "images", out));
       } else {
         int side = square(spec.inputSize());
         images = spark.createDataFrame(jsc.binaryFiles(input.pngPath(), parts)

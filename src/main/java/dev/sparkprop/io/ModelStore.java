@@ -94,11 +94,16 @@ public final class ModelStore {
       }
       ObjectNode input = root.putObject("input");
       input.put("scaling", model.scaling().kind().key());
-      if (!model.scaling().isNone()) {
+      if (model.scaling().kind() != dev.sparkprop.data.FeatureScaling.Kind.NONE) {
         int[] w = {model.scaling().width()};
         writeTensor(fs, tmp, tensors, SHIFT, Npy.encode(model.scaling().shift(), 0, w), w, "input");
         writeTensor(fs, tmp, tensors, SCALE, Npy.encode(model.scaling().scale(), 0, w), w, "input");
         input.put("shift", SHIFT).put("scale", SCALE);
+      }
+      if (model.scaling().fillsMissing()) {
+        int[] w = {model.scaling().width()};
+        writeTensor(fs, tmp, tensors, FILL, Npy.encode(model.scaling().fill(), 0, w), w, "input");
+        input.put("missing", "mean").put("fill", FILL);
       }
       ArrayNode columns = input.putArray("columns");
       for (String c : model.featureColumns()) columns.add(c);
@@ -147,6 +152,8 @@ public final class ModelStore {
   /** The feature scaling's tensors: {@code x' = (x - input_shift) / input_scale} (docs/MODEL_FORMAT.md). */
   static final String SHIFT = "input_shift";
   static final String SCALE = "input_scale";
+  /** {@code features.missing=mean}: a missing (NaN) input's replacement, per column. */
+  static final String FILL = "input_fill";
   /** A regression's target scaling: predictions are {@code z * output_scale + output_shift}. */
   static final String OUT_SHIFT = "output_shift";
   static final String OUT_SCALE = "output_scale";
@@ -296,14 +303,23 @@ public final class ModelStore {
     } catch (IllegalArgumentException e) {
       throw new BadModelException(where + ": input.scaling: " + e.getMessage());
     }
-    if (k == dev.sparkprop.data.FeatureScaling.Kind.NONE) return dev.sparkprop.data.FeatureScaling.NONE;
+    boolean fills = "mean".equals(input.path("missing").asText());
+    if (k == dev.sparkprop.data.FeatureScaling.Kind.NONE && !fills) return dev.sparkprop.data.FeatureScaling.NONE;
     int[] w = {width};
     float[] shift = new float[w[0]];
     float[] scale = new float[w[0]];
-    readTensor(fs, root, byName.remove(shiftName), shiftName, w, shift, 0, where);
-    readTensor(fs, root, byName.remove(scaleName), scaleName, w, scale, 0, where);
+    java.util.Arrays.fill(scale, 1f);
+    if (k != dev.sparkprop.data.FeatureScaling.Kind.NONE) {
+      readTensor(fs, root, byName.remove(shiftName), shiftName, w, shift, 0, where);
+      readTensor(fs, root, byName.remove(scaleName), scaleName, w, scale, 0, where);
+    }
+    float[] fill = null;
+    if (fills) {
+      fill = new float[w[0]];
+      readTensor(fs, root, byName.remove(FILL), FILL, w, fill, 0, where);
+    }
     try {
-      return dev.sparkprop.data.FeatureScaling.of(k, shift, scale);
+      return dev.sparkprop.data.FeatureScaling.of(k, shift, scale, fill);
     } catch (IllegalArgumentException e) {
       throw new BadModelException(where + ": " + e.getMessage());
     }

@@ -73,7 +73,13 @@ public final class OnnxExport {
     List<byte[]> nodes = new ArrayList<>();
     List<byte[]> initializers = new ArrayList<>();
     String x = INPUT;
-    if (!scaling.isNone()) {
+    if (scaling.fillsMissing()) { // a missing (NaN) value becomes its column's training mean
+      int[] w = {scaling.width()};
+      initializers.add(floatTensor(ModelStore.FILL, scaling.fill(), 0, w));
+      String missing = node(nodes, "IsNaN", "input_isnan", List.of(x), List.of(), null);
+      x = node(nodes, "Where", "input_filled", List.of(missing, ModelStore.FILL, x), List.of(), null);
+    }
+    if (scaling.kind() != dev.sparkprop.data.FeatureScaling.Kind.NONE) {
       int[] w = {scaling.width()};
       initializers.add(floatTensor(ModelStore.SHIFT, scaling.shift(), 0, w));
       initializers.add(floatTensor(ModelStore.SCALE, scaling.scale(), 0, w));

@@ -32,6 +32,7 @@ final class RowFeatures implements Serializable {
   private final DataType vectorType; // VECTOR: the column's type
   private final int width;
   private final FeatureScaling scaling;
+  private final boolean fills; // features.missing=mean: a null or NaN value is missing, filled by the scaling
   private final String operation;
 
   /**
@@ -48,6 +49,7 @@ final class RowFeatures implements Serializable {
     this.vectorType = vectorType;
     this.width = width;
     this.scaling = scaling;
+    this.fills = scaling.fillsMissing();
     this.operation = operation;
   }
 
@@ -56,9 +58,8 @@ final class RowFeatures implements Serializable {
     if (kind == Kind.COLUMNS) {
       for (int j = 0; j < width; j++) {
         int c = columns[j];
-        if (row.isNullAt(c)) throw bad(partition, index, names[j], "null");
-        float f = ((Number) row.get(c)).floatValue();
-        if (!Float.isFinite(f)) throw bad(partition, index, names[j], String.valueOf(f));
+        float f = row.isNullAt(c) ? Float.NaN : ((Number) row.get(c)).floatValue();
+        if (!Float.isFinite(f) && !(f != f && fills)) throw bad(partition, index, names[j], row.isNullAt(c) ? "null" : String.valueOf(f));
         x[at + j] = f;
       }
       scaling.applyRow(x, at, width);
@@ -78,9 +79,8 @@ final class RowFeatures implements Serializable {
       if (v.size() != width) throw bad(partition, index, v.size() + " values, the model takes " + width);
       for (int j = 0; j < width; j++) {
         Object o = v.get(j);
-        if (o == null) throw bad(partition, index, "value " + j + " is null");
-        float f = ((Number) o).floatValue();
-        if (!Float.isFinite(f)) throw bad(partition, index, "value " + j + " is " + f);
+        float f = o == null ? Float.NaN : ((Number) o).floatValue();
+        if (!Float.isFinite(f) && !(f != f && fills)) throw bad(partition, index, "value " + j + " is " + (o == null ? "null" : f));
         x[at + j] = f;
       }
     }

@@ -379,6 +379,15 @@ public final class TableInput {
    */
   public static JavaRDD<Shard> shards(SparkSession spark, DataSpec spec, int usedRows, int classes, int partitions,
       ShardReader.Assignment assignment) {
+    return shards(spark, spec, usedRows, classes, partitions, assignment, false);
+  }
+
+  /**
+   * {@code missingAllowed} ({@code features.missing=mean}): a null or empty feature value is held
+   * as NaN, for the feature scaling to replace, instead of being refused.
+   */
+  public static JavaRDD<Shard> shards(SparkSession spark, DataSpec spec, int usedRows, int classes, int partitions,
+      ShardReader.Assignment assignment, boolean missingAllowed) {
     TableFormat format = TableFormat.valueOf(spec.format.toUpperCase(java.util.Locale.ROOT));
     Dataset<Row> df = raw(spark, format, spec.imagesPath);
     List<Column> cols = new ArrayList<>();
@@ -418,7 +427,7 @@ public final class TableInput {
     JavaRDD<Row> rows = df.select(cols.toArray(new Column[0])).javaRDD();
     DataType featuresType = spec.layout == DataSpec.Features.VECTOR ? type(df.schema(), "features") : null;
     RowParser parser = new RowParser(format, spec.layout, spec.columns, featuresType, spec.features, classes, usedRows,
-        partitions, assignment, spec.subset, spec.labelNames, spec.targetColumns);
+        partitions, assignment, spec.subset, spec.labelNames, spec.targetColumns, missingAllowed);
     JavaPairRDD<Row, Long> indexed = spec.hasRowColumn ? rows.mapToPair(r -> new Tuple2<>(r, -1L)) : rows.zipWithIndex();
     JavaPairRDD<Integer, TableRow> placed = indexed.mapPartitionsToPair(parser::parse);
     return placed.partitionBy(new ByPartition(partitions))
@@ -610,6 +619,7 @@ public final class TableInput {
     private final int features;
     private final List<String> labelNames; // string labels' classes, in order; empty: integer labels
     private final List<String> targets; // regression: the target columns (the rows' first values); empty: classes
+    private final boolean missingAllowed; // features.missing=mean: a null or empty feature is NaN
     private transient java.util.Map<String, Integer> labelIndex;
     private final int classes;
     private final int usedRows;
@@ -619,7 +629,8 @@ public final class TableInput {
 
     RowParser(TableFormat format, DataSpec.Features layout, List<String> columns, DataType featuresType, int features,
         int classes, int usedRows, int partitions, ShardReader.Assignment assignment, dev.sparkprop.data.RowSubset subset,
-        List<String> labelNames, List<String> targets) {
+        List<String> labelNames, List<String> targets, boolean missingAllowed) {
+      this.missingAllowed = missingAllowed;
       this.labelNames = new ArrayList<>(labelNames);
       this.targets = new ArrayList<>(targets);
       this.layout = layout;
@@ -670,7 +681,7 @@ public final class TableInput {
         int label = targets.isEmpty() ? label(r, where) : 0;
         float[] target = targets.isEmpty() ? null : new float[targets.size()];
         for (int j = 0; j < (target == null ? 0 : target.length); j++) {
-          target[j] = value(format == TableFormat.CSV && r.isNullAt(j) ? "" : r.get(j), where, targets.get(j));
+          target[j] = value(format == TableFormat.CSV && r.isNullAt(j) ? "" : r.get(j), where, targets.get(j), false, "");
         }
         byte[] bytes = null;
         float[] floats = null;
@@ -692,10 +703,12 @@ public final class TableInput {
             if (r.isNullAt(f0)) throw bad(where, "features", "null");
             List<Object> v = r.getList(f0);
             if (v.size() != features) throw bad(where, "features", v.size() + " values, expected " + features + " (the first row's)");
-            for (int j = 0; j < features; j++) floats[j] = value(v.get(j), where, "features[" + j + "]");
+            for (int j = 0; j < features; j++) floats[j] = value(v.get(j), where, "features[" + j + "]", missingAllowed, FILL_HINT);
           } else {
             boolean csv = format == TableFormat.CSV; // its empty value is read as null
-            for (int j = 0; j < features; j++) floats[j] = value(csv && r.isNullAt(f0 + j) ? "" : r.get(f0 + j), where, columns.get(j));
+            for (int j = 0; j < features; j++) {
+              floats[j] = value(csv && r.isNullAt(f0 + j) ? "" : r.get(f0 + j), where, columns.get(j), missingAllowed, FILL_HINT);
+            }
           }
           boolean asBytes = true;
           for (int j = 0; j < features && asBytes; j++) asBytes = floats[j] >= 0f && floats[j] <= 1f && Math.round(floats[j] * 255f) / 255f == floats[j];
@@ -740,12 +753,16 @@ public final class TableInput {
       return (int) v;
     }
 
-    /** A feature value: a number (a CSV's text parsed), finite in float. */
-    private static float value(Object o, String where, String column) {
-      if (o == null) throw bad(where, column, "null");
+    private static final String FILL_HINT = " (features.missing=mean fills a missing value)";
+
+    /** A value: a number (a CSV's text parsed), finite in float; missing (null, empty) as NaN when allowed. */
+    private static float value(Object o, String where, String column, boolean missingAllowed, String hint) {
+      if (o == null && missingAllowed) return Float.NaN;
+      if (o == null) throw bad(where, column, "null" + hint);
       double d;
       if (o instanceof String text) {
-        if (text.isBlank()) throw bad(where, column, "empty");
+        if (text.isBlank() && missingAllowed) return Float.NaN;
+        if (text.isBlank()) throw bad(where, column, "empty" + hint);
         Double parsed = parseNumber(text);
         if (parsed == null && text.trim().matches("(?i)[-+]?(nan|inf|infinity)")) {
           throw bad(where, column, text.trim() + " (NaN or infinite)");

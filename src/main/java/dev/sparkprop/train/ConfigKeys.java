@@ -82,6 +82,8 @@ public final class ConfigKeys {
           "loss=mse: auto or standard (the targets standardized for training, predictions given back in their units; kept in the model) or none"),
       key("features.columns", TEXT, "", MATH,
           "a table's feature columns by name, e.g. a,b,c (any numeric types; empty: the image, features or pixel0..N columns, else every numeric column but label and row)"),
+      key("features.missing", CHOICE, "error", MATH,
+          "a missing (null or empty) feature value: error (refused, naming its row and column) or mean (replaced by its column's training mean, kept in the model)"),
       key("features.scale", CHOICE, "auto", MATH,
           "feature scaling, computed on the training rows and kept in the model: auto (byte images as b/255, every other input standard), standard (mean 0, standard deviation 1), minmax (onto [0, 1]) or none"),
       key("classes", POSITIVE, "", MATH,

@@ -137,10 +137,10 @@ public final class DistributedTrainer {
     log.printf("network %s, %d parameters; %d training rows in %d partitions, batch %d (%d steps an epoch); "
         + "%d test rows%n", spec, spec.numParams(), trainRows, parts, cfg.batchSize(), layout.numBatches(), testRows);
     if (cfg.syncMode() == TrainConfig.SyncMode.BARRIER) awaitTaskSlots(parts);
-    JavaRDD<Shard> trainShards = TrainingData.batches(jsc, train, trainRows, layout, cfg.classes(), "training", log);
-    JavaRDD<Shard> testShards = test == null ? null : TrainingData.ranges(jsc, test, testRows, parts, cfg.classes(), "test", log);
+    JavaRDD<Shard> trainShards = TrainingData.batches(jsc, train, trainRows, layout, cfg.classes(), cfg.fillsMissing(), "training", log);
+    JavaRDD<Shard> testShards = test == null ? null : TrainingData.ranges(jsc, test, testRows, parts, cfg.classes(), cfg.fillsMissing(), "test", log);
     JavaRDD<Shard> validationShards = validation == null ? null
-        : TrainingData.ranges(jsc, validation, validation.count, parts, cfg.classes(), "validation", log);
+        : TrainingData.ranges(jsc, validation, validation.count, parts, cfg.classes(), cfg.fillsMissing(), "validation", log);
     try {
       String kernels = logKernels(trainShards, spec, (cfg.batchSize() + parts - 1) / parts);
       warnIfRoundingDiffers(state, parts, kernels);
@@ -283,14 +283,17 @@ public final class DistributedTrainer {
    */
   private dev.sparkprop.data.FeatureScaling fitScaling(JavaRDD<Shard> trainShards, DataSpec train) {
     dev.sparkprop.data.FeatureScaling.Kind kind = cfg.featuresScale(train.byteImages());
-    if (kind == dev.sparkprop.data.FeatureScaling.Kind.NONE) return dev.sparkprop.data.FeatureScaling.NONE;
+    if (kind == dev.sparkprop.data.FeatureScaling.Kind.NONE && !cfg.fillsMissing()) return dev.sparkprop.data.FeatureScaling.NONE;
     long t0 = System.nanoTime();
     jsc.setJobDescription("feature statistics of the training rows (features.scale=" + kind.key() + ")");
     List<dev.sparkprop.data.ColumnStats> parts = trainShards.map(dev.sparkprop.data.ColumnStats::of).collect();
     jsc.setJobDescription(null);
     dev.sparkprop.data.ColumnStats all = new dev.sparkprop.data.ColumnStats(train.features);
     for (dev.sparkprop.data.ColumnStats p : parts) all.merge(p);
-    dev.sparkprop.data.FeatureScaling s = dev.sparkprop.data.FeatureScaling.fit(kind, all);
+    dev.sparkprop.data.FeatureScaling s = dev.sparkprop.data.FeatureScaling.fit(kind, all, cfg.fillsMissing());
+    long missing = 0;
+    for (int j = 0; j < all.width(); j++) missing += all.count() - all.count(j);
+    if (cfg.fillsMissing()) log.printf("features.missing=mean: %d missing values in the training rows%n", missing);
     log.printf("features.scale=%s: %s, from %d training rows in %.2f s%n", kind.key(), s, all.count(),
         (System.nanoTime() - t0) / 1e9);
     int[] constant = s.constantColumns();

@@ -46,6 +46,14 @@ public final class TrainConfig implements Serializable {
   /** {@code features.scale}. */
   public enum FeaturesScale { AUTO, STANDARD, MINMAX, NONE }
 
+  /** {@code features.missing}. */
+  public enum FeaturesMissing { ERROR, MEAN }
+
+  /** {@code features.missing=mean}: a missing feature value is replaced by its column's training mean. */
+  public boolean fillsMissing() {
+    return fillMissing;
+  }
+
   /** {@code loss}. */
   public enum Loss { CROSS_ENTROPY, MSE }
 
@@ -78,6 +86,7 @@ public final class TrainConfig implements Serializable {
   private final SyncTopology syncTopology;
   private final SyncWire syncWire;
   private final FeaturesScale featuresScale;
+  private final boolean fillMissing;
   private final Loss loss;
   private final LabelScale labelScale;
   private final int syncFanIn;
@@ -162,6 +171,7 @@ public final class TrainConfig implements Serializable {
     syncEvery = count("sync.every");
     syncWire = choice("sync.wire", SyncWire.class, "fp32 or bf16");
     featuresScale = choice("features.scale", FeaturesScale.class, "auto, standard, minmax or none");
+    fillMissing = choice("features.missing", FeaturesMissing.class, "error or mean") == FeaturesMissing.MEAN;
     if (syncWire == SyncWire.BF16 && syncEvery > 1) {
       throw new ConfigException("sync.wire=bf16: exact SGD only (sync.every=1), got sync.every=" + syncEvery
           + " (local SGD averages parameters and optimizer state, which bfloat16 would round)");

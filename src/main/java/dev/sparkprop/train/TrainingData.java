@@ -28,21 +28,33 @@ public final class TrainingData {
   /** Training shards: partition p holds its chunk of every global batch. */
   public static JavaRDD<Shard> batches(JavaSparkContext jsc, DataSpec data, int rows,
       dev.sparkprop.data.BatchLayout layout, int classes, String name, PrintStream log) {
-    return load(jsc, data, rows, layout.partitions(), ShardReader.batches(layout), classes, name, log);
+    return batches(jsc, data, rows, layout, classes, false, name, log);
+  }
+
+  /** {@code missingAllowed}: a table's missing feature values are held as NaN ({@code features.missing=mean}). */
+  public static JavaRDD<Shard> batches(JavaSparkContext jsc, DataSpec data, int rows,
+      dev.sparkprop.data.BatchLayout layout, int classes, boolean missingAllowed, String name, PrintStream log) {
+    return load(jsc, data, rows, layout.partitions(), ShardReader.batches(layout), classes, missingAllowed, name, log);
   }
 
   /** Evaluation shards: contiguous ranges of rows. */
   public static JavaRDD<Shard> ranges(JavaSparkContext jsc, DataSpec data, int rows, int partitions,
       int classes, String name, PrintStream log) {
-    return load(jsc, data, rows, partitions, ShardReader.ranges(rows, partitions), classes, name, log);
+    return ranges(jsc, data, rows, partitions, classes, false, name, log);
+  }
+
+  /** Evaluation shards; {@code missingAllowed} as for {@link #batches}. */
+  public static JavaRDD<Shard> ranges(JavaSparkContext jsc, DataSpec data, int rows, int partitions,
+      int classes, boolean missingAllowed, String name, PrintStream log) {
+    return load(jsc, data, rows, partitions, ShardReader.ranges(rows, partitions), classes, missingAllowed, name, log);
   }
 
   private static JavaRDD<Shard> load(JavaSparkContext jsc, DataSpec data, int rows, int partitions,
-      ShardReader.Assignment assignment, int classes, String name, PrintStream log) {
+      ShardReader.Assignment assignment, int classes, boolean missingAllowed, String name, PrintStream log) {
     JavaRDD<Shard> source;
     if (data.isTable()) {
       source = dev.sparkprop.table.TableInput.shards(org.apache.spark.sql.SparkSession.builder().sparkContext(jsc.sc())
-          .getOrCreate(), data, rows, classes, partitions, assignment);
+          .getOrCreate(), data, rows, classes, partitions, assignment, missingAllowed);
     } else {
       List<Integer> ids = new ArrayList<>();
       for (int p = 0; p < partitions; p++) ids.add(p);

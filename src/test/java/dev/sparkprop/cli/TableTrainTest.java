@@ -370,6 +370,68 @@ class TableTrainTest {
     return 1 - sse / sst;
   }
 
+  /**
+   * features.missing: an empty value is refused by its row and column by default; with mean it
+   * becomes its column's training mean (kept in the model), in evaluate and in the ONNX graph,
+   * which takes NaN for it.
+   */
+  @Test
+  void missingValuesAreRefusedOrFilledWithTheTrainingMean() throws Exception {
+    Random r = new Random(31);
+    Path d = Files.createDirectories(dir.resolve("missing"));
+    List<float[]> testRows = new ArrayList<>();
+    List<Integer> testLabels = new ArrayList<>();
+    double present = 0;
+    int presentCount = 0;
+    for (String name : List.of("train", "test")) {
+      StringBuilder sb = new StringBuilder("label,a,b\n");
+      for (int i = 0; i < (name.equals("train") ? 4000 : 1000); i++) {
+        int y = r.nextInt(2);
+        float a = (float) (2 * y + r.nextGaussian());
+        float b = (float) (100 * r.nextGaussian() + 50 * y);
+        boolean gone = r.nextDouble() < 0.15;
+        if (name.equals("train") && !gone) {
+          present += a;
+          presentCount++;
+        }
+        if (name.equals("test")) {
+          testRows.add(new float[] {gone ? Float.NaN : a, b});
+          testLabels.add(y);
+        }
+        sb.append(y).append(',').append(gone ? "" : String.valueOf(a)).append(',').append(b).append('\n');
+      }
+      Files.writeString(d.resolve(name + ".csv"), sb);
+    }
+    String[] common = {"train.path=" + d.resolve("train.csv"), "test.path=" + d.resolve("test.csv"),
+        "layers=dense(8) relu, dense(2) softmax", "epochs=3", "progress=plain"};
+    List<String> refused = new ArrayList<>(List.of(common));
+    refused.add("out=" + dir.resolve("missing-error"));
+    CliRun.of(Train::run, refused.toArray(new String[0]))
+        .expect(3, "column a: empty (features.missing=mean fills a missing value)");
+    Path out = dir.resolve("missing-mean");
+    List<String> filled = new ArrayList<>(List.of(common));
+    filled.addAll(List.of("features.missing=mean", "out=" + out));
+    CliRun run = CliRun.of(Train::run, filled.toArray(new String[0])).expect(0, "features.missing=mean: ",
+        "a missing value replaced by its column's training mean");
+    double acc = finalAccuracy(run);
+    SavedModel m = ModelStore.load(out.resolve("model").toString());
+    assertTrue(m.scaling().fillsMissing());
+    assertEquals(present / presentCount, m.scaling().fill()[0], 1e-4, "the fill is the training rows' mean of the values present");
+    CliRun.of(Evaluate::run, "model=" + out.resolve("model"), "data=" + d.resolve("test.csv"))
+        .expect(0, String.format("accuracy %.4f", acc));
+    float[] flat = new float[testRows.size() * 2];
+    for (int i = 0; i < testRows.size(); i++) System.arraycopy(testRows.get(i), 0, flat, 2 * i, 2);
+    OrtEnvironment env = OrtEnvironment.getEnvironment();
+    int right = 0;
+    try (OrtSession session = env.createSession(Files.readAllBytes(out.resolve("model").resolve("model.onnx")));
+        OnnxTensor in = OnnxTensor.createTensor(env, FloatBuffer.wrap(flat), new long[] {testRows.size(), 2});
+        OrtSession.Result res = session.run(Map.of("features", in))) {
+      float[][] p = (float[][]) res.get(0).getValue();
+      for (int i = 0; i < p.length; i++) if ((p[i][1] > p[i][0] ? 1 : 0) == testLabels.get(i)) right++;
+    }
+    assertEquals(acc, right / (double) testRows.size(), 2e-3, "ONNX Runtime, NaN for a missing value");
+  }
+
   private static void deleteTree(Path p) throws Exception {
     try (var w = Files.walk(p)) {
       for (Path q : w.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);

@@ -105,6 +105,33 @@ class FeatureScalingTest {
     }
   }
 
+  /** Missing values (NaN) are left out of their column's figures and, with features.missing=mean, filled by its mean. */
+  @Test
+  void missingValuesAreLeftOutAndFilledWithTheMean() {
+    float nan = Float.NaN;
+    float[] x = {1, 10, nan, 20, 3, nan, nan, 40, 8, 30};
+    ColumnStats s = new ColumnStats(2).merge(ColumnStats.of(shard2(0, x, 0, 2))).merge(ColumnStats.of(shard2(1, x, 2, 5)));
+    assertEquals(5, s.count());
+    assertEquals(3, s.count(0));
+    assertEquals(4, s.count(1));
+    assertEquals(4.0, s.mean(0), 1e-12, "(1 + 3 + 8) / 3");
+    assertEquals(25.0, s.mean(1), 1e-12);
+    FeatureScaling f = FeatureScaling.fit(FeatureScaling.Kind.STANDARD, s, true);
+    float[] y = x.clone();
+    f.apply(y, 5, 2);
+    assertEquals(0f, y[2], 0f, "a missing value becomes the mean, which standardizes to 0");
+    assertEquals((1 - 4f) / (float) s.std(0), y[0], 0f);
+    FeatureScaling only = FeatureScaling.fit(FeatureScaling.Kind.NONE, s, true);
+    float[] z = x.clone();
+    only.apply(z, 5, 2);
+    assertArrayEquals(new float[] {1, 10, 4, 20, 3, 25, 4, 40, 8, 30}, z, "features.scale=none still fills");
+  }
+
+  private static Shard shard2(int p, float[] x, int from, int to) {
+    float[] part = java.util.Arrays.copyOfRange(x, from * 2, to * 2);
+    return Shard.ofFloats(p, 2, part, new int[to - from], new int[to - from]);
+  }
+
   @Test
   void noneLeavesTheValuesAndAStoredScalingIsChecked() {
     float[] x = rows(10, 5);

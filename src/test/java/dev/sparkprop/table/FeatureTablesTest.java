@@ -214,6 +214,6 @@ class FeatureTablesTest {
     assertTrue(m.endsWith("record 2 (line 3), column x: NaN (NaN or infinite)"), m);
     String e = csv("empty", "label,x,y", "1,1.5,2", "0,,3");
     m = badInput(() -> load(inspect(TableFormat.CSV, e), 2));
-    assertTrue(m.endsWith("record 2 (line 3), column x: empty"), m);
+    assertTrue(m.endsWith("record 2 (line 3), column x: empty (features.missing=mean fills a missing value)"), m);
   }
 }

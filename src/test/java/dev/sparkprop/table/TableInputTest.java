@@ -218,7 +218,7 @@ class TableInputTest {
     assertTrue(badInput(TableFormat.PARQUET, parquet("nullimage", imageSchema(), rows)).endsWith(", row 2, column image: null"));
     List<Row> f = List.of(RowFactory.create(0L, 0, new Float[] {0f, 0f, 0f, 0f, 0f, 0f}),
         RowFactory.create(1L, 0, new Float[] {0f, 0f, null, 0f, 0f, 0f}));
-    assertTrue(badInput(TableFormat.PARQUET, parquet("nullfeat", featureSchema(), f)).endsWith(", row 1, column features[2]: null"));
+    assertTrue(badInput(TableFormat.PARQUET, parquet("nullfeat", featureSchema(), f)).endsWith(", row 1, column features[2]: null (features.missing=mean fills a missing value)"));
     String m = badInput(TableFormat.CSV, csv("emptypixel", "label,pixel0,pixel1", "1,2,3", "4,,6"));
     assertTrue(m.endsWith("record 2 (line 3), column pixel0: empty"), m);
   }
