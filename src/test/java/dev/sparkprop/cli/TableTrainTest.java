@@ -432,6 +432,43 @@ class TableTrainTest {
     assertEquals(acc, right / (double) testRows.size(), 2e-3, "ONNX Runtime, NaN for a missing value");
   }
 
+  /** A regression resumed from a checkpoint keeps its feature and target scalings and ends bit for bit as an uninterrupted run. */
+  @Test
+  void aRegressionResumesBitForBit() throws Exception {
+    Random r = new Random(41);
+    Path d = Files.createDirectories(dir.resolve("reg-resume"));
+    StringBuilder sb = new StringBuilder("label,a,b\n");
+    for (int i = 0; i < 3000; i++) {
+      double a = r.nextGaussian();
+      double b = r.nextGaussian();
+      sb.append((float) (500 + 80 * a - 30 * b + 5 * r.nextGaussian())).append(',').append((float) (1e-3 * a)).append(',')
+          .append((float) (1e4 * b)).append('\n');
+    }
+    Files.writeString(d.resolve("t.csv"), sb);
+    String[] args = {"train.path=" + d.resolve("t.csv"), "test.path=" + d.resolve("t.csv"), "loss=mse",
+        "layers=dense(8) relu, dense(1)", "epochs=3", "checkpoint.every=1", "progress=plain"};
+    List<String> whole = new ArrayList<>(List.of(args));
+    whole.add("out=" + dir.resolve("reg-whole"));
+    CliRun.of(Train::run, whole.toArray(new String[0])).expect(0, "label.scale=standard: 1 target");
+    Path cut = dir.resolve("reg-cut");
+    List<String> cutArgs = new ArrayList<>(List.of(args));
+    cutArgs.add("out=" + cut);
+    CliRun.of(Train::run, cutArgs.toArray(new String[0])).expect(0);
+    deleteTree(cut.resolve("model"));
+    try (var l = Files.list(cut.resolve("checkpoints"))) {
+      List<Path> ckpts = l.filter(p -> p.getFileName().toString().startsWith("ckpt-")).sorted().toList();
+      deleteTree(ckpts.get(ckpts.size() - 1));
+    }
+    CliRun resumed = CliRun.of(Train::run, cutArgs.toArray(new String[0])).expect(0, "resuming from checkpoint");
+    assertFalse(resumed.out().contains("label.scale=standard:") || resumed.out().contains("features.scale=standard:"),
+        "the resume computed the statistics again:\n" + resumed.out());
+    SavedModel a = ModelStore.load(dir.resolve("reg-whole").resolve("model").toString());
+    SavedModel b = ModelStore.load(cut.resolve("model").toString());
+    assertEquals(a.targetScaling(), b.targetScaling());
+    assertEquals(a.scaling(), b.scaling());
+    assertArrayEquals(a.params(), b.params(), "resumed parameters");
+  }
+
   private static void deleteTree(Path p) throws Exception {
     try (var w = Files.walk(p)) {
       for (Path q : w.sorted(java.util.Comparator.reverseOrder()).toList()) Files.delete(q);
