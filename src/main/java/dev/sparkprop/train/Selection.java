@@ -38,8 +38,13 @@ final class Selection {
     } else {
       since++;
     }
-    log.printf("epoch %d: validation loss %.4f, validation accuracy %.4f (lowest loss %.4f, epoch %d)%n", epoch, loss,
-        validation.accuracy(), bestLoss, bestEpoch);
+    if (validation.isRegression()) {
+      log.printf("epoch %d: validation mse %.6g, r2 %.4f (lowest mse %.6g, epoch %d)%n", epoch, loss, validation.r2(), bestLoss,
+          bestEpoch);
+    } else {
+      log.printf("epoch %d: validation loss %.4f, validation accuracy %.4f (lowest loss %.4f, epoch %d)%n", epoch, loss,
+          validation.accuracy(), bestLoss, bestEpoch);
+    }
     if (patience > 0 && since >= patience && epoch < epochs) {
       stopped = true;
       log.printf("early stop after epoch %d: %d epochs without a lower validation loss than epoch %d's%n", epoch, since,
