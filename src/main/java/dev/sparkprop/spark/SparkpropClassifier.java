@@ -139,6 +139,15 @@ public final class SparkpropClassifier {
     return this;
   }
 
+  /**
+   * The features as named numeric columns, in this order ({@code features.columns}); the model
+   * keeps their names, and its {@code transform} reads them. Without a features column and
+   * without this, every numeric column but the label and {@code row} is a feature.
+   */
+  public SparkpropClassifier setFeaturesCols(String... columns) {
+    return set("features.columns", String.join(",", columns));
+  }
+
   /** Where progress lines go (default standard output; null: nowhere). */
   public SparkpropClassifier setLog(PrintStream out) {
     log = out != null ? out : new PrintStream(OutputStream.nullOutputStream());
@@ -190,11 +199,11 @@ public final class SparkpropClassifier {
     TrainConfig cfg = TrainConfig.of(settings);
     List<DataSpec> views = new ArrayList<>();
     try {
-      DataSpec trainData = view(views, TableInput.inspect(train, "training DataFrame", labelCol, featuresCol, cfg.regression()));
+      DataSpec trainData = view(views, TableInput.inspect(train, "training DataFrame", labelCol, featuresCol, cfg.regression(), cfg.featureColumns()));
       DataSpec validationData = validation == null ? null
-          : view(views, TableInput.inspect(validation, "validation DataFrame", labelCol, featuresCol, cfg.regression()));
+          : view(views, TableInput.inspect(validation, "validation DataFrame", labelCol, featuresCol, cfg.regression(), cfg.featureColumns()));
       DataSpec test = testData == null ? null
-          : view(views, TableInput.inspect(testData, "test DataFrame", labelCol, featuresCol, cfg.regression()));
+          : view(views, TableInput.inspect(testData, "test DataFrame", labelCol, featuresCol, cfg.regression(), cfg.featureColumns()));
       cfg = cfg.withInputFrom(0, 0, trainData.features, "the training DataFrame");
       Checkpoints checkpoints = null;
       if (checkpointDir != null) {

@@ -324,6 +324,16 @@ public final class TableInput {
    * read as a real number (the view names it {@code label}).
    */
   public static DataSpec inspect(Dataset<Row> df, String name, String labelCol, String featuresCol, boolean regression) {
+    return inspect(df, name, labelCol, featuresCol, regression, List.of());
+  }
+
+  /**
+   * {@code featureColumns} ({@code features.columns}): the features are these numeric columns, in
+   * this order; also, when empty, every numeric column but the label and {@code row} if the
+   * DataFrame has no features column ({@code image}, {@code features} or {@code featuresCol}).
+   */
+  public static DataSpec inspect(Dataset<Row> df, String name, String labelCol, String featuresCol, boolean regression,
+      List<String> featureColumns) {
     StructType schema = df.schema();
     List<String> names = Arrays.asList(df.columns());
     if (!names.contains(labelCol)) {
@@ -335,6 +345,10 @@ public final class TableInput {
           + ", expected a numeric regression target (loss=mse)");
     }
     List<String> labelNames = regression ? List.of() : labelNames(df, TableFormat.DATAFRAME, labelCol, name);
+    boolean noFeaturesColumn = featuresCol == null && !names.contains("image") && !names.contains("features");
+    if (!featureColumns.isEmpty() || noFeaturesColumn) {
+      return namedColumns(df, name, labelCol, featureColumns, regression, labelNames);
+    }
     String features = featuresCol;
     if (features == null) {
       features = names.contains("image") ? "image" : names.contains("features") ? "features" : null;
@@ -371,6 +385,51 @@ public final class TableInput {
           List.of("label"));
     }
     return DataSpec.table(TableFormat.DATAFRAME.key(), view, (int) rows, width, hasRow, layout, List.of(), labelNames);
+  }
+
+  /** A DataFrame whose features are named numeric columns (those given, or every numeric one but the label and row). */
+  private static DataSpec namedColumns(Dataset<Row> df, String name, String labelCol, List<String> given, boolean regression,
+      List<String> labelNames) {
+    StructType schema = df.schema();
+    List<String> names = Arrays.asList(df.columns());
+    List<String> cols = new ArrayList<>(given);
+    if (cols.isEmpty()) {
+      for (String n : names) if (!n.equals(labelCol) && !n.equals("row") && numeric(type(schema, n))) cols.add(n);
+      if (cols.isEmpty()) {
+        throw new BadInputException(name + " has no features column ('image', 'features') and no numeric columns but its "
+            + "label (columns: " + preview(names) + "); name the features with setFeaturesCol or setFeaturesCols");
+      }
+    }
+    for (String c : cols) {
+      if (!names.contains(c)) {
+        throw new BadInputException("features.columns: " + name + " has no column '" + c + "' (columns: " + preview(names) + ")");
+      }
+      if (c.equals(labelCol) || c.equals("row")) {
+        throw new BadInputException("features.columns: '" + c + "' is the " + (c.equals("row") ? "row" : "label") + " column");
+      }
+      if (!numeric(type(schema, c))) {
+        throw new BadInputException("features.columns: " + name + ": column '" + c + "' is " + type(schema, c).simpleString()
+            + ", expected a numeric type");
+      }
+    }
+    boolean hasRow = names.contains("row") && !labelCol.equals("row");
+    if (hasRow) requireInteger(schema, "row", name);
+    List<Column> picked = new ArrayList<>(List.of(col(labelCol).as("label")));
+    for (String c : cols) picked.add(col("`" + c.replace("`", "``") + "`"));
+    if (hasRow) picked.add(col("row"));
+    Dataset<Row> view = df.select(picked.toArray(new Column[0]));
+    long rows = view.count();
+    if (rows == 0) throw new BadInputException(name + " holds no rows");
+    if (rows > Integer.MAX_VALUE) throw new BadInputException(name + ": " + rows + " rows; at most " + Integer.MAX_VALUE);
+    if (hasRow) checkRowColumn(view, rows, name);
+    String viewName = name.replace(' ', '_') + "_" + VIEWS.incrementAndGet();
+    view.createOrReplaceTempView(viewName);
+    if (regression) {
+      return DataSpec.regressionTable(TableFormat.DATAFRAME.key(), viewName, (int) rows, cols.size(), hasRow,
+          DataSpec.Features.COLUMNS, cols, List.of("label"));
+    }
+    return DataSpec.table(TableFormat.DATAFRAME.key(), viewName, (int) rows, cols.size(), hasRow, DataSpec.Features.COLUMNS,
+        cols, labelNames);
   }
 
   /**

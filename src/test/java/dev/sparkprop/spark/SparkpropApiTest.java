@@ -259,6 +259,33 @@ class SparkpropApiTest {
     assertEquals(e.accuracy(), back.setLabelCol("answer").evaluate(split[1]).accuracy(), 0.0);
   }
 
+  /** Named numeric columns of a DataFrame (any numeric types): the model keeps their names and transform reads them. */
+  @Test
+  void namedNumericColumnsOfADataFrame() {
+    java.util.Random r = new java.util.Random(13);
+    List<Row> rows = new java.util.ArrayList<>();
+    for (int i = 0; i < 3000; i++) {
+      int y = r.nextInt(2);
+      rows.add(RowFactory.create(y, (int) (1000 * (y + r.nextGaussian())), 1e-3 * (r.nextGaussian() - y), "id" + i,
+          (float) r.nextGaussian()));
+    }
+    StructType schema = new StructType().add("y", DataTypes.IntegerType).add("count", DataTypes.IntegerType)
+        .add("rate", DataTypes.DoubleType).add("name", DataTypes.StringType).add("noise", DataTypes.FloatType);
+    Dataset<Row> df = spark.createDataFrame(rows, schema);
+    SparkpropModel all = new SparkpropClassifier().setLabelCol("y").setLayers("dense(8) relu, dense(2) softmax")
+        .setEpochs(3).setBatchSize(64).setOptimizer("adam").setLearningRate(0.01).setPartitions(2).setLog(QUIET).fit(df);
+    assertEquals(List.of("count", "rate", "noise"), all.featureColumns(), "every numeric column but the label");
+    SparkpropModel two = new SparkpropClassifier().setLabelCol("y").setFeaturesCols("rate", "count")
+        .setLayers("dense(8) relu, dense(2) softmax").setEpochs(3).setBatchSize(64).setOptimizer("adam")
+        .setLearningRate(0.01).setPartitions(2).setLog(QUIET).fit(df);
+    assertEquals(List.of("rate", "count"), two.featureColumns());
+    Evaluation e = two.setLabelCol("y").evaluate(df);
+    assertTrue(e.accuracy() > 0.72, e + " (the Bayes classifier's is Phi(1/sqrt 2) = 0.76)");
+    Dataset<Row> scored = two.transform(df.drop("noise"));
+    long right = scored.where(scored.col("prediction").equalTo(scored.col("y"))).count();
+    assertEquals(Math.round(e.accuracy() * e.rows()), right, "transform reads the model's columns");
+  }
+
   /** loss=mse on a VectorAssembler column: transform gives prediction as a double in the target's units, evaluate R^2. */
   @Test
   void aRegressionOnAVectorColumn() {
