@@ -6,7 +6,7 @@ help_text() {
   awk 'NR == 1 { next } /^#/ { sub(/^# ?/, ""); print; next } { exit }' "$0"
 }
 
-# The application's library jars (EJML), comma-separated, for spark-submit --jars.
+# The application's library jars (target/lib: EJML, OpenBLAS and JavaCPP, JFreeChart, ...), comma-separated, for spark-submit --jars.
 sparkprop_jars() {
   ls "$root"/target/lib/*.jar 2>/dev/null | paste -sd, -
 }

@@ -20,7 +20,7 @@ public final class DataSpec implements java.io.Serializable {
   /** An IDX image's rows and columns (0 for a table, whose rows are flat). */
   public final int height;
   public final int width;
-  /** "idx", "parquet" or "csv". */
+  /** "idx", "parquet", "csv" or "dataframe" (a Spark application's DataFrame, registered as a temporary view). */
   public final String format;
   /** For tables: whether a {@code row} column gives each row's place (else Spark's scan order). */
   public final boolean hasRowColumn;

@@ -18,7 +18,7 @@ import java.util.Locale;
  *               [job]: a job's task starts cold every step
  * k(P)        = 1 + gamma (P - 1)    gamma and delta per sync mode: executors sharing this
  *                                    machine's two cores (0 in projections)
- * allreduce   = a0 + aParam N + (P - 1) (aMsg + lambda) + (P - 1) 8 N (aByte + 1/beta)
+ * star        = a0 + aParam N + (P - 1) (aMsg + lambda) + (P - 1) 8 N (aByte + 1/beta)
  *               (star: the hub takes P - 1 gradient sums of 4N MB in, then sends P - 1 out)
  * ring        = a0 + aParam N + 2 (P - 1) (aMsg + lambda) + 2 (P - 1)/P 4 N (2 aByte + 1/beta)
  *               (reduce-scatter + all-gather: 2(P - 1) rounds of 4N/P MB, sent and received at once)
@@ -28,7 +28,7 @@ import java.util.Locale;
  *               (treeAggregate, depth 2: sqrt P reducers take sqrt P sums each, the driver sqrt P)
  * </pre>
  *
- * The constants (c0 .. jByte, gammas, muJob) are fitted from measured steps ({@link #fit}); {@code beta}
+ * The constants (c0 .. jByte, gammas, deltas) are fitted from measured steps ({@link #fit}); {@code beta}
  * (the network's bandwidth, MB/ms) and {@code lambda} (its latency per message, ms) describe the
  * network projected to and are 0 and infinity-free on loopback, where the measured per-byte and
  * per-message costs already hold what the machine spends. With local SGD ({@code sync.every=K})
@@ -37,8 +37,9 @@ import java.util.Locale;
 public final class StepModel {
   /**
    * The synchronisation schemes: sparkprop's job per step (results collected to the driver),
-   * the same job with Spark's treeAggregate of depth 2 (projection only), sparkprop's star
-   * all-reduce, and a ring all-reduce (projection only).
+   * the same job with Spark's treeAggregate of depth 2 (projection only), sparkprop's barrier
+   * exchange as a star (the driver as the hub; its tree topology is {@link ExchangeModel}'s), and a
+   * ring all-reduce (projection only).
    */
   public enum Sync {
     JOB, TREE, STAR, RING;
@@ -169,16 +170,16 @@ public final class StepModel {
     c.add(new String[] {"cFlop", fmt(cFlop), "ms per GFLOP", "forward and backward arithmetic of dense layers (" + fmt(1000 / cFlop) + " GFLOP/s)"});
     c.add(new String[] {"cConv", fmt(cConv), "ms per GFLOP", "the same of convolutions, with their im2col, pooling and layout work"
         + (cConv > 0 ? " (" + fmt(1000 / cConv) + " GFLOP/s)" : " (no network with convolutions measured)")});
-    c.add(new String[] {"deltaStar", fmt(deltaStar), "ms per extra executor", "allreduce: compute delay per extra executor on this machine's shared cores (0 in projections)"});
+    c.add(new String[] {"deltaStar", fmt(deltaStar), "ms per extra executor", "star: compute delay per extra executor on this machine's shared cores (0 in projections)"});
     c.add(new String[] {"deltaJob", fmt(deltaJob), "ms per extra executor", "job: the same for a job's tasks (0 in projections)"});
-    c.add(new String[] {"gammaStar", fmt(gammaStar), "", "allreduce: compute slow-down per extra executor on this machine's shared cores (0 in projections)"});
+    c.add(new String[] {"gammaStar", fmt(gammaStar), "", "star: compute slow-down per extra executor on this machine's shared cores (0 in projections)"});
     c.add(new String[] {"gammaJob", fmt(gammaJob), "", "job: the same for a job's tasks (0 in projections)"});
     c.add(new String[] {"jc0", fmt(jc0), "ms", "job: extra compute of a task started each step (cold caches, fresh broadcast value)"});
     c.add(new String[] {"jcParam", fmt(jcParam), "ms per M parameters", "job: the same, growing with the parameters"});
-    c.add(new String[] {"a0", fmt(a0), "ms", "allreduce: fixed cost of a step (hub bookkeeping)"});
-    c.add(new String[] {"aParam", fmt(aParam), "ms per M parameters", "allreduce: scaling and optimizer update"});
-    c.add(new String[] {"aMsg", fmt(aMsg), "ms per peer", "allreduce: per message and peer (latency on loopback)"});
-    c.add(new String[] {"aByte", fmt(aByte), "ms per MB", "allreduce: per byte through the hub (copy, sum, socket) = " + fmt(1 / aByte) + " MB/ms"});
+    c.add(new String[] {"a0", fmt(a0), "ms", "star: fixed cost of a step (hub bookkeeping)"});
+    c.add(new String[] {"aParam", fmt(aParam), "ms per M parameters", "star: scaling and optimizer update"});
+    c.add(new String[] {"aMsg", fmt(aMsg), "ms per peer", "star: per message and peer (latency on loopback)"});
+    c.add(new String[] {"aByte", fmt(aByte), "ms per MB", "star: per byte through the hub (copy, sum, socket) = " + fmt(1 / aByte) + " MB/ms"});
     c.add(new String[] {"j0", fmt(j0), "ms", "job: fixed cost of a Spark job (schedule, launch, results)"});
     c.add(new String[] {"jExec", fmt(jExec), "ms per executor", "job: per extra executor (task launch, result)"});
     c.add(new String[] {"jParam", fmt(jParam), "ms per M parameters", "job: per parameter and step, not growing with the executors (driver sum and update, broadcast creation)"});

@@ -112,7 +112,7 @@ public final class TrainingRun {
   /**
    * The state the run starts from: the resumed checkpoint's, or fresh parameters (those given,
    * else {@code init.from}'s, else the initializer's). The same object the run then advances, so a
-   * caller may watch it (the command line checkpoints it on SIGTERM).
+   * caller may watch it (the command line reads it on SIGTERM to say where the run stopped).
    */
   public TrainState start() throws IOException {
     if (start == null) {

@@ -35,7 +35,10 @@ final class Progress {
   }
 
   /**
-   * @param done steps finished in this epoch, {@code k + 1}
+   * @param k the step just finished in this epoch (from 0; {@code k + 1} are done)
+   * @param steps steps in the epoch
+   * @param loss the step's mean loss
+   * @param samples rows trained on in this epoch so far
    * @param seconds time since the epoch started
    */
   void step(int epoch, int k, int steps, double loss, long samples, double seconds) {

@@ -37,7 +37,7 @@ class ConvNetTest {
     assertEquals("1x28x28: conv(32,3) relu, pool(2), conv(64,3) relu, pool(2), dense(128) relu, dense(10) softmax", s.toString());
     // the defaults: hidden activation for conv and dense, softmax for the last
     assertEquals(s, spec("conv(32,3), pool(2), conv(64,3), pool(2), dense(128), dense(10)", 1, 28, 28));
-    assertEquals("4x5x5", spec("conv(4,3,stride=2,same), dense(2)", 3, 9, 10).shape(1).toString().replace("4x5x5", "4x5x5"));
+    assertEquals("4x5x5", spec("conv(4,3,stride=2,same), dense(2)", 3, 9, 10).shape(1).toString());
   }
 
   @ParameterizedTest
