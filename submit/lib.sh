@@ -1,5 +1,10 @@
 # Shared by the submit/ scripts (sourced, not run).
 # shellcheck shell=bash
+#
+# Globals: a script sets `root` (the project folder) before sourcing this; submit_args sets
+# SUBMIT (the spark-submit arguments) and PROPS (a private properties file to remove, or empty);
+# SPARKPROP_CLUSTER_DIR (target/cluster) is where submit/cluster-up keeps its cluster's master
+# URL and secret. Nothing else is read or written outside a function's own locals.
 
 # --help of the script that sources this: its header comment (the lines after #! that start with #).
 help_text() {
@@ -40,6 +45,15 @@ app_jar() {
     cp "$root/target/sparkprop.jar" "$dst.tmp.$$" && mv "$dst.tmp.$$" "$dst"
   fi
   echo "$dst"
+}
+
+# Runs a class of the application's own on this machine's JVM, no Spark submission: the report
+# and chart tools (bench.BenchChart, bench.SyncTable, scale.*Report, scale.ScalingModel).
+#   java_tool CLASS [args ...]
+java_tool() {
+  local class=$1
+  shift
+  java -cp "$(app_jar):$root/target/lib/*:$root/target/spark-home/jars/*" "$class" "$@"
 }
 
 # The absolute path of a --config file, or an error naming the file as the user wrote it (exit 2).
@@ -91,21 +105,44 @@ submit_args() {
   [ -z "$PROPS" ] || SUBMIT=(--properties-file "$PROPS" "${SUBMIT[@]}")
 }
 
-# Runs a sparkprop command class through spark-submit: local[*] unless --master URL is given;
-# --conf K=V goes to spark-submit, everything else to the command.
-#   run_command CLASS [--master URL] [--conf K=V ...] [key=value ...]
-run_command() {
-  local class=$1 master='local[*]'
-  shift
-  local args=() sparkconf=()
+# The one parser of the launchers' own options: --master URL, --config FILE (made absolute and
+# checked, see config_file), --conf K=V (for spark-submit) and -h/--help (the script's header,
+# exit 0), each also as --opt=VALUE, a missing value an error (exit 2). Sets MASTER and CONFIG
+# (left as they were when not given: set the defaults first), SPARKCONF (--conf K=V pairs) and
+# REST (every other argument, in order: key=value settings and a script's own options).
+#   MASTER='local[*]' CONFIG=; launcher_args "$@"
+launcher_args() {
+  SPARKCONF=()
+  REST=()
   while [ $# -gt 0 ]; do
     case "$1" in
-      --master) master=${2:?--master needs a URL}; shift 2 ;;
-      --master=*) master=${1#--master=}; shift ;;
-      --conf) sparkconf+=(--conf "${2:?--conf needs K=V}"); shift 2 ;;
-      *) args+=("$1"); shift ;;
+      --master|--config|--conf) [ $# -ge 2 ] || { echo "error: $1 needs a value ($(launcher_value "$1"))" >&2; exit 2; } ;;
+    esac
+    case "$1" in
+      --master) MASTER=$2; shift 2 ;;
+      --master=*) MASTER=${1#--master=}; shift ;;
+      --config) CONFIG=$(config_file "$2") || exit 2; shift 2 ;;
+      --config=*) CONFIG=$(config_file "${1#--config=}") || exit 2; shift ;;
+      --conf) SPARKCONF+=(--conf "$2"); shift 2 ;;
+      --conf=*) SPARKCONF+=(--conf "${1#--conf=}"); shift ;;
+      -h|--help) help_text; exit 0 ;;
+      *) REST+=("$1"); shift ;;
     esac
   done
+}
+launcher_value() { case "$1" in --master) echo "a master URL" ;; --config) echo "a file" ;; *) echo "K=V" ;; esac; }
+
+# Runs a sparkprop command class through spark-submit: local[*] unless --master URL is given;
+# --conf K=V goes to spark-submit, everything else (--config FILE too) to the command.
+#   run_command CLASS [--master URL] [--conf K=V ...] [--config FILE] [key=value ...]
+run_command() {
+  local class=$1
+  shift
+  local MASTER='local[*]' CONFIG= SPARKCONF REST
+  launcher_args "$@"
+  local master=$MASTER args=() sparkconf=(${SPARKCONF[@]+"${SPARKCONF[@]}"})
+  [ -z "$CONFIG" ] || args+=(--config "$CONFIG")
+  args+=(${REST[@]+"${REST[@]}"})
   "$root/submit/build-if-needed"
   export SPARK_LOCAL_IP=${SPARK_LOCAL_IP:-127.0.0.1}
   # local[*] runs the tasks in the driver JVM: one BLAS thread per task there too (see spark-defaults.conf).
