@@ -49,7 +49,8 @@ public final class Bench {
       "bench.steps", "100",
       "bench.json", "",
       "bench.floor", "true",
-      "bench.compute", "real");
+      "bench.compute", "real",
+      "bench.await", "");
 
   public static void main(String[] args) {
     System.exit(run(args, System.out));
@@ -57,7 +58,10 @@ public final class Bench {
 
   /** One measured configuration: its recipe, data, and the bench's own settings. */
   private record Point(TrainConfig cfg, DataSpec train, DataSpec test, int warmup, int measured, String json, boolean floor,
-      double standInMillis) {}
+      double standInMillis, String await) {}
+
+  /** How long {@code bench.await} waits for its file. */
+  private static final long AWAIT_MILLIS = 600_000;
 
   /**
    * {@code args} may hold several points separated by {@code --}: the arguments before the
@@ -104,6 +108,7 @@ public final class Bench {
       for (Point p : points) {
         if (points.size() > 1) out.println("== " + p.cfg().spec() + ", batch " + p.cfg().batchSize() + ", sync.mode=" + p.cfg().get("sync.mode"));
         try {
+          if (!p.await().isEmpty()) await(java.nio.file.Path.of(p.await()), out);
           tasks.set(new ConcurrentLinkedQueue<>()); // stage id, run ms, deser ms, result ser ms, result bytes, GC ms
           measure(jsc, p, tasks.get(), out);
         } catch (Exception e) {
@@ -141,7 +146,25 @@ public final class Bench {
     cfg = cfg.withInputFrom(train.height, train.width, train.features, cfg.get("train.path"));
     cfg = cfg.with("epochs", String.valueOf(epochs), "test.limit", "1000", "eval.every", "1000000", "log.every", "1000000");
     cfg.spec(); // a layer list that does not fit the images: refused before Spark starts
-    return new Point(cfg, train, test, warmup, measured, json, floor, standIn);
+    return new Point(cfg, train, test, warmup, measured, json, floor, standIn, b.get("bench.await"));
+  }
+
+  /**
+   * {@code bench.await=FILE}: the point starts once FILE exists, so that a script can change the
+   * world between points of one application (submit/scaling-emulated reshapes the emulated links
+   * when it reads the line printed here) without starting another.
+   */
+  private static void await(java.nio.file.Path file, PrintStream out) throws InterruptedException {
+    out.println("bench.await: waiting for " + file);
+    out.flush();
+    long end = System.currentTimeMillis() + AWAIT_MILLIS;
+    while (!java.nio.file.Files.exists(file)) {
+      if (System.currentTimeMillis() > end) {
+        throw new ConfigException("bench.await: " + file + " did not appear within " + AWAIT_MILLIS / 1000
+            + " s; whoever was to create it did not (the point is skipped)");
+      }
+      Thread.sleep(50);
+    }
   }
 
   /**

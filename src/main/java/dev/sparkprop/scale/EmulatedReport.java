@@ -68,67 +68,95 @@ public final class EmulatedReport {
   /** sync.chunk's default, in MB. */
   static final double CHUNK_MB = 65536 / 1e6;
 
-  /** A rate like "10gbit" or "1gbit" in MB per ms (1 Gbit/s = 0.125 MB/ms). */
+  /** A rate like "10gbit" or "1gbit" in MB per ms (1 Gbit/s = 0.125 MB/ms); "none" (unshaped links) is infinite. */
   static double mbPerMs(String rate) {
+    if (rate.equals(UNSHAPED)) return Double.POSITIVE_INFINITY;
     java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d+(?:\\.\\d+)?)(g|m)bit").matcher(rate);
-    if (!m.matches()) throw new IllegalArgumentException("EmulatedReport: a rate like 10gbit or 100mbit, got " + rate);
+    if (!m.matches()) throw new IllegalArgumentException("EmulatedReport: a rate like 10gbit or 100mbit, or none, got " + rate);
     return Double.parseDouble(m.group(1)) * (m.group(2).equals("g") ? 0.125 : 0.000125);
   }
 
-  static ExchangeModel.Point exchangePoint(Point p) {
+  /** The rate of the unshaped pass ({@code submit/emulated-cluster rate none}). */
+  static final String UNSHAPED = "none";
+
+  private static String key(Point p) {
+    return p.network() + "|" + p.topology() + "|" + p.wire() + "|" + p.hosts();
+  }
+
+  static ExchangeModel.Point exchangePoint(Point p, double unshapedMs) {
     return new ExchangeModel.Point(p.topology(), p.hosts(), p.gradientMb() * (p.wire().equals("bf16") ? 0.5 : 1),
-        mbPerMs(p.rate()), CHUNK_MB, p.syncMs());
+        mbPerMs(p.rate()), CHUNK_MB, p.syncMs(), unshapedMs);
   }
 
   /**
-   * Fits {@link ExchangeModel} on the points with fewer hosts than the most measured, validates it
-   * on those held out (the most hosts), writes exchange_validation.csv and exchange_projection.csv
-   * and prints both; "" (nothing fitted) when fewer than three host counts were measured.
+   * Fits {@link ExchangeModel}: its link constants on the shaped points with fewer hosts than the
+   * most measured (each with the same point's unshaped sync time), the rest on the unshaped points;
+   * validates it on the shaped points held out (the most hosts), writes exchange_validation.csv and
+   * exchange_projection.csv and prints both. "" (nothing fitted, said why) without an unshaped pass
+   * or with fewer than three host counts.
    */
   static String model(Path out, List<Point> points) throws java.io.IOException {
     java.util.TreeSet<Integer> hosts = new java.util.TreeSet<>();
-    for (Point p : points) hosts.add(p.hosts());
-    if (hosts.size() < 3) return "";
+    Map<String, Point> unshaped = new java.util.HashMap<>();
+    for (Point p : points) {
+      hosts.add(p.hosts());
+      if (p.rate().equals(UNSHAPED)) unshaped.put(key(p), p);
+    }
+    if (hosts.size() < 3 || unshaped.isEmpty()) {
+      System.out.println("exchange model: not fitted (it needs three host counts or more and the unshaped pass, rate none)");
+      return "";
+    }
     int held = hosts.last();
     List<ExchangeModel.Point> fit = new ArrayList<>();
-    for (Point p : points) if (p.hosts() < held) fit.add(exchangePoint(p));
+    List<ExchangeModel.Point> base = new ArrayList<>();
+    List<Point> shaped = new ArrayList<>();
+    for (Point p : points) {
+      Point u = unshaped.get(key(p));
+      if (u == null) continue;
+      if (p.rate().equals(UNSHAPED)) {
+        base.add(exchangePoint(p, p.syncMs()));
+      } else {
+        shaped.add(p);
+        if (p.hosts() < held) fit.add(exchangePoint(p, u.syncMs()));
+      }
+    }
     ExchangeModel m;
     try {
-      m = ExchangeModel.fit(fit);
-    } catch (IllegalArgumentException e) { // too few or too alike points (one rate: bytes and bytes/B move together)
+      m = ExchangeModel.fit(fit, base);
+    } catch (IllegalArgumentException e) { // too few or too alike points
       System.out.println("exchange model: not fitted (" + e.getMessage() + ")");
       return "";
     }
-    for (String[] c : m.constants()) {
-      if (!Double.isFinite(Double.parseDouble(c[1]))) {
-        System.out.println("exchange model: not fitted (" + c[0] + " came out " + c[1] + ": the points do not determine it)");
-        return "";
-      }
-    }
-    StringBuilder v = new StringBuilder("network,rate,topology,wire,hosts,held_out,sync_ms,model_ms,error\n");
-    System.out.printf(Locale.ROOT, "%nexchange model fitted on %d points with fewer than %d hosts:%n", fit.size(), held);
+    StringBuilder v = new StringBuilder("network,rate,topology,wire,hosts,held_out,sync_ms,unshaped_ms,link_model_ms,model_ms,error\n");
+    System.out.printf(Locale.ROOT, "%nexchange model: links fitted on %d shaped points with fewer than %d hosts, the rest on %d unshaped points:%n",
+        fit.size(), held, base.size());
     for (String[] c : m.constants()) System.out.printf(Locale.ROOT, "  %-3s = %-10s %-20s %s%n", c[0], c[1], c[2], c[3]);
-    System.out.printf(Locale.ROOT, "%-22s %7s %8s %5s %6s %9s %9s %8s%n", "validation", "rate", "topology", "wire", "hosts", "sync ms", "model", "error");
-    for (Point p : points) {
-      double pred = m.predict(exchangePoint(p));
+    System.out.printf(Locale.ROOT, "%-22s %7s %8s %5s %6s %9s %9s %9s %9s %7s%n", "held out", "rate", "topology", "wire", "hosts",
+        "sync ms", "unshaped", "+ links", "model", "error");
+    double worst = 0;
+    for (Point p : shaped) {
+      ExchangeModel.Point x = exchangePoint(p, unshaped.get(key(p)).syncMs());
+      double pred = m.predict(x);
       double err = (pred - p.syncMs()) / p.syncMs();
-      v.append(String.format(Locale.ROOT, "%s,%s,%s,%s,%d,%s,%.3f,%.3f,%.4f%n", p.network(), p.rate(), p.topology(), p.wire(), p.hosts(),
-          p.hosts() == held, p.syncMs(), pred, err));
+      v.append(String.format(Locale.ROOT, "%s,%s,%s,%s,%d,%s,%.3f,%.3f,%.3f,%.3f,%.4f%n", p.network(), p.rate(), p.topology(), p.wire(),
+          p.hosts(), p.hosts() == held, p.syncMs(), x.unshapedMs(), m.link(x), pred, err));
       if (p.hosts() == held) {
-        System.out.printf(Locale.ROOT, "%-22s %7s %8s %5s %6d %9.2f %9.2f %7.0f%%%n", p.network(), p.rate(), p.topology(), p.wire(),
-            p.hosts(), p.syncMs(), pred, 100 * err);
+        worst = Math.max(worst, Math.abs(err));
+        System.out.printf(Locale.ROOT, "%-22s %7s %8s %5s %6d %9.2f %9.2f %9.2f %9.2f %6.0f%%%n", p.network(), p.rate(), p.topology(),
+            p.wire(), p.hosts(), p.syncMs(), x.unshapedMs(), m.link(x), pred, 100 * err);
       }
     }
+    System.out.printf(Locale.ROOT, "held out: the largest error %.0f%%%n", 100 * worst);
     Files.writeString(out.resolve("exchange_validation.csv"), v.toString(), StandardCharsets.UTF_8);
     StringBuilder proj = new StringBuilder("network,rate,topology,wire,executors,compute_ms,sync_ms,efficiency\n");
     StringBuilder head = new StringBuilder(String.format(Locale.ROOT, "%-22s %7s %8s %5s", "projected efficiency", "rate", "topology", "wire"));
     for (int e : PROJECTED) head.append(String.format(Locale.ROOT, " %6s", "P=" + e));
     System.out.println(head);
     java.util.Set<String> done = new java.util.HashSet<>();
-    for (Point p : points) {
+    for (Point p : shaped) {
       if (!done.add(p.network() + p.rate() + p.topology() + p.wire())) continue;
       StringBuilder row = new StringBuilder(String.format(Locale.ROOT, "%-22s %7s %8s %5s", p.network(), p.rate(), p.topology(), p.wire()));
-      ExchangeModel.Point x = exchangePoint(p);
+      ExchangeModel.Point x = exchangePoint(p, 0);
       for (int e : PROJECTED) {
         double sync = m.project(p.topology(), e, x.wireMb(), x.mbPerMs(), CHUNK_MB);
         double eff = p.standInMs() / (p.standInMs() + sync);

@@ -24,10 +24,27 @@ public final class LeastSquares {
    * @return the coefficients ({@code [k]}), each 0 or more
    */
   public static double[] nonNegativeRelative(double[][] x, double[] y) {
-    int m = x.length;
-    int k = x[0].length;
     for (double v : y) {
       if (!(v > 0)) throw new IllegalArgumentException("relative least squares needs positive measurements, got " + v);
+    }
+    return nonNegative(x, y, y);
+  }
+
+  /**
+   * Minimises {@code sum_i ((x_i . c - y_i) / s_i)^2} over {@code c >= 0}: relative to a scale of
+   * each row's own ({@code s}), for a target that is only part of a measurement (which may be
+   * near 0 or below it by noise) but whose error counts against the whole measurement.
+   *
+   * @param x rows of features ({@code [m][k]})
+   * @param y targets ({@code [m]})
+   * @param s each row's scale, all positive ({@code [m]})
+   * @return the coefficients ({@code [k]}), each 0 or more
+   */
+  public static double[] nonNegative(double[][] x, double[] y, double[] s) {
+    int m = x.length;
+    int k = x[0].length;
+    for (double v : s) {
+      if (!(v > 0)) throw new IllegalArgumentException("weighted least squares needs positive scales, got " + v);
     }
     boolean[] active = new boolean[k];
     Arrays.fill(active, true);
@@ -42,8 +59,8 @@ public final class LeastSquares {
       DMatrixRMaj a = new DMatrixRMaj(m, cols.size());
       DMatrixRMaj b = new DMatrixRMaj(m, 1);
       for (int i = 0; i < m; i++) {
-        for (int j = 0; j < cols.size(); j++) a.set(i, j, x[i][cols.get(j)] / y[i]);
-        b.set(i, 0, 1.0);
+        for (int j = 0; j < cols.size(); j++) a.set(i, j, x[i][cols.get(j)] / s[i]);
+        b.set(i, 0, y[i] / s[i]);
       }
       LinearSolverDense<DMatrixRMaj> solver = LinearSolverFactory_DDRM.leastSquares(m, cols.size());
       DMatrixRMaj sol = new DMatrixRMaj(cols.size(), 1);

@@ -20,8 +20,9 @@ import org.junit.jupiter.api.Test;
 /**
  * The short version of {@code submit/scaling-demo --emulate}: four emulated hosts (network
  * namespaces with shaped links, a Spark worker in each), the star and the tree, a few steps of
- * the reference CNN's and 784-512-10's gradient sizes with the compute stand-in; its table, CSV,
- * charts and JSON line; and afterwards no namespace and no process of it left. Skipped, loudly,
+ * the reference CNN's and 784-512-10's gradient sizes with the compute stand-in, at 10 Gbit/s and
+ * unshaped; its table, CSV, charts and JSON line, the cost model fitted on 1 and 2 hosts and
+ * checked on 4 held out; and afterwards no namespace and no process of it left. Skipped, loudly,
  * only where this machine refuses {@code ip netns add} (not root).
  */
 class EmulatedClusterIT {
@@ -53,7 +54,7 @@ class EmulatedClusterIT {
     env.put("SPARKPROP_NETNS_PREFIX", PREFIX);
     env.put("SPARKPROP_EMULATED_DIR", out.resolve("state").toString());
     env.put("EMULATE_OUT", out.resolve("report").toString());
-    env.put("EMULATE_RATES", "10gbit");
+    env.put("EMULATE_RATES", "10gbit none");
     env.put("EMULATE_HOSTS", "1 2 4");
     env.put("EMULATE_TOPOLOGIES", "star tree");
     env.put("EMULATE_NETS", "cnn 784,512,10");
@@ -73,17 +74,28 @@ class EmulatedClusterIT {
         double eff = p.path("efficiency").asDouble();
         assertTrue(eff > 0 && eff < 1.05, "efficiency of " + p);
         assertTrue(p.path("step_ms").asDouble() > p.path("compute_ms").asDouble() * 0.98, "a step outlasts its stand-in: " + p);
-        assertEquals("10gbit", p.path("rate").asText());
+        assertTrue(Set.of("10gbit", "none").contains(p.path("rate").asText()), "rate of " + p);
         assertEquals("fp32", p.path("wire").asText());
-        seen.add(p.path("network").asText() + "/" + p.path("topology").asText() + "/" + p.path("hosts").asInt());
+        seen.add(p.path("rate").asText() + "/" + p.path("network").asText() + "/" + p.path("topology").asText() + "/" + p.path("hosts").asInt());
       }
-      for (String net : new String[] {"cnn", "784-512-10"}) {
-        for (String topo : new String[] {"star", "tree"}) {
-          for (int n : new int[] {1, 2, 4}) assertTrue(seen.contains(net + "/" + topo + "/" + n), net + "/" + topo + "/" + n + " in " + seen);
+      for (String rate : new String[] {"10gbit", "none"}) {
+        for (String net : new String[] {"cnn", "784-512-10"}) {
+          for (String topo : new String[] {"star", "tree"}) {
+            for (int n : new int[] {1, 2, 4}) {
+              String k = rate + "/" + net + "/" + topo + "/" + n;
+              assertTrue(seen.contains(k), k + " in " + seen);
+            }
+          }
         }
       }
       Path report = out.resolve("report");
-      assertTrue(Files.readString(report.resolve("emulated.csv")).lines().count() == 13, "12 points and a header");
+      assertTrue(Files.readString(report.resolve("emulated.csv")).lines().count() == 25, "24 points and a header");
+      // the cost model: links fitted on the shaped points of 1 and 2 hosts, checked on the 4 held out
+      assertTrue(r.contains("exchange model: links fitted on 8 shaped points with fewer than 4 hosts, the rest on 12 unshaped points"), r);
+      List<String> validation = Files.readAllLines(report.resolve("exchange_validation.csv"));
+      assertEquals(13, validation.size(), "12 shaped points and a header: " + validation);
+      assertTrue(validation.stream().filter(l -> l.contains(",true,")).count() == 4, "4 held out: " + validation);
+      assertTrue(Files.readString(report.resolve("exchange_projection.csv")).contains(",tree,fp32,512,"));
       assertTrue(Files.size(report.resolve("emulated_cnn.png")) > 1000);
     } finally {
       // nothing of it may be left: no namespace of ours, no process started in its cluster's folder
