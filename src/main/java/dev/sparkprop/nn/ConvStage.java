@@ -1,0 +1,207 @@
+package dev.sparkprop.nn;
+
+import org.ejml.data.FMatrixRMaj;
+
+/**
+ * A convolution. Followed by pooling, its activation moves behind the pool: every activation
+ * here is non-decreasing, so f(max z) = max f(z), and the pool's output is four times smaller
+ * than the convolution's, which is then never passed over by the activation forward or
+ * backward (the largest arrays of the network: of the reference CNN's first layer, 32 x 26 x
+ * 26 per image).
+ */
+final class ConvStage extends HeadStage {
+  final NetworkSpec.Conv conv;
+  final boolean activationInPool;
+  final PoolStage pool; // the pool right after this convolution, or null
+  private final NetworkSpec spec;
+  private final Gemm gemm;
+  final int ckk;
+  final int ho; // the output rows and columns computed: all, or those a pool after it covers
+  final int wo;
+  final int padTop;
+  final int padLeft;
+  final FMatrixRMaj w; // (F, C k k)
+  final FMatrixRMaj dw = new FMatrixRMaj(1, 1);
+  final FMatrixRMaj cols = new FMatrixRMaj(1, 1); // (C k k, N Ho Wo)
+  final FMatrixRMaj z = new FMatrixRMaj(1, 1); // (F, N Ho Wo): pre-activation, then the output in place
+  final FMatrixRMaj dz = new FMatrixRMaj(1, 1);
+  final FMatrixRMaj dcols = new FMatrixRMaj(1, 1);
+  float[] bias;
+  int biasOffset;
+
+  /** {@code activationInPool}: a pool follows (spec layer {@code layer + 1}), made here, reading the part of the map computed. */
+  ConvStage(NetworkSpec spec, int layer, Gemm gemm, boolean activationInPool) {
+    super(spec, layer);
+    this.spec = spec;
+    this.gemm = gemm;
+    this.activationInPool = activationInPool;
+    conv = (NetworkSpec.Conv) spec.layer(layer);
+    ckk = in.c() * conv.kernel() * conv.kernel();
+    int padH = Math.max(0, (out.h() - 1) * conv.stride() + conv.kernel() - in.h());
+    int padW = Math.max(0, (out.w() - 1) * conv.stride() + conv.kernel() - in.w());
+    padTop = conv.same() ? padH / 2 : 0;
+    padLeft = conv.same() ? padW / 2 : 0;
+    w = new FMatrixRMaj(conv.filters(), ckk);
+    biasOffset = spec.biasOffset(layer);
+    if (activationInPool) {
+      NetworkSpec.Pool p = (NetworkSpec.Pool) spec.layer(layer + 1);
+      NetworkSpec.Shape pooled = spec.shape(layer + 2);
+      ho = (pooled.h() - 1) * p.stride() + p.size();
+      wo = (pooled.w() - 1) * p.stride() + p.size();
+    } else {
+      ho = out.h();
+      wo = out.w();
+    }
+    pool = activationInPool ? new PoolStage(spec, layer + 1, conv.activation(), ho, wo) : null;
+  }
+
+  void setWeights(float[] params) {
+    int off = spec.weightOffset(layer);
+    if (off == 0) {
+      w.data = params; // W_0 = params[0, F C k k): read in place
+    } else {
+      System.arraycopy(params, off, w.data, 0, conv.filters() * ckk);
+    }
+    bias = params;
+  }
+
+  @Override
+  float[] forward(float[] input, int rows) {
+    int m = rows * ho * wo;
+    cols.reshape(ckk, m, false);
+    im2col(input, rows, cols.data);
+    z.reshape(conv.filters(), m, false);
+    gemm.mult(w, cols, z); // (F, C k k) x (C k k, N Ho Wo)
+    float[] zd = z.data;
+    boolean relu = !activationInPool && conv.activation() == Activation.RELU;
+    for (int f = 0; f < conv.filters(); f++) {
+      float b = bias[biasOffset + f];
+      int row = f * m;
+      if (relu) {
+        for (int i = row; i < row + m; i++) zd[i] = Math.max(zd[i] + b, 0f); // bias and ReLU in one pass
+      } else {
+        for (int i = row; i < row + m; i++) zd[i] += b;
+      }
+    }
+    if (!activationInPool && !relu) conv.activation().forward(zd, conv.filters(), m);
+    return zd;
+  }
+
+  /** The gradient with respect to the output goes straight into dZ (the activation's backward is done in place). */
+  @Override
+  float[] outGrad(int rows) {
+    dz.reshape(conv.filters(), rows * ho * wo, false);
+    return dz.data;
+  }
+
+  /** The first output column {@code xo} whose input column {@code xo s + j - padLeft} is inside the image. */
+  private int firstColumn(int j) {
+    int d = padLeft - j; // xo s >= d
+    return d <= 0 ? 0 : (d + conv.stride() - 1) / conv.stride();
+  }
+
+  /** One past the last output column whose input column is inside the image. */
+  private int endColumn(int j) {
+    int d = in.w() - 1 + padLeft - j; // xo s <= d
+    return d < 0 ? 0 : Math.min(wo, d / conv.stride() + 1);
+  }
+
+  /**
+   * cols[(c, i, j), (n, y, x)] = x[c, n, y s + i - padTop, x s + j - padLeft], 0 outside. One
+   * input plane (c, n) at a time, so that it stays in the cache while its k k strips are cut.
+   */
+  private void im2col(float[] xs, int rows, float[] c) {
+    int k = conv.kernel();
+    int s = conv.stride();
+    int h = in.h();
+    int wd = in.w();
+    int m = rows * ho * wo;
+    for (int ch = 0; ch < in.c(); ch++) {
+      for (int n = 0; n < rows; n++) {
+        int src = (ch * rows + n) * h * wd;
+        for (int i = 0; i < k; i++) {
+          for (int j = 0; j < k; j++) {
+            int base = ((ch * k + i) * k + j) * m + n * ho * wo;
+            int lo = firstColumn(j);
+            int hi = Math.max(lo, endColumn(j));
+            for (int y = 0; y < ho; y++) {
+              int dst = base + y * wo;
+              int iy = y * s + i - padTop;
+              if (iy < 0 || iy >= h) {
+                java.util.Arrays.fill(c, dst, dst + wo, 0f);
+                continue;
+              }
+              if (lo > 0) java.util.Arrays.fill(c, dst, dst + lo, 0f);
+              if (hi < wo) java.util.Arrays.fill(c, dst + hi, dst + wo, 0f);
+              int from = src + iy * wd + lo * s + j - padLeft;
+              if (s == 1) {
+                System.arraycopy(xs, from, c, dst + lo, hi - lo);
+              } else {
+                for (int xo = lo; xo < hi; xo++) c[dst + xo] = xs[from + (xo - lo) * s];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
+  @Override
+  void backward(int rows, float[] grad, float[] dIn) {
+    int m = rows * ho * wo;
+    int f = conv.filters();
+    // dz holds dL/d(output) (outGrad); the pool behind it applied the activation's derivative already
+    if (!activationInPool) conv.activation().backward(z.data, dz.data, f, m); // dL/dZ
+    gemm.multTransB(dz, cols, dw); // dW (F, C k k) = dZ (F, N Ho Wo) cols^T
+    System.arraycopy(dw.data, 0, grad, spec.weightOffset(layer), f * ckk);
+    float[] d = dz.data;
+    if (pool != null) {
+      // dZ is the pool's gradient spread out with zeros: filter o's sum is that of the pool's
+      // channel o, a quarter of the values (2x2)
+      int pm = rows * pool.out.h() * pool.out.w();
+      for (int o = 0; o < f; o++) grad[biasOffset + o] = (float) ConvHead.sum(pool.dOut, o * pm, pm);
+    } else {
+      for (int o = 0; o < f; o++) grad[biasOffset + o] = (float) ConvHead.sum(d, o * m, m);
+    }
+    if (dIn == null) return;
+    dcols.reshape(ckk, m, false);
+    gemm.multTransA(w, dz, dcols); // dcols (C k k, N Ho Wo) = W^T dZ
+    col2im(dcols.data, rows, dIn);
+  }
+
+  /**
+   * dIn = 0, then dIn[c, n, y s + i - padTop, x s + j - padLeft] += dcols[(c, i, j), (n, y, x)];
+   * one input plane (c, n) at a time, which stays in the cache while its k k strips are added.
+   */
+  private void col2im(float[] c, int rows, float[] dIn) {
+    int k = conv.kernel();
+    int s = conv.stride();
+    int h = in.h();
+    int wd = in.w();
+    int m = rows * ho * wo;
+    java.util.Arrays.fill(dIn, 0, in.size() * rows, 0f);
+    for (int ch = 0; ch < in.c(); ch++) {
+      for (int n = 0; n < rows; n++) {
+        int dst = (ch * rows + n) * h * wd;
+        for (int i = 0; i < k; i++) {
+          for (int j = 0; j < k; j++) {
+            int base = ((ch * k + i) * k + j) * m + n * ho * wo;
+            int lo = firstColumn(j);
+            int hi = endColumn(j);
+            for (int y = 0; y < ho; y++) {
+              int iy = y * s + i - padTop;
+              if (iy < 0 || iy >= h) continue;
+              int src = base + y * wo;
+              int to = dst + iy * wd + lo * s + j - padLeft;
+              if (s == 1) {
+                for (int xo = lo; xo < hi; xo++) dIn[to + xo - lo] += c[src + xo];
+              } else {
+                for (int xo = lo; xo < hi; xo++) dIn[to + (xo - lo) * s] += c[src + xo];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+}
