@@ -3,7 +3,7 @@ package dev.sparkprop.nn;
 import org.ejml.data.FMatrixRMaj;
 import org.ejml.dense.row.CommonOps_FDRM;
 
-/** The reference {@link Gemm}: EJML's own dense kernels (pure Java, about 5 GFLOP/s here). */
+/** The reference {@link Gemm}: EJML's own dense kernels (pure Java; against the others: docs/PERFORMANCE.md, "Kernels"). */
 public final class EjmlGemm implements Gemm {
   public static final EjmlGemm INSTANCE = new EjmlGemm();
 

@@ -20,7 +20,7 @@ import java.util.logging.Logger;
  *   <li>{@code openblas}: the OpenBLAS that comes with the build ({@link OpenBlasGemm}), on any
  *       machine of the build's platform, with no system package.
  *   <li>{@code native}: the system's {@code libblas.so.3} through netlib's JNI binding (MKL, a
- *       vendor BLAS, Debian's OpenBLAS; or Debian's reference BLAS, about 2 GFLOP/s).
+ *       vendor BLAS, Debian's OpenBLAS; or Debian's reference BLAS, far slower: docs/PERFORMANCE.md, "Kernels").
  *   <li>{@code java}: netlib's Java BLAS (the JDK Vector API when {@code jdk.incubator.vector} is
  *       added), with EJML's sparse kernels for a mostly-zero input layer.
  *   <li>{@code ejml}: EJML's own kernels, the reference implementation.

@@ -19,7 +19,8 @@ import org.ejml.sparse.csc.CommonOps_FSCC;
  * {@linkplain Gemm#prefersSparseInput prefers it}, the input layer's two large products ({@code x W}
  * and {@code x^T dZ}) use EJML's sparse kernels when at most {@link #SPARSE_INPUT_DENSITY} of the
  * batch's inputs are non-zero: MNIST images are about 19% non-zero, which makes those products
- * about 3.5 times faster than EJML's dense ones (64 rows, 5.6 ms against 20 ms). Denser inputs
+ * several times faster than EJML's dense ones (docs/PERFORMANCE.md, "Changes measured, kept or
+ * dropped"). Denser inputs
  * take the dense path.
  *
  * <p>A network with convolution and pooling layers runs them first ({@link ConvHead}), then its

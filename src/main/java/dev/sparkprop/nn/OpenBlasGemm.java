@@ -23,10 +23,8 @@ import org.ejml.data.FMatrixRMaj;
  * <p>Two bindings reach it. {@link #load} prefers netlib's JNI binding pointed at the bundled
  * library ({@code dev.ludovic.netlib.blas.nativeLibPath}): it hands the native code the Java
  * arrays themselves (JNI critical arrays). JavaCPP's own {@code cblas_sgemm} (this class) copies
- * every {@code float[]} in and out of the call: measured here on 128x784 by 784x512, one thread,
- * 100 GFLOP/s on {@code float[]}, 124 on {@code FloatPointer} operands already off-heap, 102
- * when copying into and out of those is counted; in {@code submit/bench} 51-64 GFLOP/s a core
- * against 69-76 for netlib on the same kind of OpenBLAS. Off-heap operands would pay only if the
+ * every {@code float[]} in and out of the call, which makes it slower than netlib's on the same
+ * OpenBLAS (docs/PERFORMANCE.md, "Kernels", has both measured). Off-heap operands would pay only if the
  * network's buffers (EJML's, on the heap) lived off-heap for good. So this class serves where
  * netlib's binding is not free: it binds one library per JVM, and a system BLAS got it first.
  * CBLAS takes EJML's row-major operands as they are; one thread (Spark runs a task per core).

@@ -5,12 +5,11 @@ package dev.sparkprop.optim;
  * (the weight of a pixel that is almost always 0, say) decays geometrically: a momentum of 0.9
  * takes it from 1e-3 to below {@link Float#MIN_NORMAL} in about 770 steps, then through the
  * subnormal range in about 150 more. Arithmetic on subnormals costs the CPU a micro-code assist
- * per value, and Java cannot set the flush-to-zero mode: measured here, the default job's
- * Nesterov update grew from 0.24 to 1.05 ms a step after four epochs (one loop of 407,050
- * values; 0.18 ms with normal values, 0.93 ms while 30% of them decay through the range). So
- * every {@link #EVERY} steps each state array is scanned and its subnormal values set to 0, as
+ * per value, and Java cannot set the flush-to-zero mode: the default job's Nesterov update
+ * grew about four times slower a step after four epochs (docs/PERFORMANCE.md, "Changes measured,
+ * kept or dropped", has the figures). So every {@link #EVERY} steps each state array is scanned and its subnormal values set to 0, as
  * TensorFlow's flush-to-zero mode would have done at once: a value of at most 1.2e-38 is lost,
- * nothing else changes. A scan costs about 0.4 ms (one scalar pass); every 16th step it keeps
+ * nothing else changes. A scan is one scalar pass over the state; every 16th step it keeps
  * most values from spending more than 16 steps there.
  */
 final class Subnormals {

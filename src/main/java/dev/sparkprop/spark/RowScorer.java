@@ -23,9 +23,9 @@ final class RowScorer implements MapPartitionsFunction<Row, Row> {
   private static final long serialVersionUID = 1L;
   /**
    * Rows per forward pass: large enough for the products to run at BLAS speed (OpenBLAS packs the
-   * weights once per product: 784-512-10 on 5,120 rows took 42.0 ms a core in chunks of 512
-   * against 45.5 in chunks of 256, the same bits), small enough for the caches (input and hidden
-   * layer 2.6 MB).
+   * weights once per product: docs/PERFORMANCE.md, "`transform` in a Spark application", has
+   * 512 against 256), small enough for the caches (input and hidden layer
+   * 2.6 MB).
    */
   static final int CHUNK = 512;
 

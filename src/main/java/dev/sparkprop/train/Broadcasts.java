@@ -3,8 +3,8 @@ package dev.sparkprop.train;
 import org.apache.spark.broadcast.Broadcast;
 
 /**
- * Destroys broadcasts without waiting (a blocking destroy costs a round trip to every executor:
- * measured 125 against 86 ms a step on a two-worker standalone cluster), and keeps the last few
+ * Destroys broadcasts without waiting (a blocking destroy costs a round trip to every executor
+ * every step: docs/PERFORMANCE.md, "Changes measured, kept or dropped"), and keeps the last few
  * Broadcast objects reachable. Spark's ContextCleaner removes a broadcast's blocks again once its
  * object is garbage; if that happens while the asynchronous destroy is still removing them, the
  * two race and Spark logs "Error cleaning broadcast" (seen every few hundred steps in local mode

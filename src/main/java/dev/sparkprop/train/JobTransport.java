@@ -14,7 +14,7 @@ import org.apache.spark.broadcast.Broadcast;
  * partition's task computes its {@link PartitionSum} from its cached shard, and {@code collect}
  * returns the sums in partition order. Pure Spark: Spark retries a failed task and recomputes a
  * lost shard (the task depends only on its inputs, so the bits stay the same), and it works with
- * dynamic allocation; it costs a Spark job (15-35 ms here) every step.
+ * dynamic allocation; it costs a Spark job every step (docs/PERFORMANCE.md, "The step, measured").
  */
 final class JobTransport implements Transport {
   private final JavaSparkContext jsc;
