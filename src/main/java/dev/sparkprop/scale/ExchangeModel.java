@@ -20,9 +20,11 @@ import java.util.List;
  * link, star    = a0 M / B + a N M / B     the driver's link carries N copies in and N out; the
  *                                          tasks' sums come back while the last parameters still
  *                                          go out, so between (N + 1) and 2 N copies a step
- * link, tree    = b f M / B + 2 d c / B    pipelined: the busiest link carries its node's f
+ * link, tree    = b f M / B + 2 d (c + sigma M) / B
+ *                                          pipelined: the busiest link carries its node's f
  *                                          children's vectors in and out (f = min(2, N - 1), at
- *                                          least 1; b about 2), plus a chunk per hop and way
+ *                                          least 1), plus per hop and way a chunk and the share
+ *                                          sigma of a vector the hop holds up (0: fully pipelined)
  * </pre>
  *
  * A projection replaces U by what it costs where the hosts do not share cores, from a fit to the

@@ -241,7 +241,7 @@ public final class ScalingModel {
   static Point point(JsonNode b) {
     String layers = b.path("layers").asText();
     if (layers.isEmpty()) throw new IllegalArgumentException("bench JSON without 'layers': re-run it with this version's submit/bench");
-    // "allreduce": bench files of the earlier task-side hub (docs/scaling); a star like the barrier transport's
+    // "allreduce": bench files of the earlier task-side hub (docs/scaling in git history); a star like the barrier transport's
     Sync sync = List.of("barrier", "allreduce").contains(b.path("sync_mode").asText()) ? Sync.STAR : Sync.JOB;
     Net net;
     if (dev.sparkprop.nn.NetworkSpec.isSizeList(layers)) {
