@@ -1,10 +1,10 @@
 package dev.sparkprop.bench;
 
-import dev.sparkprop.cli.CommandArgs;
-import dev.sparkprop.cli.CommandSession;
-import dev.sparkprop.cli.ExitCodes;
-import dev.sparkprop.cli.Failures;
-import dev.sparkprop.cli.MasterCheck;
+import dev.sparkprop.command.CommandArgs;
+import dev.sparkprop.command.CommandSession;
+import dev.sparkprop.command.ExitCodes;
+import dev.sparkprop.command.Failures;
+import dev.sparkprop.command.MasterCheck;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.MnistFiles;
 import dev.sparkprop.nn.NetworkSpec;

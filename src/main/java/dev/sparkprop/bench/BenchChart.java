@@ -2,8 +2,8 @@ package dev.sparkprop.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sparkprop.cli.CommandArgs;
-import dev.sparkprop.cli.ExitCodes;
+import dev.sparkprop.command.CommandArgs;
+import dev.sparkprop.command.ExitCodes;
 import dev.sparkprop.report.Charts;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -2,7 +2,7 @@ package dev.sparkprop.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sparkprop.cli.CommandArgs;
+import dev.sparkprop.command.CommandArgs;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -49,7 +49,7 @@ public final class SyncTable {
       a = CommandArgs.parse("SyncTable", args, CommandArgs.keys("out", null, "runs", null));
     } catch (dev.sparkprop.train.ConfigException e) {
       System.err.println("error: " + e.getMessage() + "; usage: SyncTable out=DIR runs=RUN_DIR,...");
-      System.exit(dev.sparkprop.cli.ExitCodes.USAGE);
+      System.exit(dev.sparkprop.command.ExitCodes.USAGE);
       return;
     }
     List<Row> rows = new ArrayList<>();

@@ -1,8 +1,8 @@
 package dev.sparkprop.bench;
 
-import dev.sparkprop.cli.CommandArgs;
-import dev.sparkprop.cli.ExitCodes;
-import dev.sparkprop.cli.Failures;
+import dev.sparkprop.command.CommandArgs;
+import dev.sparkprop.command.ExitCodes;
+import dev.sparkprop.command.Failures;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;

@@ -1,5 +1,10 @@
 package dev.sparkprop.cli;
 
+import dev.sparkprop.command.CommandArgs;
+import dev.sparkprop.command.CommandSession;
+import dev.sparkprop.command.ExitCodes;
+import dev.sparkprop.command.Failures;
+import dev.sparkprop.command.MasterCheck;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.eval.ClassReport;

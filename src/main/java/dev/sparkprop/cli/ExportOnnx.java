@@ -1,5 +1,8 @@
 package dev.sparkprop.cli;
 
+import dev.sparkprop.command.CommandArgs;
+import dev.sparkprop.command.ExitCodes;
+import dev.sparkprop.command.Failures;
 import dev.sparkprop.io.ModelStore;
 import dev.sparkprop.io.SavedModel;
 import java.io.PrintStream;

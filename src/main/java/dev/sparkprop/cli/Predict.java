@@ -1,13 +1,18 @@
 package dev.sparkprop.cli;
 
-import dev.sparkprop.data.PngImage;
+import dev.sparkprop.command.CommandArgs;
+import dev.sparkprop.command.CommandSession;
+import dev.sparkprop.command.ExitCodes;
+import dev.sparkprop.command.Failures;
+import dev.sparkprop.command.MasterCheck;
 import dev.sparkprop.data.DataSpec;
+import dev.sparkprop.data.PngImage;
 import dev.sparkprop.data.Shard;
-import dev.sparkprop.table.TableInput;
 import dev.sparkprop.io.ModelStore;
 import dev.sparkprop.io.SavedModel;
 import dev.sparkprop.nn.NetworkSpec;
 import dev.sparkprop.spark.SparkpropModel;
+import dev.sparkprop.table.TableInput;
 import dev.sparkprop.train.ConfigException;
 import dev.sparkprop.train.TrainingData;
 import java.io.PrintStream;

@@ -1,23 +1,23 @@
 package dev.sparkprop.cli;
 
+import dev.sparkprop.command.CommandArgs;
+import dev.sparkprop.command.CommandSession;
+import dev.sparkprop.command.ExitCodes;
+import dev.sparkprop.command.Failures;
+import dev.sparkprop.command.MasterCheck;
 import dev.sparkprop.data.DataFingerprint;
 import dev.sparkprop.data.DataSpec;
+import dev.sparkprop.data.MnistFiles;
 import dev.sparkprop.eval.EvalSum;
 import dev.sparkprop.eval.Predictor;
+import dev.sparkprop.io.ModelStore;
 import dev.sparkprop.nn.NetworkSpec;
 import dev.sparkprop.report.RunReport;
+import dev.sparkprop.spark.TrainingRun;
 import dev.sparkprop.table.TableFormat;
-import java.util.ArrayList;
-import java.util.List;
-import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import dev.sparkprop.table.TableInput;
-import dev.sparkprop.data.MnistFiles;
-import dev.sparkprop.io.ModelStore;
 import dev.sparkprop.train.Checkpoints;
 import dev.sparkprop.train.ConfigException;
-import dev.sparkprop.spark.TrainingRun;
 import dev.sparkprop.train.DistributedTrainer;
 import dev.sparkprop.train.DivergenceException;
 import dev.sparkprop.train.RunDirectory;
@@ -27,9 +27,14 @@ import dev.sparkprop.train.TrainResult;
 import dev.sparkprop.train.TrainState;
 import java.io.IOException;
 import java.io.PrintStream;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /**

@@ -1,8 +1,9 @@
 /**
- * The commands that {@code submit/} runs ({@code Train}, {@code Evaluate}, {@code Predict}, {@code
- * Prepare}, {@code ExportOnnx}) and their toolkit: argument parsing, exit codes, failure messages,
- * the Spark session. May import every package below it ({@code spark}, {@code train}, {@code table},
- * {@code data}, {@code eval}, {@code io}, {@code nn}, {@code report}); nothing imports it but {@code bench}
- * and {@code scale} (for the toolkit).
+ * The commands that {@code submit/} runs: {@code Train}, {@code Evaluate}, {@code Predict}, {@code
+ * Prepare}, {@code ExportOnnx}, with what only they need ({@code InputImages}, {@code ShardFrame},
+ * {@code Interruption}). Their shared toolkit (arguments, exit codes, failure messages, the Spark
+ * session) is in {@code command}. May import every package below it ({@code command}, {@code
+ * spark}, {@code train}, {@code table}, {@code data}, {@code eval}, {@code io}, {@code nn}, {@code
+ * report}); nothing imports it.
  */
 package dev.sparkprop.cli;

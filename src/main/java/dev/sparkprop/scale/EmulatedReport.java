@@ -2,7 +2,7 @@ package dev.sparkprop.scale;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.sparkprop.cli.ExitCodes;
+import dev.sparkprop.command.ExitCodes;
 import dev.sparkprop.report.Charts;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;

@@ -4,7 +4,7 @@ import org.apache.spark.sql.SparkSession;
 
 /**
  * The one Spark session of a CLI test class (local[2]): the commands run in it through
- * {@link CommandSession} and leave it running; the class stops it at the end.
+ * {@link dev.sparkprop.command.CommandSession} and leave it running; the class stops it at the end.
  */
 final class CliSession {
   private CliSession() {}

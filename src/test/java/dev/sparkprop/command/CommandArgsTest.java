@@ -1,4 +1,4 @@
-package dev.sparkprop.cli;
+package dev.sparkprop.command;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

@@ -1,4 +1,4 @@
-package dev.sparkprop.cli;
+package dev.sparkprop.command;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.sparkprop.cli;
+package dev.sparkprop.command;
 
 import org.apache.spark.sql.SparkSession;
 

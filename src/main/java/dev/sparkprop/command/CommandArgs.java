@@ -1,4 +1,4 @@
-package dev.sparkprop.cli;
+package dev.sparkprop.command;
 
 import dev.sparkprop.train.ConfigException;
 import dev.sparkprop.train.ConfigKeys;

@@ -1,4 +1,4 @@
-package dev.sparkprop.cli;
+package dev.sparkprop.command;
 
 /** The exit codes of every sparkprop command (documented in README.md). */
 public final class ExitCodes {
