@@ -421,13 +421,20 @@ public final class NetworkSpec implements Serializable {
    */
   public double trainingFlopsPerRow() {
     double flops = 0;
-    boolean first = true;
-    for (int l = 0; l < layers.length; l++) {
-      if (!hasWeights(l)) continue;
-      flops += (first ? 4 : 6) * macsPerRow(l);
-      first = false;
-    }
+    for (int l = 0; l < layers.length; l++) flops += trainingFlopsPerRow(l);
     return flops;
+  }
+
+  /**
+   * Layer {@code l}'s share of {@link #trainingFlopsPerRow()}: 0 without weights, else 4 (forward,
+   * weight gradient) or, after the first weighted layer, 6 (and input gradient) per multiply-add.
+   * The one FLOP counter: the bench's GFLOP/s and the scaling model's compute terms use it.
+   */
+  public double trainingFlopsPerRow(int l) {
+    if (!hasWeights(l)) return 0;
+    boolean first = true;
+    for (int k = 0; k < l && first; k++) first = !hasWeights(k);
+    return (first ? 4 : 6) * macsPerRow(l);
   }
 
   /**

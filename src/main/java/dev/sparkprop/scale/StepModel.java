@@ -55,36 +55,29 @@ public final class StepModel {
    * pass, in its dense layers and in its convolutions.
    */
   public record Net(String name, double paramsM, double gflopPerRow, double convGflopPerRow) {
-    /** From layer sizes: forward and dW for every layer, dX for all but the first. */
+    /** From layer sizes (a dense network), named by them. */
     public static Net of(int... sizes) {
-      double params = 0;
-      double macs = 0;
       StringBuilder name = new StringBuilder();
-      for (int l = 0; l + 1 < sizes.length; l++) {
-        params += (double) sizes[l] * sizes[l + 1] + sizes[l + 1];
-        macs += (l == 0 ? 2 : 3) * (double) sizes[l] * sizes[l + 1];
-      }
       for (int s : sizes) name.append(name.length() == 0 ? "" : "-").append(s);
-      return new Net(name.toString(), params / 1e6, 2 * macs / 1e9, 0);
+      return split(dev.sparkprop.nn.NetworkSpec.of(sizes, dev.sparkprop.nn.Activation.RELU), name.toString());
     }
 
     /**
-     * Any network: its flops split into dense layers and convolutions (forward and dW for every
-     * layer, dX for all but the first with weights). Named by its sizes if dense, else {@code name}.
+     * Any network: its training flops ({@link dev.sparkprop.nn.NetworkSpec#trainingFlopsPerRow(int)})
+     * split into dense layers and convolutions. Named by its sizes if dense, else {@code name}.
      */
     public static Net of(dev.sparkprop.nn.NetworkSpec spec, String name) {
-      if (spec.isDense()) return of(spec.sizes());
-      double dense = 0;
+      return spec.isDense() ? of(spec.sizes()) : split(spec, name);
+    }
+
+    private static Net split(dev.sparkprop.nn.NetworkSpec spec, String name) {
+      double denseFlops = 0;
       double conv = 0;
-      boolean first = true;
       for (int l = 0; l < spec.numLayers(); l++) {
-        if (!spec.hasWeights(l)) continue;
-        double flops = (first ? 4 : 6) * spec.macsPerRow(l);
-        first = false;
-        if (spec.layer(l) instanceof dev.sparkprop.nn.NetworkSpec.Conv) conv += flops;
-        else dense += flops;
+        if (spec.layer(l) instanceof dev.sparkprop.nn.NetworkSpec.Conv) conv += spec.trainingFlopsPerRow(l);
+        else denseFlops += spec.trainingFlopsPerRow(l);
       }
-      return new Net(name, spec.numParams() / 1e6, dense / 1e9, conv / 1e9);
+      return new Net(name, spec.numParams() / 1e6, denseFlops / 1e9, conv / 1e9);
     }
   }
 

@@ -55,6 +55,11 @@ class StepModelTest {
     assertEquals((4.0 * 194_688 + 6.0 * 2_230_272) / 1e9, CNN.convGflopPerRow(), 1e-15);
     assertEquals(6.0 * (204_800 + 1_280) / 1e9, CNN.gflopPerRow(), 1e-15);
     assertEquals(0, Net.of(784, 512, 10).convGflopPerRow());
+    // one counter: the bench's GFLOP/s reads the same total
+    dev.sparkprop.nn.NetworkSpec spec = dev.sparkprop.nn.NetworkSpec.parse(
+        "conv(32,3) relu, pool(2), conv(64,3) relu, pool(2), dense(128) relu, dense(10) softmax",
+        new dev.sparkprop.nn.NetworkSpec.Shape(1, 28, 28), dev.sparkprop.nn.Activation.RELU);
+    assertEquals(spec.trainingFlopsPerRow() / 1e9, CNN.gflopPerRow() + CNN.convGflopPerRow(), 1e-15);
   }
 
   @Test
