@@ -3,7 +3,6 @@ package dev.sparkprop.train;
 import dev.sparkprop.io.BadModelException;
 import dev.sparkprop.io.ModelStore;
 import dev.sparkprop.io.SavedModel;
-import dev.sparkprop.optim.OptimizerState;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;
@@ -72,26 +71,11 @@ public final class Checkpoints {
 
   void save(TrainState s, TrainConfig cfg, long globalStep) throws IOException {
     Map<String, Object> info = new LinkedHashMap<>();
-    Map<String, Object> cursor = new LinkedHashMap<>();
-    cursor.put("epoch", s.epoch);
-    cursor.put("step", s.step);
-    cursor.put("global_step", globalStep);
-    cursor.put("loss_sum", s.lossSum);
-    cursor.put("rows_seen", s.rowsSeen);
-    cursor.put("seconds_before", s.secondsBefore);
-    cursor.put("last_lr", s.lastLr);
-    OptimizerState opt = s.optimizer.state();
-    cursor.put("optimizer", s.optimizer.describe());
-    cursor.put("optimizer_steps", opt.steps());
-    cursor.put("partitions", s.partitions); // neither changes the math, both change its rounding
-    cursor.put("kernels", s.kernels);
-    info.put("checkpoint", cursor);
-    List<Map<String, Object>> hist = new ArrayList<>();
-    for (EpochMetrics m : s.history) hist.add(m.toMap());
-    info.put("history", hist);
+    info.put("checkpoint", s.toMap(globalStep));
+    info.put("history", s.historyMaps());
     info.put("config", cfg.resolved());
     Map<String, float[]> extra = new LinkedHashMap<>();
-    for (Map.Entry<String, float[]> e : opt.arrays().entrySet()) extra.put(OPT_PREFIX + e.getKey(), e.getValue());
+    for (Map.Entry<String, float[]> e : s.optimizer.state().arrays().entrySet()) extra.put(OPT_PREFIX + e.getKey(), e.getValue());
     for (Map.Entry<String, float[]> e : StepLog.columns(s.steps).entrySet()) extra.put(STEPS_PREFIX + e.getKey(), e.getValue());
     if (s.selection != null) {
       info.put("selection", s.selection.toMap());
@@ -156,24 +140,14 @@ public final class Checkpoints {
             + String.join(", ", differ) + "; use the same settings, or another out= to start afresh");
       }
       if (!m.spec().equals(cfg.spec())) throw new ConfigException("cannot resume: checkpoint network " + m.spec() + " differs from " + cfg.spec());
-      Map<String, Object> c = (Map<String, Object>) m.info().get("checkpoint");
-      TrainState s = TrainState.fresh(cfg, m.params());
       Map<String, float[]> arrays = new LinkedHashMap<>();
       for (Map.Entry<String, float[]> e : m.extraTensors().entrySet()) {
         if (e.getKey().startsWith(OPT_PREFIX)) arrays.put(e.getKey().substring(OPT_PREFIX.length()), e.getValue());
       }
-      s.optimizer.restore(new OptimizerState(((Number) c.get("optimizer_steps")).longValue(), arrays), m.params().length);
-      s.epoch = ((Number) c.get("epoch")).intValue();
-      s.step = ((Number) c.get("step")).intValue();
-      s.lossSum = ((Number) c.get("loss_sum")).doubleValue();
-      s.rowsSeen = ((Number) c.get("rows_seen")).longValue();
-      s.secondsBefore = ((Number) c.get("seconds_before")).doubleValue();
-      s.lastLr = ((Number) c.get("last_lr")).doubleValue();
-      s.checkpointPartitions = c.get("partitions") instanceof Number n ? n.intValue() : 0;
-      s.checkpointKernels = c.get("kernels") instanceof String k ? k : "";
+      TrainState s = TrainState.fromMap(cfg, m.params(), (Map<String, Object>) m.info().get("checkpoint"),
+          (List<Map<String, Object>>) m.info().get("history"), arrays);
       s.scaling = m.scaling(); // computed once, at the run's start: a resume reads it, not the rows again
       s.targetScaling = m.targetScaling();
-      for (Map<String, Object> h : (List<Map<String, Object>>) m.info().get("history")) s.history.add(EpochMetrics.fromMap(h));
       Map<String, float[]> steps = new LinkedHashMap<>();
       for (Map.Entry<String, float[]> e : m.extraTensors().entrySet()) {
         if (e.getKey().startsWith(STEPS_PREFIX)) steps.put(e.getKey().substring(STEPS_PREFIX.length()), e.getValue());

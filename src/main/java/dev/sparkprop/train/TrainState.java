@@ -1,8 +1,11 @@
 package dev.sparkprop.train;
 
 import dev.sparkprop.optim.Optimizer;
+import dev.sparkprop.optim.OptimizerState;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Everything the training loop carries from one step to the next: parameters, optimizer (with its
@@ -49,6 +52,54 @@ public final class TrainState {
   /** A fresh start from the given initial parameters and a new optimizer from the config. */
   public static TrainState fresh(TrainConfig cfg, float[] initialParams) {
     return new TrainState(initialParams, cfg.optimizer());
+  }
+
+  /**
+   * The checkpoint form of the cursor, the running epoch, the optimizer's step count and what
+   * computed them (the {@code checkpoint} object of a checkpoint's info; the optimizer's arrays,
+   * the history and the step log are stored beside it).
+   */
+  Map<String, Object> toMap(long globalStep) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("epoch", epoch);
+    m.put("step", step);
+    m.put("global_step", globalStep);
+    m.put("loss_sum", lossSum);
+    m.put("rows_seen", rowsSeen);
+    m.put("seconds_before", secondsBefore);
+    m.put("last_lr", lastLr);
+    m.put("optimizer", optimizer.describe());
+    m.put("optimizer_steps", optimizer.steps());
+    m.put("partitions", partitions); // neither changes the math, both change its rounding
+    m.put("kernels", kernels);
+    return m;
+  }
+
+  /** The finished epochs' metrics in checkpoint form. */
+  List<Map<String, Object>> historyMaps() {
+    List<Map<String, Object>> out = new ArrayList<>();
+    for (EpochMetrics m : history) out.add(m.toMap());
+    return out;
+  }
+
+  /**
+   * The state a checkpoint holds: its parameters, its {@link #toMap} form ({@code cursor}), its
+   * history and the optimizer's arrays; a new optimizer from {@code cfg} restored from them.
+   */
+  static TrainState fromMap(TrainConfig cfg, float[] params, Map<String, Object> cursor, List<Map<String, Object>> history,
+      Map<String, float[]> optimizerArrays) {
+    TrainState s = fresh(cfg, params);
+    s.optimizer.restore(new OptimizerState(((Number) cursor.get("optimizer_steps")).longValue(), optimizerArrays), params.length);
+    s.epoch = ((Number) cursor.get("epoch")).intValue();
+    s.step = ((Number) cursor.get("step")).intValue();
+    s.lossSum = ((Number) cursor.get("loss_sum")).doubleValue();
+    s.rowsSeen = ((Number) cursor.get("rows_seen")).longValue();
+    s.secondsBefore = ((Number) cursor.get("seconds_before")).doubleValue();
+    s.lastLr = ((Number) cursor.get("last_lr")).doubleValue();
+    s.checkpointPartitions = cursor.get("partitions") instanceof Number n ? n.intValue() : 0;
+    s.checkpointKernels = cursor.get("kernels") instanceof String k ? k : "";
+    for (Map<String, Object> h : history) s.history.add(EpochMetrics.fromMap(h));
+    return s;
   }
 
   public float[] params() {
