@@ -117,13 +117,12 @@ public final class TrainConfig implements Serializable {
 
   private TrainConfig(LinkedHashMap<String, String> v) {
     this.values = v;
-    for (Key k : ConfigKeys.ALL) checkType(k);
-    for (String k : List.of("train.format", "test.format", "validation.format")) {
-      if (!List.of("auto", "idx", "parquet", "csv").contains(get(k).toLowerCase(Locale.ROOT))) {
-        throw new ConfigException(k + ": unknown format '" + get(k) + "'; use auto, idx, parquet or csv");
-      }
+    if (get("sync.mode").equals("allreduce")) {
+      throw new ConfigException("sync.mode: allreduce was replaced by barrier (one barrier stage per epoch whose tasks "
+          + "exchange with the driver, which adds the sums and updates every step); use sync.mode=barrier");
     }
-    loss = choice("loss", Loss.class, "cross_entropy or mse");
+    for (Key k : ConfigKeys.ALL) checkType(k);
+    loss = choice("loss", Loss.class);
     if (loss == Loss.MSE) { // a regression's "classes" are its targets: the output layer's units
       int units = outputUnits();
       if (!get("classes").isEmpty() && !get("classes").equals(String.valueOf(units))) {
@@ -141,7 +140,7 @@ public final class TrainConfig implements Serializable {
     }
     classes = count("classes");
     if (classes < 2 && loss != Loss.MSE) throw new ConfigException("classes: need at least 2, got " + get("classes"));
-    labelScale = choice("label.scale", LabelScale.class, "auto, standard or none");
+    labelScale = choice("label.scale", LabelScale.class);
     spec = network();
     initializer = initializerOf();
     seed = Long.parseLong(get("seed"));
@@ -149,18 +148,14 @@ public final class TrainConfig implements Serializable {
     batchSize = count("batch.size");
     shuffle = Boolean.parseBoolean(get("shuffle"));
     overwrite = Boolean.parseBoolean(get("overwrite"));
-    kernel = wrap("kernel", () -> Kernel.parse(get("kernel")));
-    progress = choice("progress", ProgressMode.class, "auto, bar or plain");
-    if (get("sync.mode").equals("allreduce")) {
-      throw new ConfigException("sync.mode: allreduce was replaced by barrier (one barrier stage per epoch whose tasks "
-          + "exchange with the driver, which adds the sums and updates every step); use sync.mode=barrier");
-    }
-    syncMode = choice("sync.mode", SyncMode.class, "barrier or job");
+    kernel = choice("kernel", Kernel.class);
+    progress = choice("progress", ProgressMode.class);
+    syncMode = choice("sync.mode", SyncMode.class);
     syncPort = count("sync.port");
     if (syncPort > 65535) throw new ConfigException("sync.port: must be at most 65535, got " + get("sync.port"));
     syncTimeout = count("sync.timeout");
-    syncSocket = choice("sync.socket", SyncSocket.class, "auto or tcp");
-    syncTopology = choice("sync.topology", SyncTopology.class, "auto, star or tree");
+    syncSocket = choice("sync.socket", SyncSocket.class);
+    syncTopology = choice("sync.topology", SyncTopology.class);
     syncFanIn = count("sync.fanin");
     if (syncFanIn < 2) throw new ConfigException("sync.fanin: at least 2 (a node with one child is a chain), got " + syncFanIn);
     syncChunk = count("sync.chunk");
@@ -169,30 +164,28 @@ public final class TrainConfig implements Serializable {
     }
     syncRetries = count("sync.retries");
     syncEvery = count("sync.every");
-    syncWire = choice("sync.wire", SyncWire.class, "fp32 or bf16");
-    featuresScale = choice("features.scale", FeaturesScale.class, "auto, standard, minmax or none");
-    fillMissing = choice("features.missing", FeaturesMissing.class, "error or mean") == FeaturesMissing.MEAN;
+    syncWire = choice("sync.wire", SyncWire.class);
+    featuresScale = choice("features.scale", FeaturesScale.class);
+    fillMissing = choice("features.missing", FeaturesMissing.class) == FeaturesMissing.MEAN;
     if (syncWire == SyncWire.BF16 && syncEvery > 1) {
       throw new ConfigException("sync.wire=bf16: exact SGD only (sync.every=1), got sync.every=" + syncEvery
           + " (local SGD averages parameters and optimizer state, which bfloat16 would round)");
     }
-    String unit = get("checkpoint.unit").toLowerCase(Locale.ROOT);
-    checkpointUnit = choice("checkpoint.unit", unit.endsWith("s") ? unit.substring(0, unit.length() - 1) : unit,
-        CheckpointUnit.class, "epoch or step");
+    checkpointUnit = choice("checkpoint.unit", CheckpointUnit.class);
     checkpointEvery = count("checkpoint.every");
     checkpointKeep = count("checkpoint.keep");
     if (syncEvery > 1 && checkpointUnit == CheckpointUnit.STEP && checkpointEvery > 0) {
       throw new ConfigException("checkpoint.unit=step needs sync.every=1: with local SGD the partitions' replicas differ "
           + "between averagings; use checkpoint.unit=epoch");
     }
-    optimizerKind = choice("optimizer", OptimizerKind.class, null);
+    optimizerKind = choice("optimizer", OptimizerKind.class);
     optimizer(); // its hyper-parameters' ranges
     learningRate = learningRateOf();
     partitions = count("partitions");
     trainLimit = count("train.limit");
     testLimit = count("test.limit");
     evalEvery = count("eval.every");
-    keep = choice("keep", Keep.class, "last or best");
+    keep = choice("keep", Keep.class);
     earlyStopPatience = count("early.stop.patience");
     double f = Double.parseDouble(get("validation.fraction"));
     if (!(f >= 0 && f < 1)) {
@@ -203,7 +196,7 @@ public final class TrainConfig implements Serializable {
       throw new ConfigException("validation.fraction and validation.path are both set; choose one validation set");
     }
     logEvery = count("log.every");
-    resume = choice("resume", Resume.class, "auto, true or false");
+    resume = choice("resume", Resume.class);
   }
 
   /** Defaults, then {@code props} on top; refuses unknown keys and checks every value. */
@@ -285,7 +278,12 @@ public final class TrainConfig implements Serializable {
         String b = s.toLowerCase(Locale.ROOT);
         if (!b.equals("true") && !b.equals("false")) throw new ConfigException(k.name() + ": expected true or false, got '" + s + "'");
       }
-      default -> { } // TEXT, CHOICE and NETWORK: read by the constructor
+      case CHOICE -> {
+        if (!k.choices().contains(choiceWord(k.name()))) {
+          throw new ConfigException(k.name() + ": unknown '" + s + "'; expected " + k.choiceText());
+        }
+      }
+      default -> { } // TEXT and NETWORK: read by the constructor
     }
   }
 
@@ -306,18 +304,17 @@ public final class TrainConfig implements Serializable {
     return Double.parseDouble(get(key));
   }
 
-  private <E extends Enum<E>> E choice(String key, Class<E> type, String expected) {
-    return choice(key, get(key).toLowerCase(Locale.ROOT), type, expected);
+  /** A CHOICE key's constant of {@code type} (its word was checked against the key's declaration already). */
+  private <E extends Enum<E>> E choice(String key, Class<E> type) {
+    String word = choiceWord(key);
+    for (E e : type.getEnumConstants()) if (e.name().toLowerCase(Locale.ROOT).equals(word)) return e;
+    throw new IllegalStateException(key + ": '" + word + "' is declared in ConfigKeys but not a constant of " + type.getName());
   }
 
-  /** The constant of {@code type} named {@code word}; else refused, listing {@code expected} (null: the constants). */
-  private <E extends Enum<E>> E choice(String key, String word, Class<E> type, String expected) {
-    for (E e : type.getEnumConstants()) if (e.name().toLowerCase(Locale.ROOT).equals(word)) return e;
-    if (expected == null) {
-      String all = Arrays.stream(type.getEnumConstants()).map(e -> e.name().toLowerCase(Locale.ROOT)).toList().toString();
-      throw new ConfigException(key + ": unknown '" + get(key) + "'; expected one of " + all.substring(1, all.length() - 1));
-    }
-    throw new ConfigException(key + ": expected " + expected + ", got '" + get(key) + "'");
+  /** A CHOICE key's value as its word: lower case, trimmed; checkpoint.unit's "epochs" and "steps" are their singular. */
+  private String choiceWord(String key) {
+    String w = get(key).trim().toLowerCase(Locale.ROOT);
+    return key.equals("checkpoint.unit") && w.endsWith("s") ? w.substring(0, w.length() - 1) : w;
   }
 
   private static <T> T wrap(String key, Supplier<T> f) {
@@ -332,7 +329,7 @@ public final class TrainConfig implements Serializable {
   /** The network, or null while a layer list waits for {@code input.shape} (its syntax is checked now). */
   private NetworkSpec network() {
     String text = get("layers");
-    Activation hidden = wrap("activation", () -> Activation.parse(get("activation")));
+    Activation hidden = choice("activation", Activation.class);
     if (!NetworkSpec.isSizeList(text)) {
       List<NetworkSpec.Layer> layers = wrap("layers", () -> NetworkSpec.parseLayers(text, hidden, outputActivation()));
       NetworkSpec.Layer last = layers.get(layers.size() - 1);
@@ -399,19 +396,14 @@ public final class TrainConfig implements Serializable {
   }
 
   private Initializer initializerOf() {
-    Initializer.Kind kind = wrap("init", () -> Initializer.parseKind(get("init")));
+    Initializer.Kind kind = choice("init", Initializer.Kind.class);
     return wrap("init.low", () -> new Initializer(kind, number("init.low"), number("init.high")));
   }
 
   private LearningRate learningRateOf() {
     double lr = number("lr");
     if (!(lr > 0)) throw new ConfigException("lr: the learning rate must be positive, got " + get("lr"));
-    LearningRate.Kind kind;
-    try {
-      kind = LearningRate.Kind.valueOf(get("lr.schedule").toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new ConfigException("lr.schedule: unknown '" + get("lr.schedule") + "'; expected constant, step or cosine");
-    }
+    LearningRate.Kind kind = choice("lr.schedule", LearningRate.Kind.class);
     int reference = count("lr.scale.batch");
     double scale = reference == 0 ? 1 : batchSize / (double) reference;
     return wrap("lr.schedule", () -> new LearningRate(kind, lr * scale, number("lr.gamma"), count("lr.step.epochs"),

@@ -31,7 +31,7 @@ class TrainArgumentsTest {
       "epochs=ten | epochs: expected an integer, got 'ten'",
       "shuffle=yes | shuffle: expected true or false",
       "optimizer=lbfgs | optimizer: unknown 'lbfgs'",
-      "activation=gelu | activation: unknown activation 'gelu'",
+      "activation=gelu | activation: unknown 'gelu'; expected relu, sigmoid, tanh, identity or softmax",
       "layers=784,512,1 | layers: the output layer has 1 unit; a classifier needs at least 2 (one per class)",
       "layers=784 | layers: need at least an input and an output size",
       "momentum=1.5 | momentum: momentum must be in [0, 1)",
