@@ -65,7 +65,7 @@ public final class Train {
     int code = ExitCodes.FAILED;
     try {
       TrainConfig parsed = TrainConfig.of(CommandArgs.read("train", args, true));
-      parsed = parsed.with("out", parsed.outDir()); // the default, runs/<timestamp>, fixed once
+      parsed = parsed.withDefaultOut(); // runs/<timestamp> when unset, fixed once
       lock = RunLock.take(parsed.get("out")); // before anything is read from or written to out=
       code = run(parsed, lock, out);
       return code;

@@ -724,10 +724,20 @@ public final class TrainConfig implements Serializable {
     return keep == Keep.BEST || earlyStopPatience > 0;
   }
 
-  /** The run directory: {@code out}, or {@code runs/<timestamp>} when unset. */
+  /**
+   * This configuration with {@code out} resolved: as given, or {@code runs/<timestamp>} of now when
+   * unset. The command that makes the run directory calls it once; everything after reads
+   * {@link #outDir()}.
+   */
+  public TrainConfig withDefaultOut() {
+    if (!get("out").isEmpty()) return this;
+    return with("out", "runs/" + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss")));
+  }
+
+  /** The run directory, {@code out}; fails when it is unset ({@link #withDefaultOut()} resolves it first). */
   public String outDir() {
     String out = get("out");
-    if (!out.isEmpty()) return out;
-    return "runs/" + java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+    if (out.isEmpty()) throw new IllegalStateException("out is unset: resolve it once with withDefaultOut()");
+    return out;
   }
 }
