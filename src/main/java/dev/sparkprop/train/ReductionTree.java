@@ -148,26 +148,44 @@ final class ReductionTree implements java.io.Serializable {
       }
     }
     if (acc == null) return EMPTY;
-    if (last == null) {
-      for (int i = lo; i < hi; i++) {
-        float m = acc[i] * scale;
-        dst[i] = m;
-        nonFinite |= (~Float.floatToRawIntBits(m) & 0x7f800000) == 0 ? 1 : 0;
-      }
-    } else if (!bf16) {
-      for (int i = lo; i < hi; i++) {
-        float m = (acc[i] + last[i]) * scale;
-        dst[i] = m;
-        nonFinite |= (~Float.floatToRawIntBits(m) & 0x7f800000) == 0 ? 1 : 0;
-      }
-    } else { // the subtree's value is rounded as it is made, then scaled
-      for (int i = lo; i < hi; i++) {
-        float m = Bf16.round(acc[i] + last[i]) * scale;
-        dst[i] = m;
-        nonFinite |= (~Float.floatToRawIntBits(m) & 0x7f800000) == 0 ? 1 : 0;
-      }
-    }
+    // each pass its own small method: the JIT compiles and vectorizes it alone
+    if (last == null) nonFinite = scale(acc, dst, lo, hi, scale);
+    else if (!bf16) nonFinite = addScale(acc, last, dst, lo, hi, scale);
+    else nonFinite = addRoundScale(acc, last, dst, lo, hi, scale); // the subtree's value is rounded as it is made
     return nonFinite == 0 ? FINITE : NON_FINITE;
+  }
+
+  /** {@code dst = a * scale} over {@code [lo, hi)}; 1 if a value written is not finite, else 0. */
+  private static int scale(float[] a, float[] dst, int lo, int hi, float scale) {
+    int nonFinite = 0;
+    for (int i = lo; i < hi; i++) {
+      float m = a[i] * scale;
+      dst[i] = m;
+      nonFinite |= (~Float.floatToRawIntBits(m) & 0x7f800000) == 0 ? 1 : 0;
+    }
+    return nonFinite;
+  }
+
+  /** {@code dst = (a + b) * scale} over {@code [lo, hi)}; 1 if a value written is not finite, else 0. */
+  private static int addScale(float[] a, float[] b, float[] dst, int lo, int hi, float scale) {
+    int nonFinite = 0;
+    for (int i = lo; i < hi; i++) {
+      float m = (a[i] + b[i]) * scale;
+      dst[i] = m;
+      nonFinite |= (~Float.floatToRawIntBits(m) & 0x7f800000) == 0 ? 1 : 0;
+    }
+    return nonFinite;
+  }
+
+  /** {@code dst = bf16(a + b) * scale} over {@code [lo, hi)}; 1 if a value written is not finite, else 0. */
+  private static int addRoundScale(float[] a, float[] b, float[] dst, int lo, int hi, float scale) {
+    int nonFinite = 0;
+    for (int i = lo; i < hi; i++) {
+      float m = Bf16.round(a[i] + b[i]) * scale;
+      dst[i] = m;
+      nonFinite |= (~Float.floatToRawIntBits(m) & 0x7f800000) == 0 ? 1 : 0;
+    }
+    return nonFinite;
   }
 
   /**
