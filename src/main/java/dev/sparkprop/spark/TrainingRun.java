@@ -120,7 +120,7 @@ public final class TrainingRun {
         start = resumed;
       } else {
         float[] p = initial != null ? initial : cfg.initFromModel();
-        start = TrainState.fresh(cfg, p != null ? p : cfg.initializer().initialize(cfg.spec(), cfg.seed()));
+        start = p != null ? TrainState.fresh(cfg, p) : TrainState.fresh(cfg);
       }
     }
     return start;

@@ -111,7 +111,7 @@ public final class DistributedTrainer {
 
   /** Trains from the configured initial weights, without checkpoints. */
   public TrainResult fit(DataSpec train, DataSpec test, RunDirectory run) throws IOException {
-    return fit(train, test, run, TrainState.fresh(cfg, cfg.initializer().initialize(cfg.spec(), cfg.seed())), null);
+    return fit(train, test, run, TrainState.fresh(cfg), null);
   }
 
   /**

@@ -49,6 +49,11 @@ public final class TrainState {
     this.optimizer = optimizer;
   }
 
+  /** A fresh start: parameters from the config's initializer and seed, a new optimizer from the config. */
+  public static TrainState fresh(TrainConfig cfg) {
+    return fresh(cfg, cfg.initializer().initialize(cfg.spec(), cfg.seed()));
+  }
+
   /** A fresh start from the given initial parameters and a new optimizer from the config. */
   public static TrainState fresh(TrainConfig cfg, float[] initialParams) {
     return new TrainState(initialParams, cfg.optimizer());
