@@ -9,6 +9,7 @@ import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.MnistFiles;
 import dev.sparkprop.nn.NetworkSpec;
 import dev.sparkprop.train.ConfigException;
+import dev.sparkprop.train.DataFit;
 import dev.sparkprop.train.DistributedTrainer;
 import dev.sparkprop.train.StepStats;
 import dev.sparkprop.train.TrainConfig;
@@ -143,7 +144,7 @@ public final class Bench {
     DataSpec test = DataSpec.check(te[0], te[1], cfg.classes());
     long stepsPerEpoch = (train.count + cfg.batchSize() - 1) / cfg.batchSize();
     int epochs = (int) Math.max(1, (warmup + measured + stepsPerEpoch - 1) / stepsPerEpoch);
-    cfg = cfg.withInputFrom(train.height, train.width, train.features, cfg.get("train.path"));
+    cfg = DataFit.withInputFrom(cfg, train.height, train.width, train.features, cfg.get("train.path"));
     cfg = cfg.with("epochs", String.valueOf(epochs), "test.limit", "1000", "eval.every", "1000000", "log.every", "1000000");
     cfg.spec(); // a layer list that does not fit the images: refused before Spark starts
     return new Point(cfg, train, test, warmup, measured, json, floor, standIn, b.get("bench.await"));

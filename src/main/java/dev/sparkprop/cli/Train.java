@@ -18,6 +18,7 @@ import dev.sparkprop.table.TableFormat;
 import dev.sparkprop.table.TableInput;
 import dev.sparkprop.train.Checkpoints;
 import dev.sparkprop.train.ConfigException;
+import dev.sparkprop.train.DataFit;
 import dev.sparkprop.train.DistributedTrainer;
 import dev.sparkprop.train.DivergenceException;
 import dev.sparkprop.train.RunDirectory;
@@ -104,10 +105,10 @@ public final class Train {
           : TableInput.inspect(spark, plan.testFormat(), cfg.get("test.path"), "test.path", true, cfg.featureColumns(),
               targets(cfg));
       boolean deferred = cfg.needsInputShape();
-      cfg = cfg.withInputFrom(trainData.height, trainData.width, trainData.features, cfg.get("train.path"));
+      cfg = DataFit.withInputFrom(cfg, trainData.height, trainData.width, trainData.features, cfg.get("train.path"));
       if (deferred) {
         checkMemory(cfg);
-        plan = plan.withStart(plan.checkpoints().startingState(cfg, "another out="), cfg.initFromModel());
+        plan = plan.withStart(plan.checkpoints().startingState(cfg, "another out="), DataFit.initFromModel(cfg));
       }
       List<Dataset<Row>> predictions = new ArrayList<>();
       NetworkSpec spec = cfg.spec();
@@ -191,7 +192,7 @@ public final class Train {
       String[] te = MnistFiles.locate(cfg.get("test.path"), "t10k");
       test = DataSpec.check(te[0], te[1], cfg.classes());
     }
-    if (train != null) cfg = cfg.withInputFrom(train.height, train.width, train.features, cfg.get("train.path"));
+    if (train != null) cfg = DataFit.withInputFrom(cfg, train.height, train.width, train.features, cfg.get("train.path"));
     if (train != null && test != null) checkInputSize(cfg, train, test);
     if (cfg.selectsModel() && cfg.get("validation.path").isEmpty() && cfg.validationFraction() == 0) {
       throw new ConfigException("keep=best and early.stop.patience need a validation set: set validation.path or "
@@ -201,7 +202,7 @@ public final class Train {
       return new Plan(cfg, train, test, outDir, checkpoints, null, null, trainFormat, testFormat);
     }
     checkMemory(cfg);
-    float[] initFrom = cfg.initFromModel();
+    float[] initFrom = DataFit.initFromModel(cfg);
     TrainState resumed = checkpoints.startingState(cfg, "another out=");
     return new Plan(cfg, train, test, outDir, checkpoints, resumed, initFrom, trainFormat, testFormat);
   }
@@ -234,9 +235,9 @@ public final class Train {
 
   private static void checkInputSize(TrainConfig cfg, DataSpec train, DataSpec test) {
     int inputs = cfg.spec().inputSize();
-    cfg.checkInputWidth(train.features == inputs,
+    DataFit.checkInputWidth(cfg, train.features == inputs,
         "the data have " + train.features + " (training) and " + test.features + " (test)", train.features);
-    cfg.checkSameWidth("test.path", "the test data (" + test.imagesPath + ")", test.features, train.features);
+    DataFit.checkSameWidth("test.path", "the test data (" + test.imagesPath + ")", test.features, train.features);
   }
 
   /** What model.json records about the training rows' files (TrainingRun adds the rows used). */

@@ -4,6 +4,7 @@ import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.table.TableInput;
 import dev.sparkprop.train.Checkpoints;
 import dev.sparkprop.train.ConfigException;
+import dev.sparkprop.train.DataFit;
 import dev.sparkprop.train.TrainConfig;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -204,7 +205,7 @@ public final class SparkpropClassifier {
           : view(views, TableInput.inspect(validation, "validation DataFrame", labelCol, featuresCol, cfg.regression(), cfg.featureColumns()));
       DataSpec test = testData == null ? null
           : view(views, TableInput.inspect(testData, "test DataFrame", labelCol, featuresCol, cfg.regression(), cfg.featureColumns()));
-      cfg = cfg.withInputFrom(0, 0, trainData.features, "the training DataFrame");
+      cfg = DataFit.withInputFrom(cfg, 0, 0, trainData.features, "the training DataFrame");
       Checkpoints checkpoints = null;
       if (checkpointDir != null) {
         if (!settings.containsKey("checkpoint.every")) cfg = cfg.with("checkpoint.every", "1");

@@ -6,6 +6,7 @@ import dev.sparkprop.eval.EvalSum;
 import dev.sparkprop.io.SavedModel;
 import dev.sparkprop.train.Checkpoints;
 import dev.sparkprop.train.ConfigException;
+import dev.sparkprop.train.DataFit;
 import dev.sparkprop.train.DistributedTrainer;
 import dev.sparkprop.train.EpochMetrics;
 import dev.sparkprop.train.MemoryBudget;
@@ -119,7 +120,7 @@ public final class TrainingRun {
       if (resumed != null) {
         start = resumed;
       } else {
-        float[] p = initial != null ? initial : cfg.initFromModel();
+        float[] p = initial != null ? initial : DataFit.initFromModel(cfg);
         start = p != null ? TrainState.fresh(cfg, p) : TrainState.fresh(cfg);
       }
     }
@@ -132,7 +133,7 @@ public final class TrainingRun {
       throw new ConfigException("validation.fraction is set and a validation " + setNoun
           + " is given; choose one validation set");
     }
-    DataSpec[] sides = cfg.holdOut(train); // {train, null} without validation.fraction
+    DataSpec[] sides = DataFit.holdOut(cfg, train); // {train, null} without validation.fraction
     DataSpec trainData = sides[0];
     DataSpec validationData = sides[1] != null ? sides[1] : validation;
     checkWidth(trainData, "training");
@@ -197,11 +198,11 @@ public final class TrainingRun {
 
   private void checkWidth(DataSpec data, String which) {
     if (!which.equals("training")) { // the training data were checked first: the network fits them
-      cfg.checkSameWidth("data".equals(setNoun) ? which + ".path" : which, "the " + which + " " + setNoun, data.features,
+      DataFit.checkSameWidth("data".equals(setNoun) ? which + ".path" : which, "the " + which + " " + setNoun, data.features,
           cfg.spec().inputSize());
       return;
     }
-    cfg.checkInputWidth(data.features == cfg.spec().inputSize(), "the " + which + " " + setNoun + " has "
+    DataFit.checkInputWidth(cfg, data.features == cfg.spec().inputSize(), "the " + which + " " + setNoun + " has "
         + data.features, data.features);
   }
 

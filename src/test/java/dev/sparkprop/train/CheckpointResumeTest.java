@@ -90,7 +90,7 @@ class CheckpointResumeTest {
     Checkpoints ck = new Checkpoints(cfg.get("out"), cfg.checkpointKeep(), ps);
     TrainState state = ck.any() ? ck.loadNewest(cfg) : null;
     if (state == null) state = TrainState.fresh(cfg, cfg.initializer().initialize(cfg.spec(), cfg.seed()));
-    DataSpec[] sides = cfg.holdOut(train); // {train, null} without validation.fraction
+    DataSpec[] sides = DataFit.holdOut(cfg, train); // {train, null} without validation.fraction
     return new DistributedTrainer(jsc, cfg, ps).validateOn(sides[1]).jobTasksThrough(tasks).onStep(st -> {
       if (st.epoch() == stopEpoch && st.step() == stopStep) throw new Interrupt();
     }).fit(sides[0], test, null, state, ck);

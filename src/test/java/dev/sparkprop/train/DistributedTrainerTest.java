@@ -283,8 +283,8 @@ class DistributedTrainerTest {
   @ParameterizedTest
   @ValueSource(ints = {1, 2, 3, 4})
   void aCnnTrainsToTheReferenceLoopsParametersForEveryPartitionCount(int partitions) throws Exception {
-    TrainConfig cfg = cnn("shuffle", "false", "partitions", String.valueOf(partitions))
-        .withInputFrom(train.height, train.width, train.features, "MNIST");
+    TrainConfig cfg = DataFit.withInputFrom(cnn("shuffle", "false", "partitions", String.valueOf(partitions)),
+        train.height, train.width, train.features, "MNIST");
     assertEquals("1,28,28", cfg.get("input.shape"), "the IDX header gives the shape");
     float[] reference = ReferenceLoop.train(cfg, train, 1200);
     float[] got = distributed(cfg).params();
