@@ -12,6 +12,7 @@ import dev.sparkprop.train.ConfigException;
 import dev.sparkprop.train.DataFit;
 import dev.sparkprop.train.DistributedTrainer;
 import dev.sparkprop.train.StepStats;
+import dev.sparkprop.train.TaskSlots;
 import dev.sparkprop.train.TrainConfig;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
@@ -207,7 +208,7 @@ public final class Bench {
     if (p.standInMillis() > 0) trainer.computeStandIn(p.standInMillis());
     // On a cluster, measure with every executor: wait (up to 60 s) until their task slots
     // cover the partitions, so the first steps do not run on the executors registered so far.
-    DistributedTrainer.waitForTaskSlots(jsc, cfg.partitions() > 0 ? cfg.partitions() : jsc.defaultParallelism(), 60_000);
+    TaskSlots.await(jsc, cfg.partitions() > 0 ? cfg.partitions() : jsc.defaultParallelism(), 60_000);
     long t0 = System.nanoTime();
     trainer.fit(p.train(), p.test(), null);
     double seconds = (System.nanoTime() - t0) / 1e9;

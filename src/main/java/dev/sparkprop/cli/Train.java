@@ -19,10 +19,10 @@ import dev.sparkprop.table.TableInput;
 import dev.sparkprop.train.Checkpoints;
 import dev.sparkprop.train.ConfigException;
 import dev.sparkprop.train.DataFit;
-import dev.sparkprop.train.DistributedTrainer;
 import dev.sparkprop.train.DivergenceException;
 import dev.sparkprop.train.RunDirectory;
 import dev.sparkprop.train.RunLock;
+import dev.sparkprop.train.TaskSlots;
 import dev.sparkprop.train.TrainConfig;
 import dev.sparkprop.train.TrainResult;
 import dev.sparkprop.train.TrainState;
@@ -168,7 +168,7 @@ public final class Train {
   }
 
   private static Plan plan(TrainConfig cfg, PrintStream out) throws IOException {
-    DistributedTrainer.checkLocalSlots(cfg, System.getProperty("spark.master")); // set by spark-submit
+    TaskSlots.checkLocal(cfg, System.getProperty("spark.master")); // set by spark-submit
     String outDir = cfg.outDir();
     String modelDir = outDir + "/model";
     if (ModelStore.exists(modelDir) && !cfg.overwrite()) {

@@ -119,7 +119,7 @@ final class BarrierTransport implements Transport {
         log.printf("WARNING: the barrier stage failed at %s: %s; launching it again from that step (attempt %d of %d)%n",
             r.describe(), cause, failures + 1, retries + 1);
         // after a lost executor: wait for the slots to come back rather than fail Spark's slot check
-        DistributedTrainer.waitForTaskSlots(jsc, partitions,
+        TaskSlots.await(jsc, partitions,
             jsc.sc().conf().getTimeAsMs("spark.scheduler.maxRegisteredResourcesWaitingTime", "30s"));
       }
     }

@@ -136,7 +136,7 @@ public final class DistributedTrainer {
     BatchLayout layout = new BatchLayout(trainRows, cfg.batchSize(), parts);
     log.printf("network %s, %d parameters; %d training rows in %d partitions, batch %d (%d steps an epoch); "
         + "%d test rows%n", spec, spec.numParams(), trainRows, parts, cfg.batchSize(), layout.numBatches(), testRows);
-    if (cfg.syncMode() == TrainConfig.SyncMode.BARRIER) awaitTaskSlots(parts);
+    if (cfg.syncMode() == TrainConfig.SyncMode.BARRIER) TaskSlots.require(jsc, parts, log);
     JavaRDD<Shard> trainShards = TrainingData.batches(jsc, train, trainRows, layout, cfg.classes(), cfg.fillsMissing(), "training", log);
     JavaRDD<Shard> testShards = test == null ? null : TrainingData.ranges(jsc, test, testRows, parts, cfg.classes(), cfg.fillsMissing(), "test", log);
     JavaRDD<Shard> validationShards = validation == null ? null
@@ -167,70 +167,6 @@ public final class DistributedTrainer {
         if (!jsc.sc().isStopped()) throw e; // else stopped meanwhile: the failure in flight is the news
       }
     }
-  }
-
-  /**
-   * A barrier stage needs every task running at once, and Spark would otherwise retry its slot
-   * check for minutes (spark.scheduler.barrier.maxConcurrentTasksCheck.*) before failing: refuse
-   * at once in local mode, and on a cluster after waiting for executors still registering (the
-   * job may start before all of them have) for spark.scheduler.maxRegisteredResourcesWaitingTime.
-   */
-  private void awaitTaskSlots(int parts) {
-    if (parts <= taskSlots(jsc)) return;
-    long waitMs = jsc.isLocal() ? 0 : jsc.sc().conf().getTimeAsMs("spark.scheduler.maxRegisteredResourcesWaitingTime", "30s");
-    if (waitMs > 0) {
-      log.printf("sync.mode=barrier needs %d task slots at once; %d registered so far, waiting up to %d s for executors%n",
-          parts, taskSlots(jsc), waitMs / 1000);
-    }
-    if (!waitForTaskSlots(jsc, parts, waitMs)) {
-      throw new ConfigException("partitions: sync.mode=barrier runs all " + parts + " partitions at once, but "
-          + jsc.master() + " has " + taskSlots(jsc) + " task slots"
-          + (waitMs > 0 ? " after waiting " + waitMs / 1000 + " s for executors" : "") + "; set partitions to at most "
-          + taskSlots(jsc) + ", or use sync.mode=job");
-    }
-  }
-
-  /**
-   * Before Spark starts: with a local master ({@code local}, {@code local[N]}, {@code local[*]},
-   * {@code local[N,F]}) the task slots are known from the master URL alone, so a barrier run with
-   * more partitions is refused before anything starts (a cluster's slots are known only once
-   * its executors register: {@link #fit} waits for them then).
-   */
-  public static void checkLocalSlots(TrainConfig cfg, String master) {
-    if (cfg.syncMode() != TrainConfig.SyncMode.BARRIER || cfg.partitions() == 0) return;
-    int slots = MemoryBudget.localSlots(master);
-    if (slots == 0) return; // not a local master
-    if (cfg.partitions() > slots) {
-      throw new ConfigException("partitions: sync.mode=barrier runs all " + cfg.partitions() + " partitions at once, but "
-          + master + " has " + slots + " task slots; set partitions to at most " + slots + ", or use sync.mode=job");
-    }
-  }
-
-  /**
-   * The tasks the registered executors can run at once: what Spark's own check of a barrier
-   * stage counts ({@code SparkContext.maxNumConcurrentTasks}, public in the bytecode though
-   * Scala-private), not the default parallelism, which is at least 2 even with one executor core.
-   */
-  static int taskSlots(JavaSparkContext jsc) {
-    org.apache.spark.SparkContext sc = jsc.sc();
-    return sc.maxNumConcurrentTasks(sc.resourceProfileManager().defaultResourceProfile());
-  }
-
-  /**
-   * Waits up to {@code waitMs} until the registered executors offer {@code slots} task slots;
-   * whether they do.
-   */
-  public static boolean waitForTaskSlots(JavaSparkContext jsc, int slots, long waitMs) {
-    long deadline = System.nanoTime() + waitMs * 1_000_000L;
-    while (slots > taskSlots(jsc) && System.nanoTime() < deadline) {
-      try {
-        Thread.sleep(200);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        break;
-      }
-    }
-    return slots <= taskSlots(jsc);
   }
 
   /**

@@ -67,19 +67,11 @@ public record MemoryBudget(long driverBytes, long taskBytes) {
    * executors of {@code executorHeap} bytes and {@code executorCores} task slots each).
    */
   public static void checkRun(TrainConfig cfg, String master, long driverHeap, long executorHeap, int executorCores) {
-    int slots = localSlots(master);
+    int slots = TaskSlots.local(master);
     int partitions = cfg.partitions() > 0 ? cfg.partitions() : Math.max(2, slots);
     MemoryBudget b = of(cfg.spec(), cfg.optimizer().stateArrays().size(), cfg.batchSize(), partitions);
     boolean local = slots > 0;
     b.check(driverHeap, local ? Math.min(slots, partitions) : 0, local ? 0 : executorHeap, Math.max(1, executorCores));
-  }
-
-  /** A local master's task slots; 0 for any other master (or none). */
-  static int localSlots(String master) {
-    if (master == null) return 0;
-    java.util.regex.Matcher m = java.util.regex.Pattern.compile("local(?:\\[(\\*|\\d+)(?:,\\d+)?])?").matcher(master.trim());
-    if (!m.matches()) return 0;
-    return m.group(1) == null ? 1 : m.group(1).equals("*") ? Runtime.getRuntime().availableProcessors() : Integer.parseInt(m.group(1));
   }
 
   /** Refuses a driver heap Spark will not start in, naming the setting (Spark's own error is a trace, twice). */

@@ -46,10 +46,10 @@ class MemoryBudgetTest {
 
   @Test
   void localMastersRunTheirTasksInTheDriver() {
-    assertEquals(4, MemoryBudget.localSlots("local[4]"));
-    assertEquals(1, MemoryBudget.localSlots("local"));
-    assertEquals(Runtime.getRuntime().availableProcessors(), MemoryBudget.localSlots("local[*]"));
-    assertEquals(0, MemoryBudget.localSlots("spark://127.0.0.1:7077"));
-    assertEquals(0, MemoryBudget.localSlots(null));
+    assertEquals(4, TaskSlots.local("local[4]"));
+    assertEquals(1, TaskSlots.local("local"));
+    assertEquals(Runtime.getRuntime().availableProcessors(), TaskSlots.local("local[*]"));
+    assertEquals(0, TaskSlots.local("spark://127.0.0.1:7077"));
+    assertEquals(0, TaskSlots.local(null));
   }
 }
