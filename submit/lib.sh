@@ -4,7 +4,8 @@
 # Globals: a script sets `root` (the project folder) before sourcing this; submit_args sets
 # SUBMIT (the spark-submit arguments) and PROPS (a private properties file to remove, or empty);
 # SPARKPROP_CLUSTER_DIR (target/cluster) is where submit/cluster-up keeps its cluster's master
-# URL and secret. Nothing else is read or written outside a function's own locals.
+# URL and secret; launcher_args sets MASTER, CONFIG, SPARKCONF and REST (see there). Nothing else
+# is read or written outside a function's own locals.
 
 # --help of the script that sources this: its header comment (the lines after #! that start with #).
 help_text() {

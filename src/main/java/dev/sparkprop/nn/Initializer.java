@@ -31,15 +31,6 @@ public final class Initializer implements java.io.Serializable {
     this.high = high;
   }
 
-  public static Kind parseKind(String s) {
-    try {
-      return Kind.valueOf(s.trim().toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      throw new IllegalArgumentException("unknown initialiser '" + s
-          + "'; expected one of uniform, he, he_uniform, glorot, glorot_normal");
-    }
-  }
-
   /** Returns a new flat parameter array for {@code spec}, drawn from {@code seed}. */
   public float[] initialize(NetworkSpec spec, long seed) {
     float[] params = new float[spec.numParams()];

@@ -63,7 +63,7 @@ public final class ExchangeModel {
   final double h;
   final double k;
 
-  /** Constants {@code a0, a, b} (links) and {@code s0, t0, l, h, k} (the unshaped fit). */
+  /** Constants {@code a0, a, b, sigma} (links) and {@code s0, t0, l, h, k} (the unshaped fit). */
   ExchangeModel(double[] link, double[] unshaped) {
     a0 = link[0];
     a = link[1];
@@ -141,14 +141,18 @@ public final class ExchangeModel {
   /** The unshaped fit's sync time of a point on this machine (its shared-core terms included). */
   public double unshaped(Point p) {
     double[] f = unshapedFeatures(p);
-    return s0 * f[0] + t0 * f[1] + l * f[2] + h * f[3] + k * f[4];
+    return ownCores(f) + h * f[3] + k * f[4];
+  }
+
+  /** The unshaped fit without this machine's shared-core terms: what hosts with their own cores pay. */
+  private double ownCores(double[] unshapedFeatures) {
+    return s0 * unshapedFeatures[0] + t0 * unshapedFeatures[1] + l * unshapedFeatures[2];
   }
 
   /** The sync time of {@code hosts} machines, each its own cores, on links of {@code mbPerMs}. */
   public double project(String topology, int hosts, double wireMb, double mbPerMs, double chunkMb) {
     Point p = new Point(topology, hosts, wireMb, mbPerMs, chunkMb, 0, 0);
-    double[] f = unshapedFeatures(p);
-    return s0 * f[0] + t0 * f[1] + l * f[2] + link(p);
+    return ownCores(unshapedFeatures(p)) + link(p);
   }
 
   /** The constants by name, for reports. */

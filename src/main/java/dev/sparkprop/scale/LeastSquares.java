@@ -68,6 +68,10 @@ public final class LeastSquares {
       solver.solve(b, sol);
       int worst = -1;
       for (int j = 0; j < cols.size(); j++) {
+        if (!Double.isFinite(sol.get(j, 0))) {
+          throw new IllegalArgumentException("coefficient " + cols.get(j) + " came out " + sol.get(j, 0)
+              + ": the measurements do not determine it; vary them");
+        }
         c[cols.get(j)] = sol.get(j, 0);
         if (sol.get(j, 0) < 0 && (worst < 0 || sol.get(j, 0) < c[worst])) worst = cols.get(j);
       }

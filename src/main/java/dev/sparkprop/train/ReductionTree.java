@@ -127,7 +127,6 @@ final class ReductionTree implements java.io.Serializable {
    * adds whole subtrees only: one); nothing is allocated.
    */
   int sum(int a, Parts parts, float[] dst, int lo, int hi, float[][] scratch, float scale) {
-    int nonFinite = 0;
     float[] acc = null;
     float[] last = null; // the final operand: acc (op) last, scaled, into dst
     if (parts.whole[a] || (first[a] < 0)) {
@@ -149,9 +148,9 @@ final class ReductionTree implements java.io.Serializable {
     }
     if (acc == null) return EMPTY;
     // each pass its own small method: the JIT compiles and vectorizes it alone
-    if (last == null) nonFinite = scale(acc, dst, lo, hi, scale);
-    else if (!bf16) nonFinite = addScale(acc, last, dst, lo, hi, scale);
-    else nonFinite = addRoundScale(acc, last, dst, lo, hi, scale); // the subtree's value is rounded as it is made
+    int nonFinite = last == null ? scale(acc, dst, lo, hi, scale)
+        : !bf16 ? addScale(acc, last, dst, lo, hi, scale)
+        : addRoundScale(acc, last, dst, lo, hi, scale); // the subtree's value is rounded as it is made
     return nonFinite == 0 ? FINITE : NON_FINITE;
   }
 
