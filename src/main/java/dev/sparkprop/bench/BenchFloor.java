@@ -1,9 +1,9 @@
 package dev.sparkprop.bench;
 
+import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.data.BatchLayout;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.Shard;
-import dev.sparkprop.train.TrainConfig;
 import dev.sparkprop.train.TrainingData;
 import java.io.PrintStream;
 import java.util.Arrays;

@@ -3,6 +3,7 @@ package dev.sparkprop.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparkprop.command.CommandArgs;
+import dev.sparkprop.config.ConfigException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,7 +48,7 @@ public final class SyncTable {
     CommandArgs a;
     try {
       a = CommandArgs.parse("SyncTable", args, CommandArgs.keys("out", null, "runs", null));
-    } catch (dev.sparkprop.train.ConfigException e) {
+    } catch (dev.sparkprop.config.ConfigException e) {
       System.err.println("error: " + e.getMessage() + "; usage: SyncTable out=DIR runs=RUN_DIR,...");
       System.exit(dev.sparkprop.command.ExitCodes.USAGE);
       return;

@@ -3,6 +3,7 @@ package dev.sparkprop.bench;
 import dev.sparkprop.command.CommandArgs;
 import dev.sparkprop.command.ExitCodes;
 import dev.sparkprop.command.Failures;
+import dev.sparkprop.config.ConfigException;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,10 +46,10 @@ public final class SyntheticTable {
     try {
       a = CommandArgs.parse("synthetic-table", args, KEYS);
       if (!List.of("classification", "regression").contains(a.get("task"))) {
-        throw new dev.sparkprop.train.ConfigException("task: expected classification or regression, got '" + a.get("task") + "'");
+        throw new dev.sparkprop.config.ConfigException("task: expected classification or regression, got '" + a.get("task") + "'");
       }
       if (a.nonNegative("features") < 1 || a.nonNegative("informative") > a.nonNegative("features")) {
-        throw new dev.sparkprop.train.ConfigException("informative: at most features (" + a.get("features") + "), got "
+        throw new dev.sparkprop.config.ConfigException("informative: at most features (" + a.get("features") + "), got "
             + a.get("informative"));
       }
     } catch (Exception e) {

@@ -1,5 +1,6 @@
 package dev.sparkprop.cli;
 
+import dev.sparkprop.config.ConfigException;
 import dev.sparkprop.data.BadInputException;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.MnistFiles;
@@ -90,7 +91,7 @@ record InputImages(DataSpec idx, String pngPath, TableFormat tableFormat, String
       return new InputImages(null, null, TableFormat.resolve(data, configured, "data"), p.toString());
     }
     if (!configured.equals("auto") && !configured.equals("idx")) {
-      throw new dev.sparkprop.train.ConfigException("data.format: unknown format '" + dataFormat + "'; expected auto, idx, parquet or csv");
+      throw new dev.sparkprop.config.ConfigException("data.format: unknown format '" + dataFormat + "'; expected auto, idx, parquet or csv");
     }
     if (st.isDirectory()) {
       boolean png = false;

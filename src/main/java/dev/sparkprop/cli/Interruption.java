@@ -1,6 +1,6 @@
 package dev.sparkprop.cli;
 
-import dev.sparkprop.train.TrainConfig;
+import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.train.TrainState;
 
 /**

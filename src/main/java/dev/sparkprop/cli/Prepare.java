@@ -5,6 +5,7 @@ import dev.sparkprop.command.CommandSession;
 import dev.sparkprop.command.ExitCodes;
 import dev.sparkprop.command.Failures;
 import dev.sparkprop.command.MasterCheck;
+import dev.sparkprop.config.ConfigException;
 import dev.sparkprop.data.BadInputException;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.MnistFiles;
@@ -54,7 +55,7 @@ public final class Prepare {
       a.nonNegative("partitions");
       format = a.get("format").toLowerCase(java.util.Locale.ROOT);
       if (!format.equals("parquet") && !format.equals("csv")) {
-        throw new dev.sparkprop.train.ConfigException("format: expected parquet or csv, got '" + a.get("format") + "'");
+        throw new dev.sparkprop.config.ConfigException("format: expected parquet or csv, got '" + a.get("format") + "'");
       }
       overwrite = Boolean.parseBoolean(a.get("overwrite"));
       for (String[] split : new String[][] {{"train", "train"}, {"t10k", "test"}}) {
@@ -75,7 +76,7 @@ public final class Prepare {
         Path target = new Path(a.get("out"), s[0]);
         FileSystem fs = target.getFileSystem(new Configuration());
         if (fs.exists(target) && !overwrite) {
-          throw new dev.sparkprop.train.ConfigException("out: " + target + " exists; set overwrite=true to replace it");
+          throw new dev.sparkprop.config.ConfigException("out: " + target + " exists; set overwrite=true to replace it");
         }
       }
       MasterCheck.check(new org.apache.spark.SparkConf());

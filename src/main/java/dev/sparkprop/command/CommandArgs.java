@@ -1,7 +1,7 @@
 package dev.sparkprop.command;
 
-import dev.sparkprop.train.ConfigException;
-import dev.sparkprop.train.ConfigKeys;
+import dev.sparkprop.config.ConfigException;
+import dev.sparkprop.config.ConfigKeys;
 import java.io.IOException;
 import java.io.Reader;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,6 @@
 package dev.sparkprop.command;
 
+import dev.sparkprop.config.ConfigException;
 import dev.sparkprop.data.BadInputException;
 import dev.sparkprop.io.BadModelException;
 import org.apache.spark.SparkException;
@@ -40,7 +41,7 @@ public final class Failures {
 
   /** A failure of the checks made before Spark starts: prints it and returns the exit code. */
   public static int beforeSpark(Exception e) {
-    if (e instanceof dev.sparkprop.train.ConfigException || e instanceof IllegalArgumentException) {
+    if (e instanceof dev.sparkprop.config.ConfigException || e instanceof IllegalArgumentException) {
       System.err.println("error: " + e.getMessage());
       debug(e);
       return ExitCodes.USAGE;

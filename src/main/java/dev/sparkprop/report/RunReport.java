@@ -6,12 +6,12 @@ import static org.apache.spark.sql.functions.lit;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.eval.ClassReport;
 import dev.sparkprop.eval.EvalSum;
 import dev.sparkprop.train.EpochMetrics;
 import dev.sparkprop.train.RunDirectory;
 import dev.sparkprop.train.StepStats;
-import dev.sparkprop.train.TrainConfig;
 import dev.sparkprop.train.TrainResult;
 import java.io.IOException;
 import java.io.PrintStream;

@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.sparkprop.command.CommandArgs;
 import dev.sparkprop.command.ExitCodes;
+import dev.sparkprop.config.ConfigException;
 import dev.sparkprop.report.Charts;
 import dev.sparkprop.scale.StepModel.Net;
 import dev.sparkprop.scale.StepModel.Network;
@@ -55,7 +56,7 @@ public final class ScalingModel {
     CommandArgs a;
     try {
       a = CommandArgs.parse("ScalingModel", args, CommandArgs.keys("out", null, "holdout", "none", "points", null));
-    } catch (dev.sparkprop.train.ConfigException e) {
+    } catch (dev.sparkprop.config.ConfigException e) {
       System.err.println("error: " + e.getMessage() + "; usage: ScalingModel out=DIR [holdout=LAYERS[;...]|none] points=bench.json,...");
       System.exit(ExitCodes.USAGE);
       return;

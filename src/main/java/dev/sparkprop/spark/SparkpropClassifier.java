@@ -1,11 +1,11 @@
 package dev.sparkprop.spark;
 
+import dev.sparkprop.config.ConfigException;
+import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.table.TableInput;
 import dev.sparkprop.train.Checkpoints;
-import dev.sparkprop.train.ConfigException;
 import dev.sparkprop.train.DataFit;
-import dev.sparkprop.train.TrainConfig;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;

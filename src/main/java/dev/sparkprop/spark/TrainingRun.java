@@ -1,17 +1,17 @@
 package dev.sparkprop.spark;
 
+import dev.sparkprop.config.ConfigException;
+import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.eval.EvalSum;
 import dev.sparkprop.io.SavedModel;
 import dev.sparkprop.train.Checkpoints;
-import dev.sparkprop.train.ConfigException;
 import dev.sparkprop.train.DataFit;
 import dev.sparkprop.train.DistributedTrainer;
 import dev.sparkprop.train.EpochMetrics;
 import dev.sparkprop.train.MemoryBudget;
 import dev.sparkprop.train.RunDirectory;
-import dev.sparkprop.train.TrainConfig;
 import dev.sparkprop.train.TrainResult;
 import dev.sparkprop.train.TrainState;
 import java.io.IOException;

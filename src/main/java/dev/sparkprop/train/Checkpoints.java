@@ -1,5 +1,8 @@
 package dev.sparkprop.train;
 
+import dev.sparkprop.config.ConfigException;
+import dev.sparkprop.config.ConfigKeys;
+import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.io.BadModelException;
 import dev.sparkprop.io.ModelStore;
 import dev.sparkprop.io.SavedModel;

@@ -1,5 +1,7 @@
 package dev.sparkprop.train;
 
+import dev.sparkprop.config.ConfigException;
+import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.RowSubset;
 import dev.sparkprop.nn.Activation;

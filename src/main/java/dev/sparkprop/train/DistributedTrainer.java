@@ -1,5 +1,7 @@
 package dev.sparkprop.train;
 
+import dev.sparkprop.config.ConfigException;
+import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.data.BatchLayout;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.Shard;
@@ -8,6 +10,16 @@ import dev.sparkprop.eval.EvalSum;
 import dev.sparkprop.nn.NetworkSpec;
 import dev.sparkprop.optim.LearningRate;
 import dev.sparkprop.optim.Optimizer;
+import dev.sparkprop.train.step.Bf16;
+import dev.sparkprop.train.step.LocalSgd;
+import dev.sparkprop.train.step.PartitionSum;
+import dev.sparkprop.train.step.Reducer;
+import dev.sparkprop.train.step.Round;
+import dev.sparkprop.train.step.ShardWorker;
+import dev.sparkprop.train.sync.Broadcasts;
+import dev.sparkprop.train.sync.JobTransport;
+import dev.sparkprop.train.sync.TaskSlots;
+import dev.sparkprop.train.sync.Transport;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.List;
@@ -301,9 +313,7 @@ public final class DistributedTrainer {
     Selection selection = validationShards == null ? null : s.selection != null ? s.selection : new Selection(cfg, params.length);
     s.selection = selection;
     Progress progress = new Progress(log, Progress.wantsBar(cfg.progress()), cfg.logEvery());
-    try (Transport transport = cfg.syncMode() == TrainConfig.SyncMode.BARRIER
-        ? new BarrierTransport(jsc, trainShards, plan, cfg, log)
-        : new JobTransport(jsc, trainShards, plan, broadcasts, jobTasks)) {
+    try (Transport transport = Transport.open(cfg, jsc, trainShards, plan, broadcasts, jobTasks, log)) {
       long taken = 0; // steps of this call, for stopAfter
       while (s.epoch < cfg.epochs() && (selection == null || !selection.stopped()) && taken < stepLimit) {
         int epoch = s.epoch;

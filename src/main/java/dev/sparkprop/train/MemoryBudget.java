@@ -1,6 +1,9 @@
 package dev.sparkprop.train;
 
+import dev.sparkprop.config.ConfigException;
+import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.train.sync.TaskSlots;
 import java.util.Locale;
 
 /**

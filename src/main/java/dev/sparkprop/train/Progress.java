@@ -1,5 +1,6 @@
 package dev.sparkprop.train;
 
+import dev.sparkprop.config.TrainConfig;
 import java.io.PrintStream;
 import java.util.Locale;
 

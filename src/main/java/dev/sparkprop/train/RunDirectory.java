@@ -1,5 +1,7 @@
 package dev.sparkprop.train;
 
+import dev.sparkprop.config.TrainConfig;
+import dev.sparkprop.io.ModelStore;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +12,6 @@ import org.apache.hadoop.fs.FileContext;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Options;
 import org.apache.hadoop.fs.Path;
-import dev.sparkprop.io.ModelStore;
 import org.apache.hadoop.fs.RawLocalFileSystem;
 
 /**

@@ -1,5 +1,6 @@
 package dev.sparkprop.train;
 
+import dev.sparkprop.config.ConfigException;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;

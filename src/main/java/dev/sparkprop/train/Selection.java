@@ -1,5 +1,6 @@
 package dev.sparkprop.train;
 
+import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.eval.EvalSum;
 import java.io.PrintStream;
 

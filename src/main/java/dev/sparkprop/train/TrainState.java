@@ -1,5 +1,6 @@
 package dev.sparkprop.train;
 
+import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.optim.Optimizer;
 import dev.sparkprop.optim.OptimizerState;
 import java.util.ArrayList;

@@ -3,7 +3,7 @@ package dev.sparkprop.command;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
-import dev.sparkprop.train.ConfigException;
+import dev.sparkprop.config.ConfigException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;

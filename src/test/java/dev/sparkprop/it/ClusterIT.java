@@ -6,10 +6,10 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.train.DistributedTrainer;
 import dev.sparkprop.train.TestData;
-import dev.sparkprop.train.TrainConfig;
 import dev.sparkprop.train.TrainResult;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

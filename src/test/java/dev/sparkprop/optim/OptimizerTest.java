@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sparkprop.config.TrainConfig;
 import org.junit.jupiter.api.Test;
 
 /** Each optimizer against its textbook formula, written out independently in double. */
@@ -119,13 +120,13 @@ class OptimizerTest {
     assertEquals(0.4, warm.at(20, 40, 400), 1e-12);
     assertThrows(IllegalArgumentException.class, () -> new LearningRate(LearningRate.Kind.CONSTANT, 0.4, 1, 1, 0, 5, 0.5));
     // lr 0.1 tuned for batch 256, used at batch 1024: 0.4, cosine down to 4 x lr.min
-    dev.sparkprop.train.TrainConfig cfg = dev.sparkprop.train.TrainConfig.of(new java.util.Properties()).with(
+    dev.sparkprop.config.TrainConfig cfg = dev.sparkprop.config.TrainConfig.of(new java.util.Properties()).with(
         "lr", "0.1", "lr.min", "0.01", "batch.size", "1024", "lr.scale.batch", "256", "lr.warmup.epochs", "1");
     LearningRate lr = cfg.learningRate();
     assertEquals(0.4 / 10, lr.at(0, 10, 100), 1e-12);
     assertEquals(0.04 + 0.36 * 0.5 * (1 + Math.cos(Math.PI * 9 / 100)), lr.at(9, 10, 100), 1e-12);
     assertEquals(0.04, lr.at(100, 10, 100), 1e-12);
-    assertEquals(0.1, dev.sparkprop.train.TrainConfig.of(new java.util.Properties())
+    assertEquals(0.1, dev.sparkprop.config.TrainConfig.of(new java.util.Properties())
         .with("lr", "0.1", "batch.size", "1024").learningRate().at(0, 10, 1000), 1e-12, "no scaling unless asked");
   }
 

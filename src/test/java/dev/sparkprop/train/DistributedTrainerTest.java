@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sparkprop.config.ConfigException;
+import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.data.DataSpec;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;

@@ -4,8 +4,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sparkprop.config.ConfigException;
 import dev.sparkprop.nn.Activation;
 import dev.sparkprop.nn.NetworkSpec;
+import dev.sparkprop.train.sync.TaskSlots;
 import org.junit.jupiter.api.Test;
 
 /** The memory estimate made before Spark starts: the presets fit the default heaps, a huge network and a tiny heap are refused with figures. */

@@ -1,5 +1,6 @@
 package dev.sparkprop.train;
 
+import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.Permutation;
 import dev.sparkprop.data.Shard;

@@ -7,6 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.sparkprop.config.ConfigException;
+import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.eval.EvalSum;
 import java.io.OutputStream;
 import java.io.PrintStream;
