@@ -18,9 +18,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocalFileSystem;
 import org.apache.hadoop.fs.Path;
 
 /**
@@ -44,16 +42,10 @@ public final class ModelStore {
 
   private ModelStore() {}
 
-  /** The file system of {@code path}; local files without Hadoop's .crc side files. */
-  public static FileSystem fs(Path path) throws IOException {
-    FileSystem fs = path.getFileSystem(new Configuration());
-    return fs instanceof LocalFileSystem local ? local.getRaw() : fs;
-  }
-
   /** True if {@code dir} holds a model (its manifest). */
   public static boolean exists(String dir) throws IOException {
     Path p = new Path(dir);
-    return fs(p).exists(new Path(p, MANIFEST));
+    return HadoopFiles.fs(p).exists(new Path(p, MANIFEST));
   }
 
   /** Saves a model with its model.onnx. */
@@ -67,7 +59,7 @@ public final class ModelStore {
    */
   public static void save(String dir, SavedModel model, boolean overwrite, boolean onnx) throws IOException {
     Path target = new Path(dir);
-    FileSystem fs = fs(target);
+    FileSystem fs = HadoopFiles.fs(target);
     target = fs.makeQualified(target);
     if (fs.exists(target) && !overwrite) {
       throw new BadModelException(dir + ": already exists; refusing to overwrite it (set overwrite=true, or choose another out=)");
@@ -226,7 +218,7 @@ public final class ModelStore {
 
   private static SavedModel load(String dir, boolean withOnnx) throws IOException {
     Path root = new Path(dir);
-    FileSystem fs = fs(root);
+    FileSystem fs = HadoopFiles.fs(root);
     Path manifestPath = new Path(root, MANIFEST);
     if (!fs.exists(root)) throw new BadModelException(dir + ": no such model directory");
     if (!fs.exists(manifestPath)) throw new BadModelException(dir + ": no " + MANIFEST + "; is this a sparkprop model directory?");

@@ -1,5 +1,6 @@
 package dev.sparkprop.report;
 
+import dev.sparkprop.run.RunDirectory;
 import java.awt.BasicStroke;
 import java.awt.Color;
 import java.awt.Font;
@@ -56,7 +57,7 @@ public final class Charts {
 
   /** A local file, replaced atomically. */
   public static Png file(Path png) {
-    return bytes -> dev.sparkprop.train.RunDirectory.writeLocal(png, bytes);
+    return bytes -> dev.sparkprop.run.RunDirectory.writeLocal(png, bytes);
   }
 
   /** One line series: a name, its x and its y values (same length). */

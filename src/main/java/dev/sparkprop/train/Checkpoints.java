@@ -6,6 +6,7 @@ import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.io.BadModelException;
 import dev.sparkprop.io.ModelStore;
 import dev.sparkprop.io.SavedModel;
+import dev.sparkprop.run.StepLog;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.util.ArrayList;

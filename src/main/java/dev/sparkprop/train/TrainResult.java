@@ -1,6 +1,7 @@
 package dev.sparkprop.train;
 
 import dev.sparkprop.eval.EvalSum;
+import dev.sparkprop.run.EpochMetrics;
 import java.util.List;
 
 /**

@@ -3,6 +3,8 @@ package dev.sparkprop.train;
 import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.optim.Optimizer;
 import dev.sparkprop.optim.OptimizerState;
+import dev.sparkprop.run.EpochMetrics;
+import dev.sparkprop.run.StepStats;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

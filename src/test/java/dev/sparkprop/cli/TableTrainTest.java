@@ -10,6 +10,7 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
 import dev.sparkprop.io.ModelStore;
 import dev.sparkprop.io.SavedModel;
+import dev.sparkprop.run.EpochMetrics;
 import java.nio.FloatBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -300,7 +301,7 @@ class TableTrainTest {
     double r2 = Double.parseDouble(m.group(2));
     System.out.printf("regression: test R^2 %.4f, least squares %.4f%n", r2, leastSquares);
     assertTrue(Math.abs(r2 - leastSquares) <= 0.02, "R^2 " + r2 + " against the least-squares fit's " + leastSquares);
-    assertTrue(Files.readString(out.resolve("metrics.csv")).startsWith(dev.sparkprop.train.EpochMetrics.REGRESSION_CSV_HEADER));
+    assertTrue(Files.readString(out.resolve("metrics.csv")).startsWith(dev.sparkprop.run.EpochMetrics.REGRESSION_CSV_HEADER));
     SavedModel model = ModelStore.load(out.resolve("model").toString());
     assertEquals(List.of("label"), model.labels(), "a regression's outputs are named after its targets");
     assertEquals(dev.sparkprop.data.FeatureScaling.Kind.STANDARD, model.targetScaling().kind());

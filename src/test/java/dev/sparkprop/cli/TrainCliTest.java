@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkprop.data.IdxTestFiles;
 import dev.sparkprop.io.ModelStore;
+import dev.sparkprop.run.RunLock;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -88,7 +89,7 @@ class TrainCliTest {
   void aRunDirectoryInUseIsRefusedAtOnceAndAStaleLockIsNot() throws Exception {
     Path data = data("d");
     Path busy = dir.resolve("busy");
-    try (dev.sparkprop.train.RunLock held = dev.sparkprop.train.RunLock.take(busy)) {
+    try (dev.sparkprop.run.RunLock held = dev.sparkprop.run.RunLock.take(busy)) {
       String[] r = train(data, "out=" + busy);
       assertExit(2, r, "error: out: " + busy + " is in use by another run (process " + ProcessHandle.current().pid() + " on ",
           "); wait for it to end, or choose another out=");

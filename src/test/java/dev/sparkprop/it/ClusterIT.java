@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.data.DataSpec;
+import dev.sparkprop.run.StepStats;
 import dev.sparkprop.train.DistributedTrainer;
 import dev.sparkprop.train.TestData;
 import dev.sparkprop.train.TrainResult;
@@ -87,7 +88,7 @@ class ClusterIT {
   }
 
   /** Trains on {@code master}, waiting for both executors first on a cluster. */
-  private static TrainResult train(String master, TrainConfig cfg, java.util.function.Consumer<dev.sparkprop.train.StepStats> l,
+  private static TrainResult train(String master, TrainConfig cfg, java.util.function.Consumer<dev.sparkprop.run.StepStats> l,
       int[] executorsSeen) throws Exception {
     SparkSession spark = session(master);
     try {

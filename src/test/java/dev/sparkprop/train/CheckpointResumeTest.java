@@ -9,6 +9,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sparkprop.config.ConfigException;
 import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.data.DataSpec;
+import dev.sparkprop.run.StepStats;
 import dev.sparkprop.train.step.PartitionSum;
 import dev.sparkprop.train.sync.JobTransport;
 import java.io.ByteArrayOutputStream;

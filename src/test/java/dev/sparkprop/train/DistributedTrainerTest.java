@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.sparkprop.config.ConfigException;
 import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.data.DataSpec;
+import dev.sparkprop.run.StepStats;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.sparkprop.train;
+package dev.sparkprop.run;
 
 /**
  * One row of metrics.csv. Test figures are NaN for an epoch without evaluation; a classifier's

@@ -1,7 +1,7 @@
-package dev.sparkprop.train;
+package dev.sparkprop.run;
 
 import dev.sparkprop.config.TrainConfig;
-import dev.sparkprop.io.ModelStore;
+import dev.sparkprop.io.HadoopFiles;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -34,7 +34,7 @@ public final class RunDirectory {
   public RunDirectory(String location) throws IOException {
     this.location = location;
     Path given = new Path(location);
-    this.fs = ModelStore.fs(given);
+    this.fs = HadoopFiles.fs(given);
     this.dir = fs.makeQualified(given); // hdfs:///runs/a: the default file system's authority filled in
     this.localDir = fs instanceof RawLocalFileSystem raw ? raw.pathToFile(dir).toPath() : null;
     fs.mkdirs(dir);

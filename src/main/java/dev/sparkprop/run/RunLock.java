@@ -1,6 +1,7 @@
-package dev.sparkprop.train;
+package dev.sparkprop.run;
 
 import dev.sparkprop.config.ConfigException;
+import dev.sparkprop.io.HadoopFiles;
 import java.io.IOException;
 import java.net.InetAddress;
 import java.nio.ByteBuffer;
@@ -65,7 +66,7 @@ public final class RunLock implements AutoCloseable {
     org.apache.hadoop.fs.Path p = new org.apache.hadoop.fs.Path(location);
     FileSystem f;
     try {
-      f = dev.sparkprop.io.ModelStore.fs(p);
+      f = HadoopFiles.fs(p);
     } catch (IOException | RuntimeException e) {
       throw new ConfigException("out: cannot use " + location + " as the run directory (" + reason(e)
           + "); choose a folder you can write, with out=");

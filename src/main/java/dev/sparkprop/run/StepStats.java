@@ -1,4 +1,4 @@
-package dev.sparkprop.train;
+package dev.sparkprop.run;
 
 /**
  * Where one step's time went, in nanoseconds, measured on the driver around each phase of its

@@ -1,4 +1,4 @@
-package dev.sparkprop.train;
+package dev.sparkprop.run;
 
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -11,12 +11,12 @@ import java.util.Map;
  * step, rows (exact as floats below 2^24), mean loss, learning rate, wall and slowest compute
  * (milliseconds); the phases of a step are not.
  */
-final class StepLog {
+public final class StepLog {
   private StepLog() {}
 
   private static final String[] COLUMNS = {"epoch", "step", "rows", "loss", "lr", "wall_ms", "compute_ms"};
 
-  static Map<String, float[]> columns(List<StepStats> steps) {
+  public static Map<String, float[]> columns(List<StepStats> steps) {
     int n = steps.size();
     float[][] c = new float[COLUMNS.length][n];
     for (int i = 0; i < n; i++) {
@@ -35,7 +35,7 @@ final class StepLog {
   }
 
   /** The steps of {@link #columns}' output; none if a column is missing or the lengths differ. */
-  static List<StepStats> rows(Map<String, float[]> columns) {
+  public static List<StepStats> rows(Map<String, float[]> columns) {
     List<StepStats> out = new ArrayList<>();
     float[][] c = new float[COLUMNS.length][];
     for (int k = 0; k < COLUMNS.length; k++) {
