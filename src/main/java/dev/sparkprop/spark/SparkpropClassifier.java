@@ -6,6 +6,7 @@ import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.table.TableInput;
 import dev.sparkprop.train.Checkpoints;
 import dev.sparkprop.train.DataFit;
+import dev.sparkprop.train.TrainingRun;
 import java.io.IOException;
 import java.io.OutputStream;
 import java.io.PrintStream;

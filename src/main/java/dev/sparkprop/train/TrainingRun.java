@@ -1,4 +1,4 @@
-package dev.sparkprop.spark;
+package dev.sparkprop.train;
 
 import dev.sparkprop.config.ConfigException;
 import dev.sparkprop.config.TrainConfig;
@@ -8,12 +8,8 @@ import dev.sparkprop.eval.EvalSum;
 import dev.sparkprop.io.SavedModel;
 import dev.sparkprop.run.EpochMetrics;
 import dev.sparkprop.run.RunDirectory;
-import dev.sparkprop.train.Checkpoints;
-import dev.sparkprop.train.DataFit;
-import dev.sparkprop.train.DistributedTrainer;
-import dev.sparkprop.train.MemoryBudget;
-import dev.sparkprop.train.TrainResult;
-import dev.sparkprop.train.TrainState;
+import dev.sparkprop.spark.SparkpropClassifier;
+import dev.sparkprop.spark.SparkpropModel;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Instant;
@@ -105,7 +101,7 @@ public final class TrainingRun {
   }
 
   /** How messages name the sets: "the training {noun}" ("data" for files, "DataFrame" for the API). */
-  TrainingRun setNoun(String noun) {
+  public TrainingRun setNoun(String noun) {
     setNoun = noun;
     return this;
   }
