@@ -17,6 +17,7 @@ import dev.sparkprop.nn.NetworkSpec;
 import dev.sparkprop.report.RunReport;
 import dev.sparkprop.run.RunDirectory;
 import dev.sparkprop.run.RunLock;
+import dev.sparkprop.spark.SparkpropModel;
 import dev.sparkprop.table.TableFormat;
 import dev.sparkprop.table.TableInput;
 import dev.sparkprop.train.Checkpoints;
@@ -133,7 +134,7 @@ public final class Train {
       TrainingRun.Result fitted = training.fit(trainData);
       TrainResult result = fitted.result();
       String modelDir = run.child("model");
-      fitted.model().save(modelDir, cfg.overwrite());
+      SparkpropModel.of(fitted.model()).save(modelDir, cfg.overwrite());
       int stepsPerEpoch = (fitted.trainRows() + cfg.batchSize() - 1) / cfg.batchSize();
       if (spec.isRegression()) {
         RunReport.writeRegression(spark, run, cfg, result, state.steps(), stepsPerEpoch, (System.nanoTime() - t0) / 1e9, out);

@@ -218,7 +218,7 @@ public final class SparkpropClassifier {
       TrainingRun run = new TrainingRun(jsc, cfg, log).setNoun("DataFrame").validation(validationData).test(test)
           .source(Map.of("source", "DataFrame (Spark application API)")).writeTo(null, checkpoints);
       if (checkpoints != null) run.resumeFrom(checkpoints.startingState(cfg, "another folder (setCheckpointDir)"));
-      return run.fit(trainData).model();
+      return SparkpropModel.of(run.fit(trainData).model());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {

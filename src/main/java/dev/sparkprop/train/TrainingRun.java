@@ -8,8 +8,6 @@ import dev.sparkprop.eval.EvalSum;
 import dev.sparkprop.io.SavedModel;
 import dev.sparkprop.run.EpochMetrics;
 import dev.sparkprop.run.RunDirectory;
-import dev.sparkprop.spark.SparkpropClassifier;
-import dev.sparkprop.spark.SparkpropModel;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.time.Instant;
@@ -21,7 +19,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 
 /**
- * One training run, written once for {@link SparkpropClassifier#fit} (DataFrames in, a model
+ * One training run, written once for {@code spark.SparkpropClassifier.fit} (DataFrames in, a model
  * out) and the command line's {@code Train} (files in, a run directory out): the validation set
  * (given, or held out of the training rows by {@code validation.fraction}), the check that every
  * set fits the network's input, the starting parameters (a resumed checkpoint, {@code init.from},
@@ -31,7 +29,7 @@ import org.apache.spark.api.java.JavaSparkContext;
  */
 public final class TrainingRun {
   /** What a run produced: the model (its info filled in), the trainer's result, the training rows used. */
-  public record Result(SparkpropModel model, TrainResult result, int trainRows) {}
+  public record Result(SavedModel model, TrainResult result, int trainRows) {}
 
   private final JavaSparkContext jsc;
   private final TrainConfig cfg;
@@ -159,7 +157,7 @@ public final class TrainingRun {
     int rows = cfg.trainLimit() > 0 ? Math.min(cfg.trainLimit(), trainData.count) : trainData.count;
     SavedModel model = new SavedModel(cfg.spec(), r.params(), Map.of(), info(r, rows), start().scaling(), trainData.columns,
         trainData.regression() ? trainData.targetColumns : trainData.labelNames, start().targetScaling());
-    return new Result(SparkpropModel.of(model), r, rows);
+    return new Result(model, r, rows);
   }
 
   /** String labels name the classes: as many as the output layer has units. */

@@ -5,6 +5,7 @@
  * checkpoints of that state ({@code Checkpoints}). What a round computes is in {@code train.step},
  * how it travels in {@code train.sync}, the configuration in {@code config}, the run folder and
  * its rows in {@code run}. May import {@code train.step}, {@code train.sync}, {@code config},
- * {@code run}, {@code nn}, {@code optim}, {@code data}, {@code eval}, {@code io}; Spark Core.
+ * {@code run}, {@code nn}, {@code optim}, {@code data}, {@code table}, {@code eval}, {@code io};
+ * Spark Core.
  */
 package dev.sparkprop.train;
