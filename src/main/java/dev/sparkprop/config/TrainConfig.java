@@ -13,7 +13,6 @@ import dev.sparkprop.optim.RmsProp;
 import dev.sparkprop.optim.Sgd;
 import java.io.Serializable;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;

@@ -79,16 +79,16 @@ public final class Checkpoints {
     info.put("history", s.historyMaps());
     info.put("config", cfg.resolved());
     Map<String, float[]> extra = new LinkedHashMap<>();
-    for (Map.Entry<String, float[]> e : s.optimizer.state().arrays().entrySet()) extra.put(OPT_PREFIX + e.getKey(), e.getValue());
-    for (Map.Entry<String, float[]> e : StepLog.columns(s.steps).entrySet()) extra.put(STEPS_PREFIX + e.getKey(), e.getValue());
-    if (s.selection != null) {
-      info.put("selection", s.selection.toMap());
-      if (s.selection.bestParams() != null) extra.put(BEST, s.selection.bestParams());
+    for (Map.Entry<String, float[]> e : s.optimizer().state().arrays().entrySet()) extra.put(OPT_PREFIX + e.getKey(), e.getValue());
+    for (Map.Entry<String, float[]> e : StepLog.columns(s.steps()).entrySet()) extra.put(STEPS_PREFIX + e.getKey(), e.getValue());
+    if (s.selection() != null) {
+      info.put("selection", s.selection().toMap());
+      if (s.selection().bestParams() != null) extra.put(BEST, s.selection().bestParams());
     }
     Path target = new Path(dir, String.format("%s%012d", PREFIX, globalStep));
-    ModelStore.save(target.toString(), new SavedModel(cfg.spec(), s.params, extra, info,
-        s.scaling != null ? s.scaling : dev.sparkprop.data.FeatureScaling.NONE, java.util.List.of(), java.util.List.of(),
-        s.targetScaling != null ? s.targetScaling : dev.sparkprop.data.FeatureScaling.NONE), true, false); // no model.onnx
+    ModelStore.save(target.toString(), new SavedModel(cfg.spec(), s.params(), extra, info,
+        s.scaling() != null ? s.scaling() : dev.sparkprop.data.FeatureScaling.NONE, java.util.List.of(), java.util.List.of(),
+        s.targetScaling() != null ? s.targetScaling() : dev.sparkprop.data.FeatureScaling.NONE), true, false); // no model.onnx
     prune();
   }
 
@@ -150,18 +150,18 @@ public final class Checkpoints {
       }
       TrainState s = TrainState.fromMap(cfg, m.params(), (Map<String, Object>) m.info().get("checkpoint"),
           (List<Map<String, Object>>) m.info().get("history"), arrays);
-      s.scaling = m.scaling(); // computed once, at the run's start: a resume reads it, not the rows again
-      s.targetScaling = m.targetScaling();
+      s.scaledBy(m.scaling(), m.targetScaling()); // computed once, at the run's start: a resume reads it, not the rows again
       Map<String, float[]> steps = new LinkedHashMap<>();
       for (Map.Entry<String, float[]> e : m.extraTensors().entrySet()) {
         if (e.getKey().startsWith(STEPS_PREFIX)) steps.put(e.getKey().substring(STEPS_PREFIX.length()), e.getValue());
       }
-      s.steps.addAll(StepLog.rows(steps)); // a checkpoint written before the log was kept has none
+      s.stepsBefore(StepLog.rows(steps)); // a checkpoint written before the log was kept has none
       if (m.info().get("selection") instanceof Map<?, ?> sel) {
-        s.selection = new Selection(cfg, m.params().length);
-        s.selection.restore((Map<String, Object>) sel, m.extraTensors().get(BEST));
+        Selection selection = new Selection(cfg, m.params().length);
+        selection.restore((Map<String, Object>) sel, m.extraTensors().get(BEST));
+        s.selectWith(selection);
       }
-      log.printf("resuming from checkpoint %s: epoch %d, step %d%n", all.get(i), s.epoch + 1, s.step);
+      log.printf("resuming from checkpoint %s: epoch %d, step %d%n", all.get(i), s.epoch() + 1, s.step());
       return s;
     }
     if (!all.isEmpty()) log.println("WARNING: no valid checkpoint among " + Arrays.toString(all.toArray()) + "; starting afresh");

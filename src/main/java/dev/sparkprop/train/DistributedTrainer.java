@@ -8,16 +8,9 @@ import dev.sparkprop.data.Shard;
 import dev.sparkprop.eval.EvalFunction;
 import dev.sparkprop.eval.EvalSum;
 import dev.sparkprop.nn.NetworkSpec;
-import dev.sparkprop.optim.LearningRate;
-import dev.sparkprop.optim.Optimizer;
-import dev.sparkprop.run.EpochMetrics;
 import dev.sparkprop.run.RunDirectory;
 import dev.sparkprop.run.StepStats;
-import dev.sparkprop.train.step.Bf16;
 import dev.sparkprop.train.step.LocalSgd;
-import dev.sparkprop.train.step.PartitionSum;
-import dev.sparkprop.train.step.Reducer;
-import dev.sparkprop.train.step.Round;
 import dev.sparkprop.train.step.ShardWorker;
 import dev.sparkprop.train.sync.Broadcasts;
 import dev.sparkprop.train.sync.JobTransport;
@@ -157,14 +150,12 @@ public final class DistributedTrainer {
     JavaRDD<Shard> validationShards = validation == null ? null
         : TrainingData.ranges(jsc, validation, validation.count, parts, cfg.classes(), cfg.fillsMissing(), "validation", log);
     try {
-      String kernels = logKernels(trainShards, spec, (cfg.batchSize() + parts - 1) / parts);
-      warnIfRoundingDiffers(state, parts, kernels);
-      state.partitions = parts;
-      state.kernels = kernels;
-      if (state.scaling == null) state.scaling = fitScaling(trainShards, train);
-      scaling = state.scaling;
-      if (state.targetScaling == null) state.targetScaling = fitTargetScaling(trainShards, spec);
-      targetScaling = state.targetScaling;
+      String kernels = ExecutorKernels.resolve(jsc, cfg, trainShards, spec, (cfg.batchSize() + parts - 1) / parts, log);
+      state.computedWith(parts, kernels, log);
+      if (state.scaling() == null) state.scaledBy(fitScaling(trainShards, train), state.targetScaling());
+      scaling = state.scaling();
+      if (state.targetScaling() == null) state.scaledBy(scaling, fitTargetScaling(trainShards, spec));
+      targetScaling = state.targetScaling();
       TrainResult r = loop(spec, layout, trainShards, testShards, validationShards, run, state, checkpoints);
       if (finish != null && testShards != null) finish.accept(testShards, r.params());
       return r;
@@ -181,49 +172,6 @@ public final class DistributedTrainer {
       } catch (RuntimeException e) {
         if (!jsc.sc().isStopped()) throw e; // else stopped meanwhile: the failure in flight is the news
       }
-    }
-  }
-
-  /**
-   * Resolves the matrix kernel on every executor before training (each JVM loads, self-checks
-   * and, for {@code kernel=auto}, times the candidates once, on the first layer's products at
-   * the rows a task trains on) and logs what they chose. Executors that chose differently would
-   * compute other last bits: say so.
-   */
-  private String logKernels(JavaRDD<Shard> shards, NetworkSpec spec, int rowsPerTask) {
-    dev.sparkprop.nn.Kernel kernel = cfg.kernel();
-    jsc.setJobDescription("resolve kernel=" + cfg.get("kernel") + " on the executors");
-    int[] p = spec.largestProduct(spec.isDense() ? rowsPerTask : Math.min(rowsPerTask, 16)); // a CNN's products are large at 16
-    List<String> chosen = shards.mapPartitions(it -> java.util.Collections.singletonList(
-        kernel.describe(p[0], p[1], p[2])).iterator()).collect();
-    jsc.setJobDescription(null);
-    java.util.Set<String> kernels = new java.util.TreeSet<>();
-    for (String c : chosen) kernels.add(c.replaceAll(" [0-9.]+ GFLOP/s.*", ""));
-    log.printf("kernel=%s: %s%n", cfg.get("kernel"), chosen.get(0));
-    if (kernels.size() > 1) {
-      log.printf("WARNING: the executors chose different kernels (%s): their products round differently, so runs are "
-          + "not bit-for-bit reproducible; set kernel= to one of them%n", String.join(", ", kernels));
-    }
-    return String.join(", ", kernels);
-  }
-
-  /**
-   * A run resumed with another partition count or kernel than its checkpoint was computed with
-   * is allowed (a cluster may have changed), but it no longer gives an uninterrupted run's bits:
-   * each step's partition sums are added in another grouping, and another kernel rounds its
-   * products differently. Say so. (Local SGD's partition count changes the math itself: it is
-   * refused with the configuration's keys.)
-   */
-  private void warnIfRoundingDiffers(TrainState state, int parts, String kernels) {
-    if (state.checkpointPartitions > 0 && state.checkpointPartitions != parts) {
-      log.printf("WARNING: resuming with %d partitions where the checkpoint was computed with %d: each step's sum is "
-          + "added in another order, so the parameters will differ from an uninterrupted run by rounding; set "
-          + "partitions=%d for the same bits%n", parts, state.checkpointPartitions, state.checkpointPartitions);
-    }
-    if (!state.checkpointKernels.isEmpty() && !state.checkpointKernels.equals(kernels)) {
-      log.printf("WARNING: resuming on kernel %s where the checkpoint was computed on %s: the products round "
-          + "differently, so the parameters will differ from an uninterrupted run by rounding%n", kernels,
-          state.checkpointKernels);
     }
   }
 
@@ -285,159 +233,16 @@ public final class DistributedTrainer {
     return limit > 0 ? Math.min(limit, count) : count;
   }
 
-  /**
-   * The training loop, the same for every transport: per round (one step, or a local-SGD round)
-   * the partitions' sums come in, the driver adds them in partition order, checks the rows and
-   * finiteness, divides by the rows and applies the update, then sends the result out with the
-   * next round.
-   */
+  /** The recipe's line, the tasks' plan, then {@link TrainingLoop} over the configured transport. */
   private TrainResult loop(NetworkSpec spec, BatchLayout layout, JavaRDD<Shard> trainShards, JavaRDD<Shard> testShards,
       JavaRDD<Shard> validationShards, RunDirectory run, TrainState s, Checkpoints checkpoints) throws IOException {
-    float[] params = s.params;
-    Optimizer optimizer = s.optimizer;
-    LearningRate schedule = cfg.learningRate();
-    log.printf("optimizer %s, learning rate %s, init %s, shuffle %s, seed %d, sync %s%s%n", optimizer.describe(),
-        schedule, cfg.get("init.from").isEmpty() ? cfg.initializer() : "from " + cfg.get("init.from"),
+    log.printf("optimizer %s, learning rate %s, init %s, shuffle %s, seed %d, sync %s%s%n", s.optimizer().describe(),
+        cfg.learningRate(), cfg.get("init.from").isEmpty() ? cfg.initializer() : "from " + cfg.get("init.from"),
         cfg.shuffle(), cfg.seed(), cfg.get("sync.mode"), cfg.syncEvery() > 1 ? " (local SGD, every " + cfg.syncEvery() + " steps)" : "");
-    int steps = layout.numBatches();
-    long totalSteps = (long) steps * cfg.epochs();
-    int every = cfg.checkpointEvery();
-    boolean perStep = cfg.checkpointPerStep();
     ShardWorker.Plan plan = ShardWorker.Plan.of(cfg, layout, standInNanos, scaling, targetScaling);
-    boolean localSgd = plan.localSgd();
-    int length = plan.vectorLength();
-    boolean bf16 = cfg.bf16Wire();
-    float[] out = localSgd || bf16 ? new float[length] : params; // what every partition is sent
-    float[] total = new float[length]; // the partitions' sums added, then divided by the rows
-    Reducer reducer = new Reducer(layout.partitions(), length, bf16);
-    double[] stepLoss = new double[plan.syncEvery()];
-    int[] stepRows = new int[plan.syncEvery()];
-    EvalSum lastEval = null;
-    Selection selection = validationShards == null ? null : s.selection != null ? s.selection : new Selection(cfg, params.length);
-    s.selection = selection;
-    Progress progress = new Progress(log, Progress.wantsBar(cfg.progress()), cfg.logEvery());
-    try (Transport transport = Transport.open(cfg, jsc, trainShards, plan, broadcasts, jobTasks, log)) {
-      long taken = 0; // steps of this call, for stopAfter
-      while (s.epoch < cfg.epochs() && (selection == null || !selection.stopped()) && taken < stepLimit) {
-        int epoch = s.epoch;
-        log.printf("Epoch %d%n", epoch + 1);
-        long t0 = System.nanoTime();
-        while (s.step < steps && taken < stepLimit) {
-          Round r = Round.at(epoch, s.step, plan.syncEvery(), steps, optimizer.steps());
-          long c0 = System.nanoTime();
-          if (localSgd) LocalSgd.pack(params, optimizer, 1f, out);
-          if (bf16) Bf16.round(params, out, 0, length); // the tasks compute with the parameters as the wire carries them
-          PartitionSum[] sums = transport.exchange(r, out, length);
-          long c1 = System.nanoTime();
-          long slowest = reducer.addSteps(sums, r, layout, stepLoss, stepRows);
-          double loss = 0;
-          for (int j = 0; j < r.steps(); j++) loss += stepLoss[j];
-          if (!reducer.mean(sums, total, length) || !Double.isFinite(loss)) throw diverged(r, loss);
-          long c2 = System.nanoTime();
-          if (localSgd) {
-            LocalSgd.unpack(total, params, optimizer, r.optimizerSteps() + r.steps());
-          } else {
-            optimizer.step(params, total, schedule.at((long) epoch * steps + r.first(), steps, totalSteps));
-          }
-          long c3 = System.nanoTime();
-          int n = r.steps(); // a local-SGD round's times are shared evenly by its steps
-          taken += n;
-          long send = transport.lastSendNanos();
-          for (int j = 0; j < n; j++) {
-            int k = r.first() + j;
-            long globalStep = (long) epoch * steps + k;
-            s.lastLr = schedule.at(globalStep, steps, totalSteps);
-            s.lossSum += stepLoss[j];
-            s.rowsSeen += stepRows[j];
-            s.step = k + 1;
-            progress.step(epoch, k, steps, stepLoss[j] / stepRows[j], s.rowsSeen, s.secondsBefore + (System.nanoTime() - t0) / 1e9);
-            StepStats stats = new StepStats(epoch, k, (c3 - c0) / n, send / n, (c1 - c0 - send) / n, (c2 - c1) / n,
-                (c3 - c2) / n, slowest / n, stepRows[j], stepLoss[j] / stepRows[j], s.lastLr);
-            s.steps.add(stats);
-            if (checkpoints != null && every > 0 && perStep && (globalStep + 1) % every == 0 && s.step < steps) {
-              s.secondsBefore += (System.nanoTime() - t0) / 1e9;
-              t0 = System.nanoTime();
-              checkpoints.save(s, cfg, globalStep + 1);
-            }
-            listener.accept(stats);
-          }
-        }
-        transport.endEpoch();
-        if (s.step < steps) { // stopAfter: the epoch was cut
-          jsc.setJobDescription(null);
-          return new TrainResult(params, s.history, null);
-        }
-        double seconds = s.secondsBefore + (System.nanoTime() - t0) / 1e9;
-        progress.endEpoch();
-        double testLoss = Double.NaN;
-        double testAcc = Double.NaN;
-        double evalSeconds = 0;
-        boolean last = epoch == cfg.epochs() - 1;
-        if (testShards != null && (last || (epoch + 1) % cfg.evalEvery() == 0)) {
-          long e0 = System.nanoTime();
-          jsc.setJobDescription("evaluate epoch " + (epoch + 1));
-          lastEval = evaluate(testShards, params, spec);
-          evalSeconds = (System.nanoTime() - e0) / 1e9;
-          testLoss = lastEval.meanLoss();
-          testAcc = lastEval.accuracy();
-        }
-        boolean evaluated = lastEval != null && !Double.isNaN(testLoss);
-        EpochMetrics m = new EpochMetrics(epoch + 1, s.lossSum / s.rowsSeen, testLoss, testAcc, seconds,
-            s.rowsSeen / seconds, evalSeconds, s.lastLr, evaluated ? lastEval.rmse() : Double.NaN,
-            evaluated ? lastEval.mae() : Double.NaN, evaluated ? lastEval.r2() : Double.NaN);
-        s.history.add(m);
-        if (spec.isRegression()) {
-          log.printf("epoch %d: train loss %.4f, test mse %.6g, rmse %.6g, mae %.6g, r2 %.4f, %.1f s, %.0f samples/s "
-              + "(eval %.1f s)%n", m.epoch(), m.trainLoss(), m.testLoss(), m.testRmse(), m.testMae(), m.testR2(),
-              m.epochSeconds(), m.samplesPerSecond(), evalSeconds);
-        } else {
-          log.printf("epoch %d: train loss %.4f, test loss %.4f, test accuracy %.4f, %.1f s, %.0f samples/s (eval %.1f s)%n",
-              m.epoch(), m.trainLoss(), m.testLoss(), m.testAccuracy(), m.epochSeconds(), m.samplesPerSecond(), evalSeconds);
-        }
-        if (run != null) run.writeMetrics(s.history, spec.isRegression());
-        if (selection != null) {
-          jsc.setJobDescription("validate epoch " + (epoch + 1));
-          selection.epochEnded(epoch + 1, evaluate(validationShards, params, spec), params, cfg.epochs(), log);
-        }
-        s.epoch++;
-        s.step = 0;
-        s.lossSum = 0;
-        s.rowsSeen = 0;
-        s.secondsBefore = 0;
-        long nextStep = (long) s.epoch * steps;
-        boolean due = every > 0 && (perStep ? nextStep % every == 0 : s.epoch % every == 0);
-        if (checkpoints != null && due && s.epoch < cfg.epochs()) checkpoints.save(s, cfg, nextStep);
-      }
-    }
-    jsc.setJobDescription(null);
-    if (selection != null) {
-      float[] kept = selection.kept(params);
-      if (kept != params || selection.stopped()) {
-        log.printf("keeping the parameters of epoch %d%n", selection.keptEpoch(s.epoch));
-      }
-      // the test set's figures are those of the model that is kept (after an early stop the last
-      // evaluation may be an older epoch's)
-      if (testShards != null && (kept != params || selection.stopped() || lastEval == null)) {
-        lastEval = evaluate(testShards, kept, spec);
-      }
-      // after a resume past the kept epoch its validation figures are computed again (the same ones)
-      EvalSum keptValidation = selection.keptEval() != null ? selection.keptEval() : evaluate(validationShards, kept, spec);
-      return new TrainResult(kept, s.history, lastEval, keptValidation, selection.keptEpoch(s.epoch));
-    }
-    if (lastEval == null && testShards != null) {
-      // resumed after the last epoch's evaluation: evaluate the final parameters once more
-      lastEval = evaluate(testShards, params, spec);
-    }
-    return new TrainResult(params, s.history, lastEval);
-  }
-
-
-  private static DivergenceException diverged(Round r, double loss) {
-    String what = Double.isFinite(loss) ? (r.steps() == 1 ? "gradient is" : "averaged parameters are") : "loss is";
-    String where = r.steps() == 1 ? "batch " + r.first() : "in the local SGD round of batches " + r.first() + "-" + (r.end() - 1);
-    return new DivergenceException("training diverged at epoch " + (r.epoch() + 1) + " " + where + ": the " + what
-        + " NaN or infinite; lower lr, or use a schedule with warm-up (lr.warmup.steps)"
-        + (r.steps() == 1 ? "" : ", or a smaller sync.every"));
+    TrainingLoop loop = new TrainingLoop(jsc, cfg, log, this::evaluate, spec, layout, testShards, validationShards, run, s,
+        checkpoints, plan, listener, stepLimit);
+    return loop.run(() -> Transport.open(cfg, jsc, trainShards, plan, broadcasts, jobTasks, log));
   }
 
   /** Forward pass of the test shards on the executors; counts merged in partition order. */

@@ -1,0 +1,42 @@
+package dev.sparkprop.train;
+
+import dev.sparkprop.config.TrainConfig;
+import dev.sparkprop.data.Shard;
+import dev.sparkprop.nn.Kernel;
+import dev.sparkprop.nn.NetworkSpec;
+import java.io.PrintStream;
+import java.util.Collections;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+
+/** The matrix kernel every executor resolves before training, and what they chose. */
+final class ExecutorKernels {
+  private ExecutorKernels() {}
+
+  /**
+   * Resolves the matrix kernel on every executor before training (each JVM loads, self-checks
+   * and, for {@code kernel=auto}, times the candidates once, on the first layer's products at
+   * the rows a task trains on) and logs what they chose. Executors that chose differently would
+   * compute other last bits: say so.
+   */
+  static String resolve(JavaSparkContext jsc, TrainConfig cfg, JavaRDD<Shard> shards, NetworkSpec spec, int rowsPerTask,
+      PrintStream log) {
+    Kernel kernel = cfg.kernel();
+    jsc.setJobDescription("resolve kernel=" + cfg.get("kernel") + " on the executors");
+    int[] p = spec.largestProduct(spec.isDense() ? rowsPerTask : Math.min(rowsPerTask, 16)); // a CNN's products are large at 16
+    List<String> chosen = shards.mapPartitions(it -> Collections.singletonList(
+        kernel.describe(p[0], p[1], p[2])).iterator()).collect();
+    jsc.setJobDescription(null);
+    Set<String> kernels = new TreeSet<>();
+    for (String c : chosen) kernels.add(c.replaceAll(" [0-9.]+ GFLOP/s.*", ""));
+    log.printf("kernel=%s: %s%n", cfg.get("kernel"), chosen.get(0));
+    if (kernels.size() > 1) {
+      log.printf("WARNING: the executors chose different kernels (%s): their products round differently, so runs are "
+          + "not bit-for-bit reproducible; set kernel= to one of them%n", String.join(", ", kernels));
+    }
+    return String.join(", ", kernels);
+  }
+}
