@@ -7,6 +7,7 @@ import dev.sparkprop.command.Failures;
 import dev.sparkprop.command.MasterCheck;
 import dev.sparkprop.config.ConfigException;
 import dev.sparkprop.config.TrainConfig;
+import dev.sparkprop.config.ValidationSet;
 import dev.sparkprop.data.DataFingerprint;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.MnistFiles;
@@ -195,10 +196,7 @@ public final class Train {
     }
     if (train != null) cfg = DataFit.withInputFrom(cfg, train.height, train.width, train.features, cfg.get("train.path"));
     if (train != null && test != null) checkInputSize(cfg, train, test);
-    if (cfg.selectsModel() && cfg.get("validation.path").isEmpty() && cfg.validationFraction() == 0) {
-      throw new ConfigException("keep=best and early.stop.patience need a validation set: set validation.path or "
-          + "validation.fraction (the test set never chooses the model)");
-    }
+    ValidationSet.checkNeeded(cfg, !cfg.get("validation.path").isEmpty() || cfg.validationFraction() > 0, "validation.path");
     if (cfg.needsInputShape()) { // a table's width is known once Spark reads it: run() does the rest then
       return new Plan(cfg, train, test, outDir, checkpoints, null, null, trainFormat, testFormat);
     }

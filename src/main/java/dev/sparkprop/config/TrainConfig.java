@@ -189,9 +189,7 @@ public final class TrainConfig implements Serializable {
       throw new ConfigException("validation.fraction: expected a number in [0, 1), got '" + get("validation.fraction") + "'");
     }
     validationFraction = f;
-    if (f > 0 && !get("validation.path").isEmpty()) {
-      throw new ConfigException("validation.fraction and validation.path are both set; choose one validation set");
-    }
+    ValidationSet.checkAtMostOne(this, !get("validation.path").isEmpty(), "validation.path");
     logEvery = count("log.every");
     resume = choice("resume", Resume.class);
   }

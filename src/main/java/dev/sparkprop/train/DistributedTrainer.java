@@ -1,7 +1,7 @@
 package dev.sparkprop.train;
 
-import dev.sparkprop.config.ConfigException;
 import dev.sparkprop.config.TrainConfig;
+import dev.sparkprop.config.ValidationSet;
 import dev.sparkprop.data.BatchLayout;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.Shard;
@@ -133,10 +133,7 @@ public final class DistributedTrainer {
    */
   public TrainResult fit(DataSpec train, DataSpec test, RunDirectory run, TrainState state, Checkpoints checkpoints)
       throws IOException {
-    if (cfg.selectsModel() && validation == null) {
-      throw new ConfigException("keep=best and early.stop.patience need a validation set: set validation.path (in the "
-          + "Spark application API: fit(train, validation))");
-    }
+    ValidationSet.checkNeeded(cfg, validation != null, "validation.path (in the Spark application API: fit(train, validation))");
     NetworkSpec spec = cfg.spec();
     int trainRows = used(train.count, cfg.trainLimit());
     int testRows = test == null ? 0 : used(test.count, cfg.testLimit());

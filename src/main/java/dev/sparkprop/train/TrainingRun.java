@@ -2,6 +2,7 @@ package dev.sparkprop.train;
 
 import dev.sparkprop.config.ConfigException;
 import dev.sparkprop.config.TrainConfig;
+import dev.sparkprop.config.ValidationSet;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.eval.EvalSum;
@@ -123,10 +124,7 @@ public final class TrainingRun {
 
   /** Trains on {@code train} (before any {@code validation.fraction} is held out of it). */
   public Result fit(DataSpec train) throws IOException {
-    if (validation != null && cfg.validationFraction() > 0) {
-      throw new ConfigException("validation.fraction is set and a validation " + setNoun
-          + " is given; choose one validation set");
-    }
+    ValidationSet.checkAtMostOne(cfg, validation != null, "a validation " + setNoun);
     DataSpec[] sides = DataFit.holdOut(cfg, train); // {train, null} without validation.fraction
     DataSpec trainData = sides[0];
     DataSpec validationData = sides[1] != null ? sides[1] : validation;
