@@ -2,10 +2,10 @@ package dev.sparkprop.cli;
 
 import dev.sparkprop.config.ConfigException;
 import dev.sparkprop.data.BadInputException;
+import dev.sparkprop.data.DataFormat;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.MnistFiles;
 import dev.sparkprop.data.PngImage;
-import dev.sparkprop.table.TableFormat;
 import dev.sparkprop.table.TableInput;
 import java.io.IOException;
 import java.io.InputStream;
@@ -20,7 +20,7 @@ import org.apache.hadoop.fs.Path;
  * file or a folder; {@code data.format} when the files do not say), which is inspected once
  * Spark runs ({@link #table}).
  */
-record InputImages(DataSpec idx, String pngPath, TableFormat tableFormat, String tablePath) {
+record InputImages(DataSpec idx, String pngPath, DataFormat tableFormat, String tablePath) {
   InputImages(DataSpec idx, String pngPath) {
     this(idx, pngPath, null, null);
   }
@@ -87,11 +87,11 @@ record InputImages(DataSpec idx, String pngPath, TableFormat tableFormat, String
     String name = p.getName().toLowerCase(java.util.Locale.ROOT);
     String configured = dataFormat.trim().toLowerCase(java.util.Locale.ROOT);
     if (configured.equals("parquet") || configured.equals("csv")
-        || (configured.equals("auto") && TableFormat.ofTableFile(name) != null)) {
-      return new InputImages(null, null, TableFormat.resolve(data, configured, "data"), p.toString());
+        || (configured.equals("auto") && DataFormat.ofTableFile(name) != null)) {
+      return new InputImages(null, null, DataFormat.resolve(data, configured, "data"), p.toString());
     }
     if (!configured.equals("auto") && !configured.equals("idx")) {
-      throw new dev.sparkprop.config.ConfigException("data.format: unknown format '" + dataFormat + "'; expected auto, idx, parquet or csv");
+      throw new dev.sparkprop.config.ConfigException(DataFormat.unknown("data.format", dataFormat));
     }
     if (st.isDirectory()) {
       boolean png = false;
@@ -100,13 +100,13 @@ record InputImages(DataSpec idx, String pngPath, TableFormat tableFormat, String
         String n = f.getPath().getName().toLowerCase(java.util.Locale.ROOT);
         if (n.endsWith(".png")) dev.sparkprop.data.InputFile.check(fs, f.getPath()); // read by the executors: refused here
         png |= n.endsWith(".png");
-        table |= TableFormat.ofTableFile(n) != null;
+        table |= DataFormat.ofTableFile(n) != null;
       }
       if (png) {
         if (needLabels) throw new BadInputException(data + ": PNG images carry no labels; evaluate needs IDX images and labels, or a table");
         return new InputImages(null, p.toString());
       }
-      if (table && configured.equals("auto")) return new InputImages(null, null, TableFormat.resolve(data, "auto", "data"), p.toString());
+      if (table && configured.equals("auto")) return new InputImages(null, null, DataFormat.resolve(data, "auto", "data"), p.toString());
       String[] f = MnistFiles.locate(p.toString(), split);
       return new InputImages(needLabels || !labels.isEmpty() ? DataSpec.check(f[0], f[1], classes)
           : DataSpec.imagesOnly(f[0]), null);

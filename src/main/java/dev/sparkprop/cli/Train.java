@@ -9,6 +9,7 @@ import dev.sparkprop.config.ConfigException;
 import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.config.ValidationSet;
 import dev.sparkprop.data.DataFingerprint;
+import dev.sparkprop.data.DataFormat;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.MnistFiles;
 import dev.sparkprop.eval.EvalSum;
@@ -19,7 +20,6 @@ import dev.sparkprop.report.RunReport;
 import dev.sparkprop.run.RunDirectory;
 import dev.sparkprop.run.RunLock;
 import dev.sparkprop.spark.SparkpropModel;
-import dev.sparkprop.table.TableFormat;
 import dev.sparkprop.table.TableInput;
 import dev.sparkprop.train.Checkpoints;
 import dev.sparkprop.train.DataFit;
@@ -55,7 +55,7 @@ public final class Train {
 
   /** Everything checked before Spark starts. */
   private record Plan(TrainConfig cfg, DataSpec train, DataSpec test, String outDir, Checkpoints checkpoints,
-      TrainState resumed, float[] initFrom, TableFormat trainFormat, TableFormat testFormat) {
+      TrainState resumed, float[] initFrom, DataFormat trainFormat, DataFormat testFormat) {
     /** With the starting state read once the network is known (a table's layer list takes its width from the data). */
     Plan withStart(TrainState resumedState, float[] initial) {
       return new Plan(cfg, train, test, outDir, checkpoints, resumedState, initial, trainFormat, testFormat);
@@ -178,19 +178,19 @@ public final class Train {
           + "); set overwrite=true to replace it, or choose another out=");
     }
     Checkpoints checkpoints = new Checkpoints(outDir, cfg.checkpointKeep(), out);
-    TableFormat trainFormat = TableFormat.resolve(cfg.get("train.path"), cfg.get("train.format"), "train.path");
-    TableFormat testFormat = TableFormat.resolve(cfg.get("test.path"), cfg.get("test.format"), "test.path");
+    DataFormat trainFormat = DataFormat.resolve(cfg.get("train.path"), cfg.get("train.format"), "train.path");
+    DataFormat testFormat = DataFormat.resolve(cfg.get("test.path"), cfg.get("test.format"), "test.path");
     DataSpec train = null;
     DataSpec test = null;
-    if (cfg.regression() && (trainFormat == TableFormat.IDX || testFormat == TableFormat.IDX)) {
+    if (cfg.regression() && (trainFormat == DataFormat.IDX || testFormat == DataFormat.IDX)) {
       throw new ConfigException("loss: mse trains on real-valued targets, and IDX files hold classes; give tables "
           + "(Parquet or CSV) with a numeric label column, or label.columns");
     }
-    if (trainFormat == TableFormat.IDX) {
+    if (trainFormat == DataFormat.IDX) {
       String[] tr = MnistFiles.locate(cfg.get("train.path"), "train");
       train = DataSpec.check(tr[0], tr[1], cfg.classes());
     }
-    if (testFormat == TableFormat.IDX) {
+    if (testFormat == DataFormat.IDX) {
       String[] te = MnistFiles.locate(cfg.get("test.path"), "t10k");
       test = DataSpec.check(te[0], te[1], cfg.classes());
     }
@@ -210,8 +210,8 @@ public final class Train {
   private static DataSpec validationData(SparkSession spark, TrainConfig cfg) throws IOException {
     String path = cfg.get("validation.path");
     if (path.isEmpty()) return null;
-    TableFormat f = TableFormat.resolve(path, cfg.get("validation.format"), "validation.path");
-    if (f == TableFormat.IDX) {
+    DataFormat f = DataFormat.resolve(path, cfg.get("validation.format"), "validation.path");
+    if (f == DataFormat.IDX) {
       String[] v = MnistFiles.locate(path, "validation");
       return DataSpec.check(v[0], v[1], cfg.classes());
     }
@@ -244,7 +244,7 @@ public final class Train {
     Map<String, Object> data = new LinkedHashMap<>();
     if (train.isTable()) {
       data.put("train_table", train.imagesPath);
-      data.put("train_format", train.format);
+      data.put("train_format", train.format.key());
     } else {
       data.put("train_images", train.imagesPath);
       data.put("train_images_sha256", DataFingerprint.sha256(train.imagesPath));

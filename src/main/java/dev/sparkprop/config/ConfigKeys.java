@@ -1,5 +1,6 @@
 package dev.sparkprop.config;
 
+import dev.sparkprop.data.DataFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -70,7 +71,7 @@ public final class ConfigKeys {
   }
 
   /** A data set's {@code *.format}: auto (from the files), or a format read from files. */
-  private static final List<String> FORMATS = List.of("auto", "idx", "parquet", "csv");
+  private static final List<String> FORMATS = DataFormat.WORDS;
 
   private static final Type TEXT = Type.TEXT;
   private static final Type INTEGER = Type.INTEGER;

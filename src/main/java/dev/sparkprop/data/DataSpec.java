@@ -6,10 +6,10 @@ import java.io.IOException;
  * A checked data set: an IDX images/labels pair (file paths, row count and image size, validated
  * on the driver before Spark starts: headers and lengths, every label in range, so bad files are
  * refused with their name before any task runs), or a Parquet/CSV table ({@link #format} not
- * {@code idx}; {@link #imagesPath} is the table's path, inspected through Spark SQL).
+ * {@code IDX}; {@link #imagesPath} is the table's path, inspected through Spark SQL).
  */
 public final class DataSpec implements java.io.Serializable {
-  private static final long serialVersionUID = 4L;
+  private static final long serialVersionUID = 5L;
 
   public final String imagesPath;
   public final String labelsPath;
@@ -20,8 +20,8 @@ public final class DataSpec implements java.io.Serializable {
   /** An IDX image's rows and columns (0 for a table, whose rows are flat). */
   public final int height;
   public final int width;
-  /** "idx", "parquet", "csv" or "dataframe" (a Spark application's DataFrame, registered as a temporary view). */
-  public final String format;
+  /** IDX files, a Parquet or CSV table, or a Spark application's DataFrame (registered as a temporary view). */
+  public final DataFormat format;
   /** For tables: whether a {@code row} column gives each row's place (else Spark's scan order). */
   public final boolean hasRowColumn;
   /**
@@ -48,13 +48,13 @@ public final class DataSpec implements java.io.Serializable {
   /** One side of a {@code validation.fraction} split of the data set (its rows, numbered 0..), or null: every row. */
   public final RowSubset subset;
 
-  private DataSpec(String imagesPath, String labelsPath, int count, int features, String format, boolean hasRowColumn,
+  private DataSpec(String imagesPath, String labelsPath, int count, int features, DataFormat format, boolean hasRowColumn,
       int height, int width, Features layout, java.util.List<String> columns) {
     this(imagesPath, labelsPath, count, features, format, hasRowColumn, height, width, null, layout, columns,
         java.util.List.of(), java.util.List.of());
   }
 
-  private DataSpec(String imagesPath, String labelsPath, int count, int features, String format, boolean hasRowColumn,
+  private DataSpec(String imagesPath, String labelsPath, int count, int features, DataFormat format, boolean hasRowColumn,
       int height, int width, RowSubset subset, Features layout, java.util.List<String> columns,
       java.util.List<String> labelNames, java.util.List<String> targetColumns) {
     this.targetColumns = java.util.List.copyOf(targetColumns);
@@ -73,7 +73,7 @@ public final class DataSpec implements java.io.Serializable {
   }
 
   private DataSpec(String imagesPath, String labelsPath, IdxHeader images) {
-    this(imagesPath, labelsPath, images.count(), images.itemSize(), "idx", true, images.dim(1), images.dim(2),
+    this(imagesPath, labelsPath, images.count(), images.itemSize(), DataFormat.IDX, true, images.dim(1), images.dim(2),
         Features.IMAGE, java.util.List.of());
   }
 
@@ -82,20 +82,20 @@ public final class DataSpec implements java.io.Serializable {
    * count, feature count and where the features come from ({@code columns}: their names for
    * {@link Features#COLUMNS}, else empty).
    */
-  public static DataSpec table(String format, String path, int count, int features, boolean hasRowColumn, Features layout,
+  public static DataSpec table(DataFormat format, String path, int count, int features, boolean hasRowColumn, Features layout,
       java.util.List<String> columns) {
     return new DataSpec(path, null, count, features, format, hasRowColumn, 0, 0, layout, columns);
   }
 
   /** A table with string labels, {@code labelNames} being its distinct labels in sorted order (empty: integer labels). */
-  public static DataSpec table(String format, String path, int count, int features, boolean hasRowColumn, Features layout,
+  public static DataSpec table(DataFormat format, String path, int count, int features, boolean hasRowColumn, Features layout,
       java.util.List<String> columns, java.util.List<String> labelNames) {
     return new DataSpec(path, null, count, features, format, hasRowColumn, 0, 0, null, layout, columns, labelNames,
         java.util.List.of());
   }
 
   /** A table of regression targets: the columns {@code targets} read as real numbers. */
-  public static DataSpec regressionTable(String format, String path, int count, int features, boolean hasRowColumn,
+  public static DataSpec regressionTable(DataFormat format, String path, int count, int features, boolean hasRowColumn,
       Features layout, java.util.List<String> columns, java.util.List<String> targets) {
     return new DataSpec(path, null, count, features, format, hasRowColumn, 0, 0, null, layout, columns, java.util.List.of(),
         targets);
@@ -131,12 +131,12 @@ public final class DataSpec implements java.io.Serializable {
   }
 
   public boolean isTable() {
-    return !format.equals("idx");
+    return format != DataFormat.IDX;
   }
 
   /** Where the data is, for messages and model info. */
   public String describe() {
-    String where = isTable() ? format + " " + imagesPath : imagesPath + (labelsPath == null ? "" : " + " + labelsPath);
+    String where = isTable() ? format.key() + " " + imagesPath : imagesPath + (labelsPath == null ? "" : " + " + labelsPath);
     if (layout == Features.COLUMNS) {
       where += " (" + columns.size() + " feature columns: " + (columns.size() <= 6 ? String.join(", ", columns)
           : String.join(", ", columns.subList(0, 4)) + ", ..., " + columns.get(columns.size() - 1)) + ")";

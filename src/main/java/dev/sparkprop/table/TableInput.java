@@ -7,6 +7,7 @@ import static org.apache.spark.sql.functions.max;
 import static org.apache.spark.sql.functions.min;
 
 import dev.sparkprop.data.BadInputException;
+import dev.sparkprop.data.DataFormat;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.data.ShardReader;
@@ -66,7 +67,7 @@ public final class TableInput {
   private static final String CORRUPT = "_corrupt_record";
 
   /** Reads the table's schema and row count; refuses a missing or mistyped column by name. */
-  public static DataSpec inspect(SparkSession spark, TableFormat format, String path, String key) throws IOException {
+  public static DataSpec inspect(SparkSession spark, DataFormat format, String path, String key) throws IOException {
     return inspect(spark, format, path, key, true, List.of());
   }
 
@@ -74,7 +75,7 @@ public final class TableInput {
    * {@code needLabels} false (prediction): a table without a {@code label} column is read with
    * every label 0.
    */
-  public static DataSpec inspect(SparkSession spark, TableFormat format, String path, String key, boolean needLabels)
+  public static DataSpec inspect(SparkSession spark, DataFormat format, String path, String key, boolean needLabels)
       throws IOException {
     return inspect(spark, format, path, key, needLabels, List.of());
   }
@@ -83,7 +84,7 @@ public final class TableInput {
    * @param featureColumns {@code features.columns}: the feature columns by name, or empty for the
    *     table's own layout (README, "Data formats")
    */
-  public static DataSpec inspect(SparkSession spark, TableFormat format, String path, String key, boolean needLabels,
+  public static DataSpec inspect(SparkSession spark, DataFormat format, String path, String key, boolean needLabels,
       List<String> featureColumns) throws IOException {
     return inspect(spark, format, path, key, needLabels, featureColumns, null);
   }
@@ -92,14 +93,14 @@ public final class TableInput {
    * @param targets regression ({@code loss=mse}): the target columns ({@code label.columns}, or
    *     empty for {@code label}), read as real numbers; null for classes
    */
-  public static DataSpec inspect(SparkSession spark, TableFormat format, String path, String key, boolean needLabels,
+  public static DataSpec inspect(SparkSession spark, DataFormat format, String path, String key, boolean needLabels,
       List<String> featureColumns, List<String> targets) throws IOException {
     String qualified = qualify(path);
     Dataset<Row> df = raw(spark, format, qualified);
     StructType schema = df.schema();
     List<String> names = new ArrayList<>(Arrays.asList(df.columns()));
     names.remove(CORRUPT);
-    String layout = format == TableFormat.PARQUET
+    String layout = format == DataFormat.PARQUET
         ? "a Parquet table needs an integer 'label' column and its features: 'image' (binary), 'features' (an array or "
             + "a Spark ML vector) or numeric columns (all of them, or those features.columns names)"
         : "a CSV table needs a header line naming 'label' and numeric feature columns ('label,pixel0,...,pixelN' for "
@@ -110,7 +111,7 @@ public final class TableInput {
         throw new BadInputException(key + ": " + path + " has no column '" + t + "' for the regression target (columns: "
             + preview(names) + "); name the targets with label.columns");
       }
-      if (names.contains(t) && format != TableFormat.CSV && !numeric(type(schema, t))) {
+      if (names.contains(t) && format != DataFormat.CSV && !numeric(type(schema, t))) {
         throw new BadInputException(key + ": " + path + ": the regression target '" + t + "' is "
             + type(schema, t).simpleString() + ", expected a numeric type");
       }
@@ -121,7 +122,7 @@ public final class TableInput {
       throw new BadInputException(key + ": " + path + " has no 'label' column (columns: " + preview(names) + "); " + layout);
     }
     List<String> labelNames = labelled && targets == null ? labelNames(df, format, "label", key + ": " + path) : List.of();
-    if (format == TableFormat.PARQUET && names.contains("row")) requireInteger(schema, "row", path);
+    if (format == DataFormat.PARQUET && names.contains("row")) requireInteger(schema, "row", path);
     List<String> candidates = new ArrayList<>(names);
     candidates.removeAll(targetColumns); // a target is never a feature
     if (targets != null) candidates.remove("label");
@@ -132,9 +133,9 @@ public final class TableInput {
     boolean hasRow = names.contains("row");
     if (hasRow) checkRowColumn(df, rows, path);
     if (targets != null) {
-      return DataSpec.regressionTable(format.key(), qualified, (int) rows, f.width, hasRow, f.layout, f.columns, targetColumns);
+      return DataSpec.regressionTable(format, qualified, (int) rows, f.width, hasRow, f.layout, f.columns, targetColumns);
     }
-    return DataSpec.table(format.key(), qualified, (int) rows, f.width, hasRow, f.layout, f.columns, labelNames);
+    return DataSpec.table(format, qualified, (int) rows, f.width, hasRow, f.layout, f.columns, labelNames);
   }
 
   /** The most distinct string labels a table may hold: more is not a column of classes. */
@@ -145,9 +146,9 @@ public final class TableInput {
    * empty when it holds integers (an integer SQL type, or a CSV whose first rows' labels are all
    * integers). Any other type is refused.
    */
-  static List<String> labelNames(Dataset<Row> df, TableFormat format, String column, String where) {
+  static List<String> labelNames(Dataset<Row> df, DataFormat format, String column, String where) {
     Column c = col("`" + column.replace("`", "``") + "`");
-    if (format == TableFormat.CSV) {
+    if (format == DataFormat.CSV) {
       boolean integers = true;
       for (Row r : df.select(c).where(c.isNotNull()).limit(SAMPLE_ROWS).collectAsList()) {
         integers &= r.getString(0).trim().matches("[-+]?[0-9]{1,18}");
@@ -179,7 +180,7 @@ public final class TableInput {
   /** Rows a CSV table's first lines give to tell its numeric columns from the others. */
   private static final int SAMPLE_ROWS = 100;
 
-  private static Picked features(Dataset<Row> df, TableFormat format, List<String> names, String path, String key,
+  private static Picked features(Dataset<Row> df, DataFormat format, List<String> names, String path, String key,
       List<String> featureColumns, String layout) {
     StructType schema = df.schema();
     if (!featureColumns.isEmpty()) {
@@ -190,21 +191,21 @@ public final class TableInput {
         if (c.equals("label") || c.equals("row")) {
           throw new BadInputException("features.columns: '" + c + "' is the table's " + c + " column, not a feature");
         }
-        if (format != TableFormat.CSV && !numeric(type(schema, c))) {
+        if (format != DataFormat.CSV && !numeric(type(schema, c))) {
           throw new BadInputException("features.columns: " + path + ": column '" + c + "' is " + type(schema, c).simpleString()
               + ", expected a numeric type");
         }
       }
       return new Picked(DataSpec.Features.COLUMNS, featureColumns.size(), featureColumns);
     }
-    if (format != TableFormat.CSV && names.contains("image")) {
+    if (format != DataFormat.CSV && names.contains("image")) {
       if (!(type(schema, "image") instanceof BinaryType)) {
         throw new BadInputException(path + ": column 'image' is " + type(schema, "image").simpleString()
             + ", expected binary (one byte 0..255 per pixel)");
       }
       return new Picked(DataSpec.Features.IMAGE, firstLength(df, "length(image)", "image", path), List.of());
     }
-    if (format != TableFormat.CSV && names.contains("features")) {
+    if (format != DataFormat.CSV && names.contains("features")) {
       DataType t = type(schema, "features");
       if (VectorColumn.is(t)) return new Picked(DataSpec.Features.VECTOR, firstVectorSize(df, "features", t, path), List.of());
       if (!(t instanceof ArrayType a) || !(a.elementType() instanceof FloatType || a.elementType() instanceof DoubleType)) {
@@ -213,7 +214,7 @@ public final class TableInput {
       }
       return new Picked(DataSpec.Features.ARRAY, firstLength(df, "size(features)", "features", path), List.of());
     }
-    if (format == TableFormat.CSV) {
+    if (format == DataFormat.CSV) {
       TreeSet<Integer> pixels = new TreeSet<>();
       for (String n : names) {
         Matcher m = PIXEL.matcher(n);
@@ -232,10 +233,10 @@ public final class TableInput {
     // every numeric column but the label and the row number
     List<String> picked = new ArrayList<>();
     List<String> left = new ArrayList<>();
-    List<Row> sample = format == TableFormat.CSV ? df.drop(CORRUPT).limit(SAMPLE_ROWS).collectAsList() : List.of();
+    List<Row> sample = format == DataFormat.CSV ? df.drop(CORRUPT).limit(SAMPLE_ROWS).collectAsList() : List.of();
     for (String n : names) {
       if (n.equals("label") || n.equals("row")) continue;
-      boolean number = format == TableFormat.CSV ? numbers(sample, n) : numeric(type(schema, n));
+      boolean number = format == DataFormat.CSV ? numbers(sample, n) : numeric(type(schema, n));
       (number ? picked : left).add(n);
     }
     if (picked.isEmpty()) {
@@ -344,7 +345,7 @@ public final class TableInput {
       throw new BadInputException(name + ": column '" + labelCol + "' is " + type(schema, labelCol).simpleString()
           + ", expected a numeric regression target (loss=mse)");
     }
-    List<String> labelNames = regression ? List.of() : labelNames(df, TableFormat.DATAFRAME, labelCol, name);
+    List<String> labelNames = regression ? List.of() : labelNames(df, DataFormat.DATAFRAME, labelCol, name);
     boolean noFeaturesColumn = featuresCol == null && !names.contains("image") && !names.contains("features");
     if (!featureColumns.isEmpty() || noFeaturesColumn) {
       return namedColumns(df, name, labelCol, featureColumns, regression, labelNames);
@@ -381,10 +382,10 @@ public final class TableInput {
     String view = name.replace(' ', '_') + "_" + VIEWS.incrementAndGet();
     picked.createOrReplaceTempView(view);
     if (regression) {
-      return DataSpec.regressionTable(TableFormat.DATAFRAME.key(), view, (int) rows, width, hasRow, layout, List.of(),
+      return DataSpec.regressionTable(DataFormat.DATAFRAME, view, (int) rows, width, hasRow, layout, List.of(),
           List.of("label"));
     }
-    return DataSpec.table(TableFormat.DATAFRAME.key(), view, (int) rows, width, hasRow, layout, List.of(), labelNames);
+    return DataSpec.table(DataFormat.DATAFRAME, view, (int) rows, width, hasRow, layout, List.of(), labelNames);
   }
 
   /** A DataFrame whose features are named numeric columns (those given, or every numeric one but the label and row). */
@@ -425,10 +426,10 @@ public final class TableInput {
     String viewName = name.replace(' ', '_') + "_" + VIEWS.incrementAndGet();
     view.createOrReplaceTempView(viewName);
     if (regression) {
-      return DataSpec.regressionTable(TableFormat.DATAFRAME.key(), viewName, (int) rows, cols.size(), hasRow,
+      return DataSpec.regressionTable(DataFormat.DATAFRAME, viewName, (int) rows, cols.size(), hasRow,
           DataSpec.Features.COLUMNS, cols, List.of("label"));
     }
-    return DataSpec.table(TableFormat.DATAFRAME.key(), viewName, (int) rows, cols.size(), hasRow, DataSpec.Features.COLUMNS,
+    return DataSpec.table(DataFormat.DATAFRAME, viewName, (int) rows, cols.size(), hasRow, DataSpec.Features.COLUMNS,
         cols, labelNames);
   }
 
@@ -447,23 +448,23 @@ public final class TableInput {
    */
   public static JavaRDD<Shard> shards(SparkSession spark, DataSpec spec, int usedRows, int classes, int partitions,
       ShardReader.Assignment assignment, boolean missingAllowed) {
-    TableFormat format = TableFormat.valueOf(spec.format.toUpperCase(java.util.Locale.ROOT));
+    DataFormat format = spec.format;
     Dataset<Row> df = raw(spark, format, spec.imagesPath);
     List<Column> cols = new ArrayList<>();
     List<String> have = Arrays.asList(df.columns());
     if (!spec.targetColumns.isEmpty()) { // regression: the targets first (0 where a table for prediction has none)
       for (String t : spec.targetColumns) {
         cols.add(have.contains(t) ? col("`" + t.replace("`", "``") + "`")
-            : org.apache.spark.sql.functions.lit(format == TableFormat.CSV ? "0" : (Object) 0.0).as(t));
+            : org.apache.spark.sql.functions.lit(format == DataFormat.CSV ? "0" : (Object) 0.0).as(t));
       }
     } else {
       // a table for prediction may have no labels: 0 stands for them (CSV values are text)
       cols.add(have.contains("label") ? col("label")
-          : org.apache.spark.sql.functions.lit(format == TableFormat.CSV ? "0" : (Object) 0));
+          : org.apache.spark.sql.functions.lit(format == DataFormat.CSV ? "0" : (Object) 0));
     }
     switch (spec.layout) {
       case IMAGE -> {
-        if (format == TableFormat.CSV) {
+        if (format == DataFormat.CSV) {
           for (int i = 0; i < spec.features; i++) cols.add(col("pixel" + i));
         } else {
           cols.add(col("image"));
@@ -474,9 +475,9 @@ public final class TableInput {
         for (String c : spec.columns) cols.add(col("`" + c.replace("`", "``") + "`"));
       }
     }
-    if (format == TableFormat.CSV) cols.add(org.apache.spark.sql.functions.length(col(CORRUPT))); // its length: the line itself may be huge
+    if (format == DataFormat.CSV) cols.add(org.apache.spark.sql.functions.length(col(CORRUPT))); // its length: the line itself may be huge
     cols.add(spec.hasRowColumn ? col("row").cast("long") : org.apache.spark.sql.functions.lit(-1L));
-    if (format == TableFormat.DATAFRAME) { // no files: the view's name stands for them
+    if (format == DataFormat.DATAFRAME) { // no files: the view's name stands for them
       cols.add(org.apache.spark.sql.functions.lit(spec.imagesPath));
       cols.add(org.apache.spark.sql.functions.lit(0L));
     } else {
@@ -502,7 +503,7 @@ public final class TableInput {
    * @throws BadInputException the table has no such column
    */
   public static JavaPairRDD<Long, String> columnByRow(SparkSession spark, DataSpec spec, String name) {
-    TableFormat format = TableFormat.valueOf(spec.format.toUpperCase(java.util.Locale.ROOT));
+    DataFormat format = spec.format;
     Dataset<Row> df = raw(spark, format, spec.imagesPath);
     List<String> names = new ArrayList<>(Arrays.asList(df.columns()));
     names.remove(CORRUPT);
@@ -534,9 +535,9 @@ public final class TableInput {
     return e;
   }
 
-  private static Dataset<Row> raw(SparkSession spark, TableFormat format, String path) {
-    if (format == TableFormat.PARQUET) return spark.read().parquet(path);
-    if (format == TableFormat.DATAFRAME) return spark.table(path);
+  private static Dataset<Row> raw(SparkSession spark, DataFormat format, String path) {
+    if (format == DataFormat.PARQUET) return spark.read().parquet(path);
+    if (format == DataFormat.DATAFRAME) return spark.table(path);
     // Every CSV value is read as text and parsed here, so that a bad one is named exactly; a line
     // with more or fewer values than the header lands in _corrupt_record instead of being padded
     // or cut silently.
@@ -671,7 +672,7 @@ public final class TableInput {
   /** Checks and converts rows; a bad value stops the job with the file, the row and the column. */
   static final class RowParser implements Serializable {
     private static final long serialVersionUID = 1L;
-    private final TableFormat format;
+    private final DataFormat format;
     private final DataSpec.Features layout;
     private final List<String> columns;
     private final DataType featuresType; // VECTOR: the column's type (the user-defined type, or its storage struct)
@@ -686,7 +687,7 @@ public final class TableInput {
     private final ShardReader.Assignment assignment;
     private final dev.sparkprop.data.RowSubset subset; // null: every row
 
-    RowParser(TableFormat format, DataSpec.Features layout, List<String> columns, DataType featuresType, int features,
+    RowParser(DataFormat format, DataSpec.Features layout, List<String> columns, DataType featuresType, int features,
         int classes, int usedRows, int partitions, ShardReader.Assignment assignment, dev.sparkprop.data.RowSubset subset,
         List<String> labelNames, List<String> targets, boolean missingAllowed) {
       this.missingAllowed = missingAllowed;
@@ -730,9 +731,9 @@ public final class TableInput {
         }
         if (g >= usedRows) continue;
         // a DataFrame's rows are named by their place in it (from 0)
-        String where = format == TableFormat.DATAFRAME ? file + ", row " + named
+        String where = format == DataFormat.DATAFRAME ? file + ", row " + named
             : where(file, start, record, t._2() < 0 ? named : -1);
-        if (format == TableFormat.CSV && !r.isNullAt(n - 4)) {
+        if (format == DataFormat.CSV && !r.isNullAt(n - 4)) {
           throw bad(where, "(the whole line)", "its number of values differs from the header's, or a value is longer than "
               + MAX_CHARS_PER_VALUE + " characters (the CSV reader's limit); the line holds " + r.getInt(n - 4) + " characters");
         }
@@ -740,11 +741,11 @@ public final class TableInput {
         int label = targets.isEmpty() ? label(r, where) : 0;
         float[] target = targets.isEmpty() ? null : new float[targets.size()];
         for (int j = 0; j < (target == null ? 0 : target.length); j++) {
-          target[j] = value(format == TableFormat.CSV && r.isNullAt(j) ? "" : r.get(j), where, targets.get(j), false, "");
+          target[j] = value(format == DataFormat.CSV && r.isNullAt(j) ? "" : r.get(j), where, targets.get(j), false, "");
         }
         byte[] bytes = null;
         float[] floats = null;
-        if (layout == DataSpec.Features.IMAGE && format == TableFormat.CSV) {
+        if (layout == DataSpec.Features.IMAGE && format == DataFormat.CSV) {
           bytes = new byte[features];
           for (int j = 0; j < features; j++) bytes[j] = (byte) pixel(r.isNullAt(f0 + j) ? null : r.getString(f0 + j), j, where);
         } else if (layout == DataSpec.Features.IMAGE) {
@@ -764,7 +765,7 @@ public final class TableInput {
             if (v.size() != features) throw bad(where, "features", v.size() + " values, expected " + features + " (the first row's)");
             for (int j = 0; j < features; j++) floats[j] = value(v.get(j), where, "features[" + j + "]", missingAllowed, FILL_HINT);
           } else {
-            boolean csv = format == TableFormat.CSV; // its empty value is read as null
+            boolean csv = format == DataFormat.CSV; // its empty value is read as null
             for (int j = 0; j < features; j++) {
               floats[j] = value(csv && r.isNullAt(f0 + j) ? "" : r.get(f0 + j), where, columns.get(j), missingAllowed, FILL_HINT);
             }
@@ -790,7 +791,7 @@ public final class TableInput {
           labelIndex = new java.util.HashMap<>();
           for (int k = 0; k < labelNames.size(); k++) labelIndex.put(labelNames.get(k), k);
         }
-        String s = format == TableFormat.CSV ? r.getString(0).trim() : r.get(0).toString();
+        String s = format == DataFormat.CSV ? r.getString(0).trim() : r.get(0).toString();
         Integer k = labelIndex.get(s);
         if (k == null) {
           throw bad(where, "label", "'" + s + "' is not among the training labels (" + preview(labelNames) + ")");
@@ -798,7 +799,7 @@ public final class TableInput {
         return k;
       }
       long v;
-      if (format == TableFormat.CSV) {
+      if (format == DataFormat.CSV) {
         String s = r.getString(0).trim();
         try {
           v = Long.parseLong(s);
@@ -857,7 +858,7 @@ public final class TableInput {
       } else {
         sb.append("record ").append(record);
         if (start > 0) sb.append(" after byte ").append(start);
-        else if (format == TableFormat.CSV) sb.append(" (line ").append(record + 1).append(')');
+        else if (format == DataFormat.CSV) sb.append(" (line ").append(record + 1).append(')');
       }
       return sb.toString();
     }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkprop.data.BadInputException;
+import dev.sparkprop.data.DataFormat;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.data.ShardReader;
@@ -92,7 +93,7 @@ class FeatureTablesTest {
   void aCsvOfDecimalsTakesEveryNumericColumnButTheLabelAndRow() throws Exception {
     String p = csv("dec", "id,label,radius,texture,row,area",
         "a,1,1.5e-3,12,0,4000.25", "b,0,-0.002,7.5,1,3999", "c,1,2E-3,0,2,-1");
-    DataSpec spec = TableInput.inspect(spark, TableFormat.CSV, p, "train.path", true, List.of());
+    DataSpec spec = TableInput.inspect(spark, DataFormat.CSV, p, "train.path", true, List.of());
     assertEquals(DataSpec.Features.COLUMNS, spec.layout);
     assertEquals(List.of("radius", "texture", "area"), spec.columns, "the text column 'id' is left out");
     assertEquals(3, spec.features);
@@ -105,13 +106,13 @@ class FeatureTablesTest {
   @Test
   void featuresColumnsChoosesAndOrdersThem() throws Exception {
     String p = csv("named", "label,a,b,c", "1,1,2,3", "0,4,5,6");
-    DataSpec spec = TableInput.inspect(spark, TableFormat.CSV, p, "train.path", true, List.of("c", "a"));
+    DataSpec spec = TableInput.inspect(spark, DataFormat.CSV, p, "train.path", true, List.of("c", "a"));
     float[][] x = features(load(spec, 2), 2);
     assertArrayEquals(new float[] {3, 1}, x[0]);
     assertArrayEquals(new float[] {6, 4}, x[1]);
     String m = badInput(() -> {
       try {
-        TableInput.inspect(spark, TableFormat.CSV, p, "train.path", true, List.of("a", "zz"));
+        TableInput.inspect(spark, DataFormat.CSV, p, "train.path", true, List.of("a", "zz"));
       } catch (java.io.IOException e) {
         throw new RuntimeException(e);
       }
@@ -128,14 +129,14 @@ class FeatureTablesTest {
         RowFactory.create(1, -1, 7L, 1e4, "y", new java.math.BigDecimal("-0.001")));
     String p = dir.resolve("numeric").toString();
     spark.createDataFrame(rows, schema).coalesce(1).write().parquet(p);
-    DataSpec spec = inspect(TableFormat.PARQUET, p);
+    DataSpec spec = inspect(DataFormat.PARQUET, p);
     assertEquals(List.of("i", "l", "d", "dec"), spec.columns);
     float[][] x = features(load(spec, 2), 4);
     assertArrayEquals(new float[] {3f, 1e10f, -2.5e-4f, 12.345f}, x[0]);
     assertArrayEquals(new float[] {-1f, 7f, 1e4f, -0.001f}, x[1]);
   }
 
-  private static DataSpec inspect(TableFormat f, String p) {
+  private static DataSpec inspect(DataFormat f, String p) {
     try {
       return TableInput.inspect(spark, f, p, "train.path", true, List.of());
     } catch (java.io.IOException e) {
@@ -151,7 +152,7 @@ class FeatureTablesTest {
         RowFactory.create(1, new Double[] {0.5, 0.0, 1.0}));
     String p = dir.resolve("array").toString();
     spark.createDataFrame(rows, schema).coalesce(1).write().parquet(p);
-    DataSpec spec = inspect(TableFormat.PARQUET, p);
+    DataSpec spec = inspect(DataFormat.PARQUET, p);
     assertEquals(DataSpec.Features.ARRAY, spec.layout);
     float[][] x = features(load(spec, 2), 3);
     assertArrayEquals(new float[] {-3.5f, 4000f, 1e-3f}, x[0]);
@@ -176,7 +177,7 @@ class FeatureTablesTest {
     assertTrue(vs.get(1).get(1) instanceof org.apache.spark.ml.linalg.SparseVector, "VectorAssembler made a sparse row");
     String p = dir.resolve("vector").toString();
     df.coalesce(1).write().parquet(p);
-    DataSpec spec = inspect(TableFormat.PARQUET, p);
+    DataSpec spec = inspect(DataFormat.PARQUET, p);
     assertEquals(DataSpec.Features.VECTOR, spec.layout);
     assertEquals(4, spec.features);
     float[][] x = features(load(spec, 2), 4);
@@ -207,13 +208,13 @@ class FeatureTablesTest {
   @Test
   void badValuesInNamedColumnsAreNamed() throws Exception {
     String p = csv("badnum", "label,x,y", "1,1.5,2", "0,abc,3");
-    String m = badInput(() -> load(inspect(TableFormat.CSV, p), 2));
+    String m = badInput(() -> load(inspect(DataFormat.CSV, p), 2));
     assertTrue(m.endsWith("record 2 (line 3), column x: 'abc' is not a number"), m);
     String q = csv("nan", "label,x,y", "1,1.5,2", "0,NaN,3");
-    m = badInput(() -> load(inspect(TableFormat.CSV, q), 2));
+    m = badInput(() -> load(inspect(DataFormat.CSV, q), 2));
     assertTrue(m.endsWith("record 2 (line 3), column x: NaN (NaN or infinite)"), m);
     String e = csv("empty", "label,x,y", "1,1.5,2", "0,,3");
-    m = badInput(() -> load(inspect(TableFormat.CSV, e), 2));
+    m = badInput(() -> load(inspect(DataFormat.CSV, e), 2));
     assertTrue(m.endsWith("record 2 (line 3), column x: empty (features.missing=mean fills a missing value)"), m);
   }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.sparkprop.data.BadInputException;
+import dev.sparkprop.data.DataFormat;
 import dev.sparkprop.data.DataSpec;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.data.ShardReader;
@@ -80,13 +81,13 @@ class TableInputTest {
   }
 
   /** Reads the table into 2 range shards (forcing the row checks). */
-  private static List<Shard> load(TableFormat f, String path) throws Exception {
+  private static List<Shard> load(DataFormat f, String path) throws Exception {
     DataSpec spec = TableInput.inspect(spark, f, path, "train.path");
     return TableInput.shards(spark, spec, spec.count, 10, 2, ShardReader.ranges(spec.count, 2)).collect();
   }
 
   /** The message of the BadInputException behind a failure (a task's arrives inside a SparkException). */
-  private static String badInput(TableFormat f, String path) {
+  private static String badInput(DataFormat f, String path) {
     Exception e = assertThrows(Exception.class, () -> load(f, path));
     for (Throwable t = e; t != null; t = t.getCause()) {
       if (t instanceof BadInputException) return t.getMessage();
@@ -114,9 +115,9 @@ class TableInputTest {
       feats.add(RowFactory.create((long) r, r % 10, x));
       lines.add(line.toString());
     }
-    List<Shard> a = load(TableFormat.PARQUET, parquet("img", imageSchema(), imageRows(n)));
-    List<Shard> b = load(TableFormat.PARQUET, parquet("feat", featureSchema(), feats));
-    List<Shard> c = load(TableFormat.CSV, csv("csv", lines.toArray(new String[0]))); // no row column: file order
+    List<Shard> a = load(DataFormat.PARQUET, parquet("img", imageSchema(), imageRows(n)));
+    List<Shard> b = load(DataFormat.PARQUET, parquet("feat", featureSchema(), feats));
+    List<Shard> c = load(DataFormat.CSV, csv("csv", lines.toArray(new String[0]))); // no row column: file order
     for (List<Shard> s : List.of(b, c)) {
       for (int p = 0; p < 2; p++) {
         Shard x = a.get(p);
@@ -138,7 +139,7 @@ class TableInputTest {
   void otherFeatureValuesAreCachedAsFloats() throws Exception {
     List<Row> rows = new ArrayList<>();
     for (int r = 0; r < 8; r++) rows.add(RowFactory.create((long) r, 1, new Float[] {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, r / 10f}));
-    List<Shard> s = load(TableFormat.PARQUET, parquet("f", featureSchema(), rows));
+    List<Shard> s = load(DataFormat.PARQUET, parquet("f", featureSchema(), rows));
     assertFalse(s.get(0).holdsBytes());
     float[] out = new float[F];
     s.get(1).copyRows(3, 1, out); // global row 7
@@ -148,29 +149,29 @@ class TableInputTest {
   @Test
   void formatIsDetectedFromThePath() throws Exception {
     String p = parquet("d", imageSchema(), imageRows(3));
-    assertEquals(TableFormat.PARQUET, TableFormat.resolve(p, "auto", "train.path"));
-    assertEquals(TableFormat.CSV, TableFormat.resolve(csv("c", "label,pixel0", "1,2"), "auto", "train.path"));
-    assertEquals(TableFormat.IDX, TableFormat.resolve(TestData.mnistDir().toString(), "auto", "train.path"));
+    assertEquals(DataFormat.PARQUET, DataFormat.resolve(p, "auto", "train.path"));
+    assertEquals(DataFormat.CSV, DataFormat.resolve(csv("c", "label,pixel0", "1,2"), "auto", "train.path"));
+    assertEquals(DataFormat.IDX, DataFormat.resolve(TestData.mnistDir().toString(), "auto", "train.path"));
     BadInputException e = assertThrows(BadInputException.class,
-        () -> TableFormat.resolve(dir.resolve("nothing").toString(), "auto", "train.path"));
+        () -> DataFormat.resolve(dir.resolve("nothing").toString(), "auto", "train.path"));
     assertTrue(e.getMessage().startsWith("train.path: " + dir.resolve("nothing") + " does not exist"), e.getMessage());
-    IllegalArgumentException u = assertThrows(IllegalArgumentException.class, () -> TableFormat.resolve(p, "orc", "test.path"));
-    assertEquals("test.format: unknown format 'orc'; use auto, idx, parquet or csv", u.getMessage());
+    IllegalArgumentException u = assertThrows(IllegalArgumentException.class, () -> DataFormat.resolve(p, "orc", "test.path"));
+    assertEquals("test.format: unknown 'orc'; expected auto, idx, parquet or csv", u.getMessage());
   }
 
   @Test
   void missingColumnsAreNamed() throws Exception {
     String noLabel = parquet("nolabel", new StructType().add("image", DataTypes.BinaryType),
         List.of(RowFactory.create((Object) pixels(0))));
-    assertTrue(badInput(TableFormat.PARQUET, noLabel).contains("has no 'label' column (columns: image)"));
+    assertTrue(badInput(DataFormat.PARQUET, noLabel).contains("has no 'label' column (columns: image)"));
     String noImage = parquet("noimage", new StructType().add("label", DataTypes.IntegerType), List.of(RowFactory.create(1)));
-    String m = badInput(TableFormat.PARQUET, noImage);
+    String m = badInput(DataFormat.PARQUET, noImage);
     assertTrue(m.contains("has no numeric feature columns (columns: label)"), m);
     String realLabel = parquet("reallabel", new StructType().add("label", DataTypes.DoubleType).add("image", DataTypes.BinaryType),
         List.of(RowFactory.create(1.0, pixels(0))));
-    assertTrue(badInput(TableFormat.PARQUET, realLabel).contains("column 'label' is double, expected integer classes or string labels"));
+    assertTrue(badInput(DataFormat.PARQUET, realLabel).contains("column 'label' is double, expected integer classes or string labels"));
     String gap = csv("gap", "label,pixel0,pixel2", "1,0,0");
-    assertTrue(badInput(TableFormat.CSV, gap).contains("no column 'pixel1' (the header has pixel0..pixel2 with gaps)"));
+    assertTrue(badInput(DataFormat.CSV, gap).contains("no column 'pixel1' (the header has pixel0..pixel2 with gaps)"));
   }
 
   /** A header the CSV parser cannot read (more values than its limit): bad input naming the file, no parser trace. */
@@ -179,7 +180,7 @@ class TableInputTest {
     StringBuilder header = new StringBuilder("label");
     for (int i = 0; i < 25000; i++) header.append(",pixel").append(i);
     String wide = csv("wide", header.toString(), "1");
-    String m = badInput(TableFormat.CSV, wide);
+    String m = badInput(DataFormat.CSV, wide);
     assertTrue(m.endsWith("/wide: cannot read its CSV header: a line holds more values than the CSV reader's limit "
         + "(spark.read's maxColumns, 20480)"), m);
   }
@@ -187,7 +188,7 @@ class TableInputTest {
   /** One unbalanced quote: bad input naming the file and the record, not Spark's cast failure. */
   @Test
   void aCsvWithAnUnbalancedQuoteIsBadInput() throws Exception {
-    String m = badInput(TableFormat.CSV, csv("quote", "label,pixel0,pixel1", "1,2,3", "4,\"5,6", "7,8,9", "1,1,1"));
+    String m = badInput(DataFormat.CSV, csv("quote", "label,pixel0,pixel1", "1,2,3", "4,\"5,6", "7,8,9", "1,1,1"));
     assertTrue(m.matches("part-0\\.csv, record 2 \\(line 3\\), column \\(the whole line\\): its number of values differs from the header's, "
         + "or a value is longer than 1000 characters \\(the CSV reader's limit\\); the line holds \\d+ characters"), m);
   }
@@ -196,14 +197,14 @@ class TableInputTest {
   void wrongFeatureLengthNamesFileRowAndColumn() throws Exception {
     List<Row> rows = imageRows(5);
     rows.set(3, RowFactory.create(3L, 3, new byte[F - 1]));
-    String m = badInput(TableFormat.PARQUET, parquet("short", imageSchema(), rows));
+    String m = badInput(DataFormat.PARQUET, parquet("short", imageSchema(), rows));
     assertTrue(m.matches("part-[^,]*\\.parquet, row 3, column image: 5 bytes, expected 6 \\(the first row's\\)"), m);
     List<Row> f = new ArrayList<>();
     for (int r = 0; r < 4; r++) f.add(RowFactory.create((long) r, 0, new Float[r == 2 ? F + 1 : F]));
     for (Row r : f) java.util.Arrays.fill((Float[]) r.get(2), 0f);
-    m = badInput(TableFormat.PARQUET, parquet("longfeat", featureSchema(), f));
+    m = badInput(DataFormat.PARQUET, parquet("longfeat", featureSchema(), f));
     assertTrue(m.endsWith(", row 2, column features: 7 values, expected 6 (the first row's)"), m);
-    m = badInput(TableFormat.CSV, csv("shortline", "label,pixel0,pixel1", "1,2,3", "4,5"));
+    m = badInput(DataFormat.CSV, csv("shortline", "label,pixel0,pixel1", "1,2,3", "4,5"));
     assertTrue(m.matches("part-0\\.csv, record 2 \\(line 3\\), column \\(the whole line\\): its number of values differs from the header's, "
         + "or a value is longer than 1000 characters \\(the CSV reader's limit\\); the line holds \\d+ characters"), m);
   }
@@ -212,14 +213,14 @@ class TableInputTest {
   void nullsAreRefused() throws Exception {
     List<Row> rows = imageRows(4);
     rows.set(1, RowFactory.create(1L, null, pixels(1)));
-    assertTrue(badInput(TableFormat.PARQUET, parquet("nulllabel", imageSchema(), rows)).endsWith(", row 1, column label: null"));
+    assertTrue(badInput(DataFormat.PARQUET, parquet("nulllabel", imageSchema(), rows)).endsWith(", row 1, column label: null"));
     rows = imageRows(4);
     rows.set(2, RowFactory.create(2L, 2, null));
-    assertTrue(badInput(TableFormat.PARQUET, parquet("nullimage", imageSchema(), rows)).endsWith(", row 2, column image: null"));
+    assertTrue(badInput(DataFormat.PARQUET, parquet("nullimage", imageSchema(), rows)).endsWith(", row 2, column image: null"));
     List<Row> f = List.of(RowFactory.create(0L, 0, new Float[] {0f, 0f, 0f, 0f, 0f, 0f}),
         RowFactory.create(1L, 0, new Float[] {0f, 0f, null, 0f, 0f, 0f}));
-    assertTrue(badInput(TableFormat.PARQUET, parquet("nullfeat", featureSchema(), f)).endsWith(", row 1, column features[2]: null (features.missing=mean fills a missing value)"));
-    String m = badInput(TableFormat.CSV, csv("emptypixel", "label,pixel0,pixel1", "1,2,3", "4,,6"));
+    assertTrue(badInput(DataFormat.PARQUET, parquet("nullfeat", featureSchema(), f)).endsWith(", row 1, column features[2]: null (features.missing=mean fills a missing value)"));
+    String m = badInput(DataFormat.CSV, csv("emptypixel", "label,pixel0,pixel1", "1,2,3", "4,,6"));
     assertTrue(m.endsWith("record 2 (line 3), column pixel0: empty"), m);
   }
 
@@ -229,12 +230,12 @@ class TableInputTest {
     float[] bad = {Float.NaN, Float.POSITIVE_INFINITY};
     for (int k = 0; k < bad.length; k++) {
       List<Row> f = List.of(RowFactory.create(0L, 0, new Float[] {0f, bad[k], 0f, 0f, 0f, 0f}));
-      String m = badInput(TableFormat.PARQUET, parquet("nonfinite" + k, featureSchema(), f));
+      String m = badInput(DataFormat.PARQUET, parquet("nonfinite" + k, featureSchema(), f));
       assertTrue(m.endsWith(", row 0, " + want[k]), m);
     }
-    String m = badInput(TableFormat.CSV, csv("bigpixel", "label,pixel0,pixel1", "1,2,300"));
+    String m = badInput(DataFormat.CSV, csv("bigpixel", "label,pixel0,pixel1", "1,2,300"));
     assertTrue(m.endsWith("record 1 (line 2), column pixel1: 300, outside 0..255"), m);
-    m = badInput(TableFormat.CSV, csv("textpixel", "label,pixel0,pixel1", "1,abc,3"));
+    m = badInput(DataFormat.CSV, csv("textpixel", "label,pixel0,pixel1", "1,abc,3"));
     assertTrue(m.endsWith("column pixel0: 'abc' is not an integer 0..255"), m);
   }
 
@@ -242,9 +243,9 @@ class TableInputTest {
   void labelsOutsideTheClassesAreRefused() throws Exception {
     List<Row> rows = imageRows(4);
     rows.set(3, RowFactory.create(3L, 10, pixels(3)));
-    String m = badInput(TableFormat.PARQUET, parquet("label10", imageSchema(), rows));
+    String m = badInput(DataFormat.PARQUET, parquet("label10", imageSchema(), rows));
     assertTrue(m.endsWith(", row 3, column label: 10, outside [0, 10) (classes=10)"), m);
-    m = badInput(TableFormat.CSV, csv("negative", "label,pixel0", "1,2", "-1,2"));
+    m = badInput(DataFormat.CSV, csv("negative", "label,pixel0", "1,2", "-1,2"));
     assertTrue(m.endsWith("record 2 (line 3), column label: -1, outside [0, 10) (classes=10)"), m);
   }
 
@@ -252,7 +253,7 @@ class TableInputTest {
   void aRowColumnMustNumberTheRowsOnce() throws Exception {
     List<Row> rows = imageRows(4);
     rows.set(3, RowFactory.create(1L, 3, pixels(3)));
-    String m = badInput(TableFormat.PARQUET, parquet("duprow", imageSchema(), rows));
+    String m = badInput(DataFormat.PARQUET, parquet("duprow", imageSchema(), rows));
     assertTrue(m.endsWith("column 'row' must number the 4 rows 0..3 once each; found min 0, max 2, 3 distinct values, 0 null or non-integer"), m);
   }
 }

@@ -1,7 +1,7 @@
-package dev.sparkprop.table;
+package dev.sparkprop.data;
 
-import dev.sparkprop.data.BadInputException;
 import java.io.IOException;
+import java.util.List;
 import java.util.Locale;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
@@ -11,10 +11,12 @@ import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.RemoteIterator;
 
 /**
- * The formats {@code train.path} and {@code test.path} accept, and their detection from the path:
- * a folder of IDX files, a Parquet dataset, or CSV files (a single file or a folder of them).
+ * The format of a data set: a folder of IDX files, a Parquet dataset, CSV files (a single file or
+ * a folder of them), each detected from its path, or a DataFrame handed to the Spark
+ * application API. The {@code *.format} keys ({@code train.format}, {@code test.format},
+ * {@code validation.format}, the commands' {@code data.format}) take {@link #WORDS}.
  */
-public enum TableFormat {
+public enum DataFormat {
   IDX,
   PARQUET,
   CSV,
@@ -24,31 +26,33 @@ public enum TableFormat {
    */
   DATAFRAME;
 
+  /** What a {@code *.format} key takes: auto (from the files), or a format read from files. */
+  public static final List<String> WORDS = List.of("auto", IDX.key(), PARQUET.key(), CSV.key());
+
   public String key() {
     return name().toLowerCase(Locale.ROOT);
   }
 
+  /** The refusal of {@code given} for the key {@code key}, worded as every CHOICE key's. */
+  public static String unknown(String key, String given) {
+    return key + ": unknown '" + given + "'; expected " + String.join(", ", WORDS.subList(0, WORDS.size() - 1))
+        + " or " + WORDS.get(WORDS.size() - 1);
+  }
+
   /**
-   * @param configured the {@code *.format} value: auto, idx, parquet or csv
+   * @param configured the {@code *.format} value, one of {@link #WORDS}
    * @param key the configuration key of the path, for messages
    */
-  public static TableFormat resolve(String path, String configured, String key) throws IOException {
+  public static DataFormat resolve(String path, String configured, String key) throws IOException {
     String c = configured.trim().toLowerCase(Locale.ROOT);
-    TableFormat f = switch (c) {
-      case "idx" -> IDX;
-      case "parquet" -> PARQUET;
-      case "csv" -> CSV;
-      case "auto" -> detect(path, key);
-      default -> throw new IllegalArgumentException(key.replace(".path", ".format") + ": unknown format '" + configured
-          + "'; use auto, idx, parquet or csv");
-    };
+    if (!WORDS.contains(c)) throw new IllegalArgumentException(unknown(key.replace(".path", ".format"), configured));
+    DataFormat f = c.equals("auto") ? detect(path, key) : valueOf(c.toUpperCase(Locale.ROOT));
     if (f != IDX) checkReadable(path); // before Spark starts; IDX files are checked as they are opened
     return f;
   }
 
-
   /** Looks at the path's files: IDX names, *.parquet, *.csv (also compressed). */
-  static TableFormat detect(String path, String key) throws IOException {
+  static DataFormat detect(String path, String key) throws IOException {
     Path p = new Path(path);
     FileSystem fs = p.getFileSystem(new Configuration());
     if (!fs.exists(p)) {
@@ -134,14 +138,14 @@ public enum TableFormat {
   }
 
   /** The table format a file's name says: *.parquet, *.csv (also compressed, *.csv.gz), else null. */
-  public static TableFormat ofTableFile(String name) {
+  public static DataFormat ofTableFile(String name) {
     if (name.endsWith(".parquet")) return PARQUET;
     if (name.matches(".*\\.csv(\\.[a-z0-9]+)?")) return CSV;
     return null;
   }
 
-  private static TableFormat byName(String name, String path, String key) {
-    TableFormat f = ofTableFile(name);
+  private static DataFormat byName(String name, String path, String key) {
+    DataFormat f = ofTableFile(name);
     if (f != null) return f;
     throw new BadInputException(key + ": " + path + " is a file that is neither *.parquet nor *.csv; IDX data is "
         + "given as the folder that holds the images and labels files, or set " + key.replace(".path", ".format"));
