@@ -186,7 +186,7 @@ class SparkpropApiTest {
     assertArrayEquals(plain.parameters(), held.parameters(), "trained on the training side's rows only");
     ConfigException e = assertThrows(ConfigException.class,
         () -> classifier().set("validation.fraction", "0.1").fit(train, test.limit(10)));
-    assertTrue(e.getMessage().startsWith("validation.fraction is set and a validation DataFrame is given"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("validation.fraction and a validation DataFrame are both set; choose one validation set"), e.getMessage());
   }
 
   /**
