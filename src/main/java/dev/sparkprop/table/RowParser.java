@@ -14,9 +14,20 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataType;
 import scala.Tuple2;
 
-/** Checks and converts rows; a bad value stops the job with the file, the row and the column. */
+/**
+ * Checks and converts a table's rows on the executors, each value read by its column's name in
+ * {@link TableShards}'s selection (resolved once a partition); a bad value stops the job with the
+ * file, the row and the column.
+ */
 final class RowParser implements Serializable {
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
+  /** The label's column in the selection (0 where a table for prediction has none). */
+  static final String LABEL = "label";
+  /** The selection's columns that are not the table's own: a CSV line's length, the row number, the file and its split. */
+  static final String LINE_LENGTH = "_sparkprop_line_length";
+  static final String ROW = "_sparkprop_row";
+  static final String FILE = "_sparkprop_file";
+  static final String BLOCK = "_sparkprop_block";
   private final DataFormat format;
   private final DataSpec.Features layout;
   private final List<String> columns;
@@ -31,6 +42,7 @@ final class RowParser implements Serializable {
   private final int partitions;
   private final ShardReader.Assignment assignment;
   private final dev.sparkprop.data.RowSubset subset; // null: every row
+  private final List<String> featureColumns; // where the features are, by name, in their order
 
   RowParser(DataFormat format, DataSpec.Features layout, List<String> columns, DataType featuresType, int features,
       int classes, int usedRows, int partitions, ShardReader.Assignment assignment, dev.sparkprop.data.RowSubset subset,
@@ -48,6 +60,33 @@ final class RowParser implements Serializable {
     this.usedRows = usedRows;
     this.partitions = partitions;
     this.assignment = assignment;
+    this.featureColumns = featureColumns(format, layout, columns, features);
+  }
+
+  /** The columns a row's features are read from, in the features' order: what {@link TableShards} selects. */
+  static List<String> featureColumns(DataFormat format, DataSpec.Features layout, List<String> columns, int features) {
+    return switch (layout) {
+      case IMAGE -> {
+        if (format != DataFormat.CSV) yield List.of("image");
+        List<String> pixels = new ArrayList<>(features);
+        for (int i = 0; i < features; i++) pixels.add("pixel" + i);
+        yield pixels;
+      }
+      case ARRAY, VECTOR -> List.of("features");
+      case COLUMNS -> new ArrayList<>(columns);
+    };
+  }
+
+  /** Where a row's values are in the selection: found by name once a partition, from its first row. */
+  private record Places(int[] targets, int label, int[] features, int lineLength, int row, int file, int block) {
+    static Places of(Row r, List<String> targets, List<String> features, boolean csv) {
+      int[] t = new int[targets.size()];
+      for (int j = 0; j < t.length; j++) t[j] = r.fieldIndex(targets.get(j));
+      int[] f = new int[features.size()];
+      for (int j = 0; j < f.length; j++) f[j] = r.fieldIndex(features.get(j));
+      return new Places(t, targets.isEmpty() ? r.fieldIndex(LABEL) : -1, f, csv ? r.fieldIndex(LINE_LENGTH) : -1,
+          r.fieldIndex(ROW), r.fieldIndex(FILE), r.fieldIndex(BLOCK));
+    }
   }
 
   Iterator<Tuple2<Integer, TableRow>> parse(Iterator<Tuple2<Row, Long>> it) {
@@ -55,19 +94,20 @@ final class RowParser implements Serializable {
     String file = null;
     long start = -1;
     long record = 0;
+    Places at = null;
     while (it.hasNext()) {
       Tuple2<Row, Long> t = it.next();
       Row r = t._1();
-      int n = r.length();
-      String f = r.getString(n - 2);
-      long s = r.getLong(n - 1);
+      if (at == null) at = Places.of(r, targets, featureColumns, format == DataFormat.CSV);
+      String f = r.getString(at.file());
+      long s = r.getLong(at.block());
       if (!f.equals(file) || s != start) {
         file = f;
         start = s;
         record = 0;
       }
       record++;
-      long g = t._2() >= 0 ? t._2() : r.getLong(n - 3);
+      long g = t._2() >= 0 ? t._2() : r.getLong(at.row());
       long named = g; // messages name the row as the table numbers it
       if (subset != null) { // the row's number on this side of a validation.fraction split
         int q = g < Integer.MAX_VALUE ? subset.position((int) g) : -1;
@@ -78,41 +118,42 @@ final class RowParser implements Serializable {
       // a DataFrame's rows are named by their place in it (from 0)
       String where = format == DataFormat.DATAFRAME ? file + ", row " + named
           : where(file, start, record, t._2() < 0 ? named : -1);
-      if (format == DataFormat.CSV && !r.isNullAt(n - 4)) {
+      if (format == DataFormat.CSV && !r.isNullAt(at.lineLength())) {
         throw bad(where, "(the whole line)", "its number of values differs from the header's, or a value is longer than "
-            + TableInput.MAX_CHARS_PER_VALUE + " characters (the CSV reader's limit); the line holds " + r.getInt(n - 4) + " characters");
+            + TableInput.MAX_CHARS_PER_VALUE + " characters (the CSV reader's limit); the line holds " + r.getInt(at.lineLength()) + " characters");
       }
-      int f0 = targets.isEmpty() ? 1 : targets.size(); // the first feature column
-      int label = targets.isEmpty() ? label(r, where) : 0;
+      int[] fc = at.features();
+      int label = targets.isEmpty() ? label(r, at.label(), where) : 0;
       float[] target = targets.isEmpty() ? null : new float[targets.size()];
       for (int j = 0; j < (target == null ? 0 : target.length); j++) {
-        target[j] = value(format == DataFormat.CSV && r.isNullAt(j) ? "" : r.get(j), where, targets.get(j), false, "");
+        int c = at.targets()[j];
+        target[j] = value(format == DataFormat.CSV && r.isNullAt(c) ? "" : r.get(c), where, targets.get(j), false, "");
       }
       byte[] bytes = null;
       float[] floats = null;
       if (layout == DataSpec.Features.IMAGE && format == DataFormat.CSV) {
         bytes = new byte[features];
-        for (int j = 0; j < features; j++) bytes[j] = (byte) pixel(r.isNullAt(f0 + j) ? null : r.getString(f0 + j), j, where);
+        for (int j = 0; j < features; j++) bytes[j] = (byte) pixel(r.isNullAt(fc[j]) ? null : r.getString(fc[j]), j, where);
       } else if (layout == DataSpec.Features.IMAGE) {
-        if (r.isNullAt(f0)) throw bad(where, "image", "null");
-        bytes = (byte[]) r.get(f0);
+        if (r.isNullAt(fc[0])) throw bad(where, "image", "null");
+        bytes = (byte[]) r.get(fc[0]);
         if (bytes.length != features) {
           throw bad(where, "image", bytes.length + " bytes, expected " + features + " (the first row's)");
         }
       } else {
         floats = new float[features];
         if (layout == DataSpec.Features.VECTOR) {
-          if (r.isNullAt(f0)) throw bad(where, "features", "null");
-          VectorColumn.read(r.get(f0), featuresType, features, floats, 0, where, "features");
+          if (r.isNullAt(fc[0])) throw bad(where, "features", "null");
+          VectorColumn.read(r.get(fc[0]), featuresType, features, floats, 0, where, "features");
         } else if (layout == DataSpec.Features.ARRAY) {
-          if (r.isNullAt(f0)) throw bad(where, "features", "null");
-          List<Object> v = r.getList(f0);
+          if (r.isNullAt(fc[0])) throw bad(where, "features", "null");
+          List<Object> v = r.getList(fc[0]);
           if (v.size() != features) throw bad(where, "features", v.size() + " values, expected " + features + " (the first row's)");
           for (int j = 0; j < features; j++) floats[j] = value(v.get(j), where, "features[" + j + "]", missingAllowed, FILL_HINT);
         } else {
           boolean csv = format == DataFormat.CSV; // its empty value is read as null
           for (int j = 0; j < features; j++) {
-            floats[j] = value(csv && r.isNullAt(f0 + j) ? "" : r.get(f0 + j), where, columns.get(j), missingAllowed, FILL_HINT);
+            floats[j] = value(csv && r.isNullAt(fc[j]) ? "" : r.get(fc[j]), where, columns.get(j), missingAllowed, FILL_HINT);
           }
         }
         boolean asBytes = true;
@@ -129,14 +170,14 @@ final class RowParser implements Serializable {
     return out.iterator();
   }
 
-  private int label(Row r, String where) {
-    if (r.isNullAt(0)) throw bad(where, "label", "null");
+  private int label(Row r, int c, String where) {
+    if (r.isNullAt(c)) throw bad(where, "label", "null");
     if (!labelNames.isEmpty()) {
       if (labelIndex == null) {
         labelIndex = new java.util.HashMap<>();
         for (int k = 0; k < labelNames.size(); k++) labelIndex.put(labelNames.get(k), k);
       }
-      String s = format == DataFormat.CSV ? r.getString(0).trim() : r.get(0).toString();
+      String s = format == DataFormat.CSV ? r.getString(c).trim() : r.get(c).toString();
       Integer k = labelIndex.get(s);
       if (k == null) {
         throw bad(where, "label", "'" + s + "' is not among the training labels (" + TableSchema.preview(labelNames) + ")");
@@ -145,14 +186,14 @@ final class RowParser implements Serializable {
     }
     long v;
     if (format == DataFormat.CSV) {
-      String s = r.getString(0).trim();
+      String s = r.getString(c).trim();
       try {
         v = Long.parseLong(s);
       } catch (NumberFormatException e) {
         throw bad(where, "label", "'" + s + "' is not an integer");
       }
     } else {
-      v = ((Number) r.get(0)).longValue();
+      v = ((Number) r.get(c)).longValue();
     }
     if (v < 0 || v >= classes) throw bad(where, "label", v + ", outside [0, " + classes + ") (classes=" + classes + ")");
     return (int) v;

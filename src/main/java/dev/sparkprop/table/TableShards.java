@@ -1,6 +1,7 @@
 package dev.sparkprop.table;
 
 import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.lit;
 
 import dev.sparkprop.data.BadInputException;
 import dev.sparkprop.data.DataFormat;
@@ -39,37 +40,27 @@ final class TableShards {
     Dataset<Row> df = TableSource.read(spark, format, spec.imagesPath);
     List<Column> cols = new ArrayList<>();
     List<String> have = Arrays.asList(df.columns());
-    if (!spec.targetColumns.isEmpty()) { // regression: the targets first (0 where a table for prediction has none)
+    // The parser reads each value by its name in this selection (RowParser's names for what is not a table's own column).
+    if (!spec.targetColumns.isEmpty()) { // regression: the targets (0 where a table for prediction has none)
       for (String t : spec.targetColumns) {
-        cols.add(have.contains(t) ? col("`" + t.replace("`", "``") + "`")
-            : org.apache.spark.sql.functions.lit(format == DataFormat.CSV ? "0" : (Object) 0.0).as(t));
+        cols.add(have.contains(t) ? named(t) : lit(format == DataFormat.CSV ? "0" : (Object) 0.0).as(t));
       }
     } else {
       // a table for prediction may have no labels: 0 stands for them (CSV values are text)
-      cols.add(have.contains("label") ? col("label")
-          : org.apache.spark.sql.functions.lit(format == DataFormat.CSV ? "0" : (Object) 0));
+      cols.add(have.contains("label") ? col("label").as(RowParser.LABEL)
+          : lit(format == DataFormat.CSV ? "0" : (Object) 0).as(RowParser.LABEL));
     }
-    switch (spec.layout) {
-      case IMAGE -> {
-        if (format == DataFormat.CSV) {
-          for (int i = 0; i < spec.features; i++) cols.add(col("pixel" + i));
-        } else {
-          cols.add(col("image"));
-        }
-      }
-      case ARRAY, VECTOR -> cols.add(col("features"));
-      case COLUMNS -> {
-        for (String c : spec.columns) cols.add(col("`" + c.replace("`", "``") + "`"));
-      }
+    for (String c : RowParser.featureColumns(format, spec.layout, spec.columns, spec.features)) cols.add(named(c));
+    if (format == DataFormat.CSV) { // its length: the line itself may be huge
+      cols.add(org.apache.spark.sql.functions.length(col(TableSource.CORRUPT)).as(RowParser.LINE_LENGTH));
     }
-    if (format == DataFormat.CSV) cols.add(org.apache.spark.sql.functions.length(col(TableSource.CORRUPT))); // its length: the line itself may be huge
-    cols.add(spec.hasRowColumn ? col("row").cast("long") : org.apache.spark.sql.functions.lit(-1L));
+    cols.add((spec.hasRowColumn ? col("row").cast("long") : lit(-1L)).as(RowParser.ROW));
     if (format == DataFormat.DATAFRAME) { // no files: the view's name stands for them
-      cols.add(org.apache.spark.sql.functions.lit(spec.imagesPath));
-      cols.add(org.apache.spark.sql.functions.lit(0L));
+      cols.add(lit(spec.imagesPath).as(RowParser.FILE));
+      cols.add(lit(0L).as(RowParser.BLOCK));
     } else {
-      cols.add(col("_metadata.file_name"));
-      cols.add(col("_metadata.file_block_start"));
+      cols.add(col("_metadata.file_name").as(RowParser.FILE));
+      cols.add(col("_metadata.file_block_start").as(RowParser.BLOCK));
     }
     JavaRDD<Row> rows = df.select(cols.toArray(new Column[0])).javaRDD();
     DataType featuresType = spec.layout == DataSpec.Features.VECTOR ? TableSchema.type(df.schema(), "features") : null;
@@ -80,6 +71,11 @@ final class TableShards {
     return placed.partitionBy(new ByPartition(partitions))
         .mapPartitionsWithIndex((p, it) -> List.of(pack(p, it, spec.features, spec.targetColumns.size(), assignment))
             .iterator(), true);
+  }
+
+  /** A table's column by its name, whatever characters the name holds. */
+  private static Column named(String name) {
+    return col("`" + name.replace("`", "``") + "`");
   }
 
   /**
