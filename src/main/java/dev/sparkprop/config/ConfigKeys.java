@@ -13,7 +13,7 @@ import org.apache.commons.text.similarity.LevenshteinDistance;
  * configuration table is checked against these). {@link TrainConfig} parses the values.
  */
 public final class ConfigKeys {
-  /** What a value is; {@link TrainConfig} checks every value of its type before anything else. */
+  /** What a value is; {@link Key#check} refuses a value not of its key's type, before anything else is read. */
   public enum Type {
     /** Free text (a path or URI; empty = unset). */
     TEXT,
@@ -52,6 +52,53 @@ public final class ConfigKeys {
     public String choiceText() {
       return choices.size() < 2 ? String.join("", choices)
           : String.join(", ", choices.subList(0, choices.size() - 1)) + " or " + choices.get(choices.size() - 1);
+    }
+
+    /** Refuses {@code s}, this key's value, when it is not of the key's type, with the key's name. */
+    public void check(String s) {
+      if (s.isEmpty() && defaultValue.isEmpty() && type != Type.NETWORK) return; // unset: derived (the key says from what)
+      switch (type) {
+        case INTEGER -> integer(s);
+        case COUNT -> {
+          long n = integer(s);
+          if (n < 0 || n > Integer.MAX_VALUE) throw new ConfigException(name + ": must be 0 or a positive integer, got " + s);
+        }
+        case POSITIVE -> {
+          long n = integer(s);
+          if (n <= 0 || n > Integer.MAX_VALUE) throw new ConfigException(name + ": must be a positive integer, got " + s);
+        }
+        case NUMBER -> {
+          double d;
+          try {
+            d = Double.parseDouble(s);
+          } catch (NumberFormatException e) {
+            throw new ConfigException(name + ": expected a number, got '" + s + "'");
+          }
+          if (!Double.isFinite(d)) throw new ConfigException(name + ": must be finite, got " + s);
+        }
+        case BOOLEAN -> {
+          String b = s.toLowerCase(Locale.ROOT);
+          if (!b.equals("true") && !b.equals("false")) throw new ConfigException(name + ": expected true or false, got '" + s + "'");
+        }
+        case CHOICE -> {
+          if (!choices.contains(word(s))) throw new ConfigException(name + ": unknown '" + s + "'; expected " + choiceText());
+        }
+        default -> { } // TEXT and NETWORK: read by TrainConfig
+      }
+    }
+
+    /** A CHOICE key's value as its word: lower case, trimmed; checkpoint.unit's "epochs" and "steps" are their singular. */
+    public String word(String value) {
+      String w = value.trim().toLowerCase(Locale.ROOT);
+      return name.equals("checkpoint.unit") && w.endsWith("s") ? w.substring(0, w.length() - 1) : w;
+    }
+
+    private long integer(String s) {
+      try {
+        return Long.parseLong(s);
+      } catch (NumberFormatException e) {
+        throw new ConfigException(name + ": expected an integer, got '" + s + "'");
+      }
     }
   }
 

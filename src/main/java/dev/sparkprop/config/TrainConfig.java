@@ -18,7 +18,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Properties;
-import java.util.function.Supplier;
 
 /**
  * A training job's configuration: immutable, parsed and checked once (on the driver, before
@@ -118,17 +117,17 @@ public final class TrainConfig implements Serializable {
       throw new ConfigException("sync.mode: allreduce was replaced by barrier (one barrier stage per epoch whose tasks "
           + "exchange with the driver, which adds the sums and updates every step); use sync.mode=barrier");
     }
-    for (Key k : ConfigKeys.ALL) checkType(k);
+    for (Key k : ConfigKeys.ALL) k.check(get(k.name()));
     loss = choice("loss", Loss.class);
     if (loss == Loss.MSE) { // a regression's "classes" are its targets: the output layer's units
-      int units = outputUnits();
+      int units = NetworkKeys.outputUnits(get("layers"), outputActivation());
       if (!get("classes").isEmpty() && !get("classes").equals(String.valueOf(units))) {
         throw new ConfigException("classes: loss=mse predicts the output layer's " + units + " targets; leave classes unset");
       }
       v.put("classes", String.valueOf(units));
     }
     if (get("classes").isEmpty()) { // unset: the output layer's units
-      int units = outputUnits();
+      int units = NetworkKeys.outputUnits(get("layers"), outputActivation());
       if (units < 2) {
         throw new ConfigException("layers: the output layer has " + units + " unit" + (units == 1 ? "" : "s")
             + "; a classifier needs at least 2 (one per class)");
@@ -138,7 +137,8 @@ public final class TrainConfig implements Serializable {
     classes = count("classes");
     if (classes < 2 && loss != Loss.MSE) throw new ConfigException("classes: need at least 2, got " + get("classes"));
     labelScale = choice("label.scale", LabelScale.class);
-    spec = network();
+    spec = NetworkKeys.network(get("layers"), get("input.shape"), choice("activation", Activation.class), outputActivation(),
+        regression(), classes);
     initializer = initializerOf();
     seed = Long.parseLong(get("seed"));
     epochs = count("epochs");
@@ -230,64 +230,9 @@ public final class TrainConfig implements Serializable {
 
   // ---- parsing, once ----
 
-  /** The units of the network's output layer as {@code layers} writes it (its syntax checked by {@link #network}). */
-  private int outputUnits() {
-    String text = get("layers");
-    if (NetworkSpec.isSizeList(text)) {
-      String[] parts = text.split(",");
-      return Integer.parseInt(parts[parts.length - 1].trim());
-    }
-    List<NetworkSpec.Layer> layers = wrap("layers", () -> NetworkSpec.parseLayers(text, Activation.RELU, outputActivation()));
-    NetworkSpec.Layer last = layers.get(layers.size() - 1);
-    if (!(last instanceof NetworkSpec.Dense d)) {
-      throw new ConfigException("layers: the output layer must be dense with softmax (it is fused with the "
-          + "cross-entropy loss), got " + last.describe());
-    }
-    return d.out();
-  }
-
-  /** Refuses a value that is not of its key's type, with the key's name. */
-  private void checkType(Key k) {
-    String s = get(k.name());
-    if (s.isEmpty() && k.defaultValue().isEmpty() && k.type() != ConfigKeys.Type.NETWORK) return; // unset: derived (the key says from what)
-    switch (k.type()) {
-      case INTEGER -> integer(k.name());
-      case COUNT -> {
-        long n = integer(k.name());
-        if (n < 0 || n > Integer.MAX_VALUE) throw new ConfigException(k.name() + ": must be 0 or a positive integer, got " + s);
-      }
-      case POSITIVE -> {
-        long n = integer(k.name());
-        if (n <= 0 || n > Integer.MAX_VALUE) throw new ConfigException(k.name() + ": must be a positive integer, got " + s);
-      }
-      case NUMBER -> {
-        double d;
-        try {
-          d = Double.parseDouble(s);
-        } catch (NumberFormatException e) {
-          throw new ConfigException(k.name() + ": expected a number, got '" + s + "'");
-        }
-        if (!Double.isFinite(d)) throw new ConfigException(k.name() + ": must be finite, got " + s);
-      }
-      case BOOLEAN -> {
-        String b = s.toLowerCase(Locale.ROOT);
-        if (!b.equals("true") && !b.equals("false")) throw new ConfigException(k.name() + ": expected true or false, got '" + s + "'");
-      }
-      case CHOICE -> {
-        if (!k.choices().contains(choiceWord(k.name()))) {
-          throw new ConfigException(k.name() + ": unknown '" + s + "'; expected " + k.choiceText());
-        }
-      }
-      default -> { } // TEXT and NETWORK: read by the constructor
-    }
-  }
-
+  /** An INTEGER key's value (its type is checked already). */
   private long integer(String key) {
-    try {
-      return Long.parseLong(get(key));
-    } catch (NumberFormatException e) {
-      throw new ConfigException(key + ": expected an integer, got '" + get(key) + "'");
-    }
+    return Long.parseLong(get(key));
   }
 
   /** A COUNT or POSITIVE key's value (its type is checked already). */
@@ -301,68 +246,12 @@ public final class TrainConfig implements Serializable {
 
   /** A CHOICE key's constant of {@code type} (its word was checked against the key's declaration already). */
   private <E extends Enum<E>> E choice(String key, Class<E> type) {
-    String word = choiceWord(key);
+    String word = ConfigKeys.of(key).word(get(key));
     for (E e : type.getEnumConstants()) if (e.name().toLowerCase(Locale.ROOT).equals(word)) return e;
     throw new IllegalStateException(key + ": '" + word + "' is declared in ConfigKeys but not a constant of " + type.getName());
   }
 
-  /** A CHOICE key's value as its word: lower case, trimmed; checkpoint.unit's "epochs" and "steps" are their singular. */
-  private String choiceWord(String key) {
-    String w = get(key).trim().toLowerCase(Locale.ROOT);
-    return key.equals("checkpoint.unit") && w.endsWith("s") ? w.substring(0, w.length() - 1) : w;
-  }
 
-  private static <T> T wrap(String key, Supplier<T> f) {
-    try {
-      return f.get();
-    } catch (IllegalArgumentException e) {
-      String m = String.valueOf(e.getMessage());
-      throw new ConfigException(m.startsWith(key + ": ") ? m : key + ": " + m); // not "layers: layers: ..."
-    }
-  }
-
-  /** The network, or null while a layer list waits for {@code input.shape} (its syntax is checked now). */
-  private NetworkSpec network() {
-    String text = get("layers");
-    Activation hidden = choice("activation", Activation.class);
-    if (!NetworkSpec.isSizeList(text)) {
-      List<NetworkSpec.Layer> layers = wrap("layers", () -> NetworkSpec.parseLayers(text, hidden, outputActivation()));
-      NetworkSpec.Layer last = layers.get(layers.size() - 1);
-      NetworkSpec built = null;
-      if (!(last instanceof NetworkSpec.Dense d) || d.activation() != outputActivation()) {
-        throw new ConfigException(loss == Loss.MSE
-            ? "layers: loss=mse needs a dense output layer with identity (one unit per target), got " + last.describe()
-            : "layers: the output layer must be dense with softmax (it is fused with the cross-entropy loss), got "
-                + last.describe() + (last instanceof NetworkSpec.Dense o && o.activation() == Activation.IDENTITY
-                    ? "; for regression set loss=mse" : ""));
-      }
-      if (!get("input.shape").isEmpty()) {
-        NetworkSpec.Shape shape = wrap("input.shape", () -> NetworkSpec.Shape.parse(get("input.shape")));
-        built = wrap("layers", () -> new NetworkSpec(shape, layers));
-      }
-      if (d.out() != classes) {
-        throw new ConfigException("layers: the output layer " + last.describe() + " has " + d.out()
-            + " units but classes is " + classes + "; it needs one unit per class");
-      }
-      return built;
-    }
-    String[] parts = text.split(",");
-    int[] sizes = new int[parts.length];
-    for (int i = 0; i < parts.length; i++) sizes[i] = Integer.parseInt(parts[i].trim());
-    NetworkSpec mlp = wrap("layers", () -> NetworkSpec.of(sizes, hidden, outputActivation()));
-    if (!get("input.shape").isEmpty()) {
-      NetworkSpec.Shape shape = wrap("input.shape", () -> NetworkSpec.Shape.parse(get("input.shape")));
-      if (shape.size() != sizes[0]) {
-        throw new ConfigException("input.shape: " + shape + " is " + shape.size() + " values, but layers=" + text
-            + " starts with " + sizes[0]);
-      }
-    }
-    if (sizes[sizes.length - 1] != classes) {
-      throw new ConfigException("layers: the last size is " + sizes[sizes.length - 1]
-          + " but classes is " + classes + "; the output layer needs one unit per class");
-    }
-    return mlp;
-  }
 
   /** The output layer's activation: softmax for classes, identity for {@code loss=mse}. */
   private Activation outputActivation() {
@@ -392,7 +281,7 @@ public final class TrainConfig implements Serializable {
 
   private Initializer initializerOf() {
     Initializer.Kind kind = choice("init", Initializer.Kind.class);
-    return wrap("init.low", () -> new Initializer(kind, number("init.low"), number("init.high")));
+    return ConfigException.naming("init.low", () -> new Initializer(kind, number("init.low"), number("init.high")));
   }
 
   private LearningRate learningRateOf() {
@@ -401,7 +290,7 @@ public final class TrainConfig implements Serializable {
     LearningRate.Kind kind = choice("lr.schedule", LearningRate.Kind.class);
     int reference = count("lr.scale.batch");
     double scale = reference == 0 ? 1 : batchSize / (double) reference;
-    return wrap("lr.schedule", () -> new LearningRate(kind, lr * scale, number("lr.gamma"), count("lr.step.epochs"),
+    return ConfigException.naming("lr.schedule", () -> new LearningRate(kind, lr * scale, number("lr.gamma"), count("lr.step.epochs"),
         number("lr.min") * scale, integer("lr.warmup.steps"), number("lr.warmup.epochs")));
   }
 
@@ -453,10 +342,10 @@ public final class TrainConfig implements Serializable {
   public Optimizer optimizer() {
     return switch (optimizerKind) {
       case SGD -> new Sgd();
-      case MOMENTUM -> wrap("momentum", () -> new Momentum(number("momentum"), false));
-      case NESTEROV -> wrap("momentum", () -> new Momentum(number("momentum"), true));
-      case RMSPROP -> wrap("rmsprop.rho", () -> new RmsProp(number("rmsprop.rho"), number("eps")));
-      case ADAM -> wrap("adam.beta1", () -> new Adam(number("adam.beta1"), number("adam.beta2"), number("eps")));
+      case MOMENTUM -> ConfigException.naming("momentum", () -> new Momentum(number("momentum"), false));
+      case NESTEROV -> ConfigException.naming("momentum", () -> new Momentum(number("momentum"), true));
+      case RMSPROP -> ConfigException.naming("rmsprop.rho", () -> new RmsProp(number("rmsprop.rho"), number("eps")));
+      case ADAM -> ConfigException.naming("adam.beta1", () -> new Adam(number("adam.beta1"), number("adam.beta2"), number("eps")));
     };
   }
 
