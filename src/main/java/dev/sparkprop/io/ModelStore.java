@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import dev.sparkprop.nn.Activation;
 import dev.sparkprop.nn.NetworkSpec;
 import java.io.IOException;
 import java.io.InputStream;
@@ -75,7 +74,7 @@ public final class ModelStore {
       root.put("format", FORMAT);
       root.put("format_version", FORMAT_VERSION);
       root.put("library_version", Version.get());
-      writeSpec(root.putObject("network"), spec);
+      NetworkJson.write(root.putObject("network"), spec);
       ArrayNode tensors = root.putArray("tensors");
       for (int l = 0; l < spec.numLayers(); l++) {
         if (!spec.hasWeights(l)) continue;
@@ -155,37 +154,6 @@ public final class ModelStore {
     return (spec.layer(l) instanceof NetworkSpec.Conv ? "conv_" : "dense_") + l + "_" + which;
   }
 
-  /**
-   * A dense network as its sizes and activations (the form of every version-1 model); one with
-   * convolutions as its input shape and one object per layer.
-   */
-  private static void writeSpec(ObjectNode net, NetworkSpec spec) {
-    if (spec.isDense()) {
-      ArrayNode layers = net.putArray("layers");
-      for (int s : spec.sizes()) layers.add(s);
-      ArrayNode acts = net.putArray("activations");
-      for (int l = 0; l < spec.numLayers(); l++) acts.add(spec.activation(l).configName());
-      return;
-    }
-    ArrayNode shape = net.putArray("input_shape");
-    NetworkSpec.Shape in = spec.inputShape();
-    shape.add(in.c()).add(in.h()).add(in.w());
-    ArrayNode layers = net.putArray("layers");
-    for (int l = 0; l < spec.numLayers(); l++) {
-      ObjectNode o = layers.addObject();
-      NetworkSpec.Layer layer = spec.layer(l);
-      if (layer instanceof NetworkSpec.Conv c) {
-        o.put("type", "conv").put("filters", c.filters()).put("kernel", c.kernel()).put("stride", c.stride())
-            .put("padding", c.same() ? "same" : "valid").put("activation", c.activation().configName());
-      } else if (layer instanceof NetworkSpec.Pool p) {
-        o.put("type", "maxpool").put("size", p.size()).put("stride", p.stride());
-      } else {
-        NetworkSpec.Dense d = (NetworkSpec.Dense) layer;
-        o.put("type", "dense").put("units", d.out()).put("activation", d.activation().configName());
-      }
-    }
-  }
-
   private static void writeTensor(FileSystem fs, Path dir, ArrayNode index, String name, byte[] bytes, int[] shape,
       String role) throws IOException {
     String file = name + ".npy";
@@ -241,7 +209,7 @@ public final class ModelStore {
       throw new BadModelException(where + ": format_version " + m.path("format_version") + ", this sparkprop reads version "
           + FORMAT_VERSION + " only");
     }
-    NetworkSpec spec = readSpec(m.path("network"), where);
+    NetworkSpec spec = NetworkJson.read(m.path("network"), where);
     float[] params = new float[spec.numParams()];
     Map<String, float[]> extra = new LinkedHashMap<>();
     Map<String, JsonNode> byName = new LinkedHashMap<>();
@@ -329,73 +297,6 @@ public final class ModelStore {
       throw new BadModelException(p + ": missing (listed in " + MANIFEST + "); write it again with submit/export-onnx " + root);
     }
     readChecked(fs, p, entry);
-  }
-
-  private static NetworkSpec readSpec(JsonNode net, String where) {
-    if (net.has("input_shape")) return readLayerList(net, where);
-    List<Integer> sizes = new ArrayList<>();
-    for (JsonNode n : net.path("layers")) {
-      if (!n.canConvertToInt() || n.asInt() <= 0) throw new BadModelException(where + ": network.layers holds " + n + ", expected positive integers");
-      sizes.add(n.asInt());
-    }
-    List<Activation> acts = new ArrayList<>();
-    for (JsonNode n : net.path("activations")) {
-      try {
-        acts.add(Activation.parse(n.asText()));
-      } catch (IllegalArgumentException e) {
-        throw new BadModelException(where + ": network.activations: " + e.getMessage());
-      }
-    }
-    try {
-      return new NetworkSpec(sizes.stream().mapToInt(Integer::intValue).toArray(), acts.toArray(new Activation[0]));
-    } catch (IllegalArgumentException e) {
-      throw new BadModelException(where + ": network: " + e.getMessage());
-    }
-  }
-
-  private static NetworkSpec readLayerList(JsonNode net, String where) {
-    JsonNode shape = net.path("input_shape");
-    if (!shape.isArray() || shape.size() != 3) throw new BadModelException(where + ": network.input_shape must be [C, H, W], got " + shape);
-    int[] chw = new int[3];
-    for (int i = 0; i < 3; i++) chw[i] = positiveInt(shape.get(i), "network.input_shape", where);
-    List<NetworkSpec.Layer> layers = new ArrayList<>();
-    int i = 0;
-    for (JsonNode o : net.path("layers")) {
-      String at = "network.layers[" + i++ + "]";
-      String type = o.path("type").asText();
-      try {
-        switch (type) {
-          case "conv" -> {
-            String padding = o.path("padding").asText();
-            if (!padding.equals("same") && !padding.equals("valid")) {
-              throw new BadModelException(where + ": " + at + ".padding is '" + padding + "', expected same or valid");
-            }
-            layers.add(new NetworkSpec.Conv(positiveInt(o.path("filters"), at + ".filters", where),
-                positiveInt(o.path("kernel"), at + ".kernel", where), positiveInt(o.path("stride"), at + ".stride", where),
-                padding.equals("same"), Activation.parse(o.path("activation").asText())));
-          }
-          case "maxpool" -> layers.add(new NetworkSpec.Pool(positiveInt(o.path("size"), at + ".size", where),
-              positiveInt(o.path("stride"), at + ".stride", where)));
-          case "dense" -> layers.add(new NetworkSpec.Dense(positiveInt(o.path("units"), at + ".units", where),
-              Activation.parse(o.path("activation").asText())));
-          default -> throw new BadModelException(where + ": " + at + ".type is '" + type + "', expected conv, maxpool or dense");
-        }
-      } catch (BadModelException e) {
-        throw e;
-      } catch (IllegalArgumentException e) {
-        throw new BadModelException(where + ": " + at + ": " + e.getMessage());
-      }
-    }
-    try {
-      return new NetworkSpec(new NetworkSpec.Shape(chw[0], chw[1], chw[2]), layers);
-    } catch (IllegalArgumentException e) {
-      throw new BadModelException(where + ": network: " + e.getMessage());
-    }
-  }
-
-  private static int positiveInt(JsonNode n, String what, String where) {
-    if (!n.canConvertToInt() || n.asInt() <= 0) throw new BadModelException(where + ": " + what + " is " + n + ", expected a positive integer");
-    return n.asInt();
   }
 
   private static void readTensor(FileSystem fs, Path root, JsonNode entry, String name, int[] shape, float[] dst, int off,
