@@ -146,23 +146,23 @@ public final class ConfigKeys {
       key("test.limit", COUNT, "0", MATH,
           "use only the first N test rows (0 = all)"),
       choice("loss", TrainConfig.Loss.class, "cross_entropy", MATH,
-          "cross_entropy (classes; a softmax output layer) or mse (regression: mean squared error, an identity output layer with one unit per target)"),
+          "`cross_entropy` (classes; a softmax output layer) or `mse` (regression: mean squared error, an identity output layer with one unit per target)"),
       key("label.columns", TEXT, "", MATH,
-          "loss=mse: the target columns by name, e.g. y1,y2 (empty: the numeric label column)"),
+          "`loss=mse`: the target columns by name, e.g. `y1,y2` (empty: the numeric `label` column)"),
       choice("label.scale", TrainConfig.LabelScale.class, "auto", MATH,
-          "loss=mse: auto or standard (the targets standardized for training, predictions given back in their units; kept in the model) or none"),
+          "`loss=mse`: `auto` or `standard` (the targets standardized for training, predictions given back in their units; kept in the model) or `none`"),
       key("features.columns", TEXT, "", MATH,
-          "a table's feature columns by name, e.g. a,b,c (any numeric types; empty: the image, features or pixel0..N columns, else every numeric column but label and row)"),
+          "a table's feature columns by name, e.g. `a,b,c` (any numeric types; empty: the `image`, `features` or `pixel0..N` columns, else every numeric column but `label` and `row`)"),
       choice("features.missing", TrainConfig.FeaturesMissing.class, "error", MATH,
-          "a missing (null or empty) feature value: error (refused, naming its row and column) or mean (replaced by its column's training mean, kept in the model)"),
+          "a missing (null or empty) feature value: `error` (refused, naming its row and column) or `mean` (replaced by its column's training mean, kept in the model)"),
       choice("features.scale", TrainConfig.FeaturesScale.class, "auto", MATH,
-          "feature scaling, computed on the training rows and kept in the model: auto (byte images as b/255, every other input standard), standard (mean 0, standard deviation 1), minmax (onto [0, 1]) or none"),
+          "feature scaling, computed on the training rows and kept in the model: `auto` (byte images as b/255, every other input `standard`), `standard` (mean 0, standard deviation 1), `minmax` (onto [0, 1]) or `none`"),
       key("classes", POSITIVE, "", MATH,
           "number of classes (unset: the output layer's units); integer labels must lie in [0, classes), string labels are mapped to 0..classes-1 in sorted order"),
       key("layers", NETWORK, "784,512,10", MATH,
-          "the network: layer sizes, input first (784,512,10: a dense network whose first size equals the pixels per image and last the class count), or a layer list such as conv(32,3) relu, pool(2), conv(64,3) relu, pool(2), dense(128) relu, dense(10) softmax (README.md, Layers)"),
+          "the network: layer sizes, input first (`784,512,10`: a dense network whose first size equals the pixels per image and last the class count), or a layer list such as `conv(32,3) relu, pool(2), conv(64,3) relu, pool(2), dense(128) relu, dense(10) softmax` (see [Layers](#layers))"),
       key("input.shape", NETWORK, "", MATH,
-          "channels,height,width of an input image for a layer list, e.g. 1,28,28 (empty: from the IDX images' header, or a table's square width as 1,side,side)"),
+          "channels,height,width of an input image for a layer list, e.g. `1,28,28` (unset: from the IDX images' header, or a table's square width as 1,side,side)"),
       choice("activation", dev.sparkprop.nn.Activation.class, "relu", MATH,
           "hidden-layer activation: relu, sigmoid, tanh, identity, softmax (the output layer is softmax)"),
       choice("init", dev.sparkprop.nn.Initializer.Kind.class, "he", MATH,
@@ -208,7 +208,7 @@ public final class ConfigKeys {
       key("lr.scale.batch", COUNT, "0", MATH,
           "linear scaling rule for large batches: the batch size lr (and lr.min) were tuned for; the rate used is lr * batch.size / lr.scale.batch (0 = lr as given). Pair it with lr.warmup.epochs"),
       choice("kernel", dev.sparkprop.nn.Kernel.class, "auto", ROUNDING,
-          "matrix products: auto (the fastest kernel that loads, timed once per JVM on the network's first layer: normally the bundled OpenBLAS), openblas (the OpenBLAS that comes with the build), native (the system's libblas.so.3 through netlib: MKL, a vendor BLAS), java (netlib's JDK Vector API BLAS) or ejml (the reference)"),
+          "matrix products: auto (the fastest kernel that loads, timed once per JVM on the network's largest product: normally the bundled OpenBLAS), openblas (the OpenBLAS that comes with the build), native (the system's libblas.so.3 through netlib: MKL, a vendor BLAS), java (netlib's JDK Vector API BLAS; `submit/` adds the JDK's incubator module it needs to the driver only when `kernel=java` is given, so `auto` on `local[*]` times netlib's plain Java BLAS instead) or ejml (the reference)"),
       choice("sync.mode", TrainConfig.SyncMode.class, "barrier", NONE,
           "how the driver and the partitions exchange parameters and sums every step (the driver adds, divides and updates in both; same bits): barrier = one barrier stage per epoch whose tasks talk to the driver over direct connections (needs a free task slot per partition, no dynamic allocation); job = a Spark job per step (broadcast, tasks, collect; works everywhere, 15-35 ms a step)"),
       key("sync.port", COUNT, "0", NONE,
@@ -234,15 +234,15 @@ public final class ConfigKeys {
       key("eval.every", POSITIVE, "1", NONE,
           "evaluate on the test set every N epochs (the last epoch always)"),
       key("validation.path", TEXT, "", MATH,
-          "validation data for model selection, evaluated after every epoch: a folder with the IDX pair validation-images-idx3-ubyte, validation-labels-idx1-ubyte, a Parquet dataset or CSV files; any Hadoop URI (the API: fit(train, validation)); never the test set"),
+          "validation data for model selection, evaluated after every epoch: a folder with the IDX pair `validation-images-idx3-ubyte`, `validation-labels-idx1-ubyte`, a Parquet dataset or CSV files (the API: `fit(train, validation)`); never the test set"),
       choice("validation.format", FORMATS, "auto", NONE,
-          "format of validation.path: auto, idx, parquet or csv"),
+          "format of `validation.path`: auto, idx, parquet or csv"),
       key("validation.fraction", NUMBER, "0", MATH,
-          "hold out this fraction of the training rows as the validation set, chosen from the seed (the same rows for the same seed, data and train.limit); instead of validation.path (0 = none)"),
+          "hold out this fraction of the training rows (of the first `train.limit`) as the validation set, chosen from the seed: the same rows for the same seed and data; instead of `validation.path` (0 = none)"),
       key("early.stop.patience", COUNT, "0", MATH,
-          "stop training after N epochs in a row without a lower validation loss (0 = never); needs a validation set"),
+          "stop after N epochs in a row without a lower validation loss (0 = never); needs a validation set"),
       choice("keep", TrainConfig.Keep.class, "last", MATH,
-          "which parameters become the model: last (the last epoch's) or best (the epoch with the lowest validation loss; needs a validation set)"),
+          "the model's parameters: `last` epoch's, or `best` (lowest validation loss; needs a validation set); the test figures are the kept model's; checkpoints keep the choice, so a resume chooses the same"),
       key("log.every", POSITIVE, "100", NONE,
           "print the loss every N batches (when the console is not a terminal, or progress=plain)"),
       choice("progress", TrainConfig.ProgressMode.class, "auto", NONE,
@@ -285,6 +285,25 @@ public final class ConfigKeys {
     Key k = BY_NAME.get(name);
     if (k == null) throw new IllegalArgumentException("no config key " + name);
     return k;
+  }
+
+  /**
+   * README.md's configuration table, generated from the declarations: its header and one row a
+   * key ({@code | `name` | `default` | doc |}, "(unset)" for an empty default), in table order.
+   * {@code ConfigDocTest} checks that README holds exactly these lines.
+   */
+  public static List<String> readmeTable() {
+    List<String> rows = new java.util.ArrayList<>(List.of("| key | default | meaning |", "|---|---|---|"));
+    for (Key k : ALL) {
+      rows.add("| `" + k.name() + "` | " + (k.defaultValue().isEmpty() ? "(unset)" : "`" + k.defaultValue() + "`") + " | "
+          + k.doc() + " |");
+    }
+    return rows;
+  }
+
+  /** Prints {@link #readmeTable} (to paste into README.md after changing a key). */
+  public static void main(String[] args) {
+    for (String row : readmeTable()) System.out.println(row);
   }
 
   /** The keys that change the math ({@link Bits#MATH}), in table order. */
