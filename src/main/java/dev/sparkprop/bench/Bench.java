@@ -38,7 +38,8 @@ import org.apache.spark.storage.RDDInfo;
  * Spark's own task metrics (run time, deserialisation, result serialisation, result size), the
  * Spark overhead (wall minus slowest task compute), samples per second, the kernel's effective
  * GFLOP/s and the executors' storage memory; then the floor under the step ({@link BenchFloor};
- * {@code bench.floor=false} skips it). Prints a table and a JSON line. {@code bench.compute=sleep:MS}
+ * {@code bench.floor=false} skips it); for a network with convolutions, one task's step part by
+ * part ({@link StepBreakdown}). Prints a table and a JSON line. {@code bench.compute=sleep:MS}
  * measures the exchange alone: the tasks sleep MS instead of computing (see
  * {@link DistributedTrainer#computeStandIn}).
  */
@@ -221,6 +222,10 @@ public final class Bench {
       Map<String, Double> f = BenchFloor.measure(jsc, cfg, p.train(), p.warmup(), p.measured(), new PrintStream(PrintStream.nullOutputStream()));
       report.put("floor", f);
     }
+    if (p.standInMillis() == 0 && StepBreakdown.applies(cfg, p.train())) {
+      int parts = cfg.partitions() > 0 ? cfg.partitions() : jsc.defaultParallelism();
+      report.put("parts", StepBreakdown.measure(cfg, p.train(), parts, p.warmup(), p.measured()));
+    }
     out.print(table(report));
     String line = toJson(report);
     out.println("JSON " + line);
@@ -341,6 +346,7 @@ public final class Bench {
       sb.append("floor (median wall of a job over the same cached shards, no computation):\n");
       for (Map.Entry<?, ?> e : f.entrySet()) sb.append(String.format(Locale.ROOT, "  %-32s %10.2f%n", e.getKey(), e.getValue()));
     }
+    if (r.get("parts") instanceof Map<?, ?> parts) sb.append(StepBreakdown.table(parts));
     sb.append("kernel ").append(r.get("kernel")).append('\n');
     sb.append(String.format(Locale.ROOT, "samples/s %.0f, kernel %.1f GFLOP/s per core (dense-equivalent), cached data %.1f MB, "
         + "executor storage memory %.0f MB%n", r.get("samples_per_second"), r.get("kernel_gflops_per_core"),

@@ -102,6 +102,11 @@ public final class Network {
     return m;
   }
 
+  /** The benchmark's breakdown records this network's passes ({@link StepTimes#network}). */
+  void timeParts(StepTimes t) {
+    if (head != null) head.times = t;
+  }
+
   public NetworkSpec spec() {
     return spec;
   }
