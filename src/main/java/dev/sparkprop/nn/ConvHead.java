@@ -56,36 +56,20 @@ final class ConvHead {
   void forward(float[] x, int xRow, int rows, float[] flatOut, int outRow) {
     NetworkSpec.Shape in = spec.inputShape();
     input = HeadStage.grow(input, in.size() * rows);
-    if (times != null) {
-      timedForward(x, xRow, rows, flatOut, outRow);
-      return;
-    }
+    long t0 = times != null ? times.start(-1) : 0;
     // copied (and for C > 1 transposed) so that the batch starts at 0: cheap beside the convolutions
     toChannels(x, xRow * in.size(), rows, in.c(), in.h() * in.w(), input, 0);
-    float[] cur = input;
-    for (HeadStage s : stages) cur = s.forward(cur, rows);
-    NetworkSpec.Shape out = spec.shape(layers);
-    toImages(cur, rows, out.c(), out.h() * out.w(), flatOut, outRow * out.size());
-  }
-
-  /** {@link #forward} with each part's time added to {@link #times}: the same calls in the same order. */
-  private void timedForward(float[] x, int xRow, int rows, float[] flatOut, int outRow) {
-    NetworkSpec.Shape in = spec.inputShape();
-    long t0 = System.nanoTime();
-    toChannels(x, xRow * in.size(), rows, in.c(), in.h() * in.w(), input, 0);
-    times.layout += System.nanoTime() - t0;
+    if (times != null) times.layoutDone(t0);
     float[] cur = input;
     for (int l = 0; l < layers; l++) {
-      times.current = l;
-      t0 = System.nanoTime();
+      t0 = times != null ? times.start(l) : 0;
       cur = stages[l].forward(cur, rows);
-      times.forward[l] += System.nanoTime() - t0;
+      if (times != null) times.forwardDone(l, t0);
     }
-    times.current = -1;
     NetworkSpec.Shape out = spec.shape(layers);
-    t0 = System.nanoTime();
+    t0 = times != null ? times.start(-1) : 0;
     toImages(cur, rows, out.c(), out.h() * out.w(), flatOut, outRow * out.size());
-    times.layout += System.nanoTime() - t0;
+    if (times != null) times.layoutDone(t0);
   }
 
   /**
@@ -95,20 +79,14 @@ final class ConvHead {
   void backward(float[] dFlat, int rows, float[] grad) {
     NetworkSpec.Shape out = spec.shape(layers);
     HeadStage last = stages[layers - 1];
-    long t0 = times != null ? System.nanoTime() : 0;
+    long t0 = times != null ? times.start(-1) : 0;
     toChannels(dFlat, 0, rows, out.c(), out.h() * out.w(), last.outGrad(rows), 0);
-    if (times != null) times.layout += System.nanoTime() - t0;
+    if (times != null) times.layoutDone(t0);
     for (int l = layers - 1; l >= 0; l--) {
       float[] below = l > 0 ? stages[l - 1].outGrad(rows) : null; // the input needs no gradient
-      if (times == null) {
-        stages[l].backward(rows, grad, below);
-        continue;
-      }
-      times.current = l;
-      t0 = System.nanoTime();
+      t0 = times != null ? times.start(l) : 0;
       stages[l].backward(rows, grad, below);
-      times.backward[l] += System.nanoTime() - t0;
-      times.current = -1;
+      if (times != null) times.backwardDone(l, t0);
     }
   }
 

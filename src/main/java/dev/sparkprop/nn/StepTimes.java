@@ -40,6 +40,26 @@ public final class StepTimes {
     return n;
   }
 
+  /** Head layer {@code layer} (or -1: outside a layer) starts; its start time. */
+  long start(int layer) {
+    current = layer;
+    return System.nanoTime();
+  }
+
+  void forwardDone(int layer, long t0) {
+    forward[layer] += System.nanoTime() - t0;
+    current = -1;
+  }
+
+  void backwardDone(int layer, long t0) {
+    backward[layer] += System.nanoTime() - t0;
+    current = -1;
+  }
+
+  void layoutDone(long t0) {
+    layout += System.nanoTime() - t0;
+  }
+
   void reset() {
     java.util.Arrays.fill(forward, 0);
     java.util.Arrays.fill(backward, 0);

@@ -117,7 +117,7 @@ final class FrameSchema {
     boolean hasRow = names.contains("row") && !labelCol.equals("row");
     if (hasRow) TableSchema.requireInteger(schema, "row", name);
     List<Column> picked = new ArrayList<>(List.of(col(labelCol).as("label")));
-    for (String c : cols) picked.add(col("`" + c.replace("`", "``") + "`"));
+    for (String c : cols) picked.add(TableSource.column(c));
     if (hasRow) picked.add(col("row"));
     Dataset<Row> view = df.select(picked.toArray(new Column[0]));
     long rows = view.count();

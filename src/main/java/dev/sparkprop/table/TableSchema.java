@@ -102,7 +102,7 @@ final class TableSchema {
    * integers). Any other type is refused.
    */
   static List<String> labelNames(Dataset<Row> df, DataFormat format, String column, String where) {
-    Column c = col("`" + column.replace("`", "``") + "`");
+    Column c = TableSource.column(column);
     if (format == DataFormat.CSV) {
       boolean integers = true;
       for (Row r : df.select(c).where(c.isNotNull()).limit(SAMPLE_ROWS).collectAsList()) {

@@ -43,14 +43,14 @@ final class TableShards {
     // The parser reads each value by its name in this selection (RowParser's names for what is not a table's own column).
     if (!spec.targetColumns.isEmpty()) { // regression: the targets (0 where a table for prediction has none)
       for (String t : spec.targetColumns) {
-        cols.add(have.contains(t) ? named(t) : lit(format == DataFormat.CSV ? "0" : (Object) 0.0).as(t));
+        cols.add(have.contains(t) ? TableSource.column(t) : lit(format == DataFormat.CSV ? "0" : (Object) 0.0).as(t));
       }
     } else {
       // a table for prediction may have no labels: 0 stands for them (CSV values are text)
       cols.add(have.contains("label") ? col("label").as(RowParser.LABEL)
           : lit(format == DataFormat.CSV ? "0" : (Object) 0).as(RowParser.LABEL));
     }
-    for (String c : RowParser.featureColumns(format, spec.layout, spec.columns, spec.features)) cols.add(named(c));
+    for (String c : RowParser.featureColumns(format, spec.layout, spec.columns, spec.features)) cols.add(TableSource.column(c));
     if (format == DataFormat.CSV) { // its length: the line itself may be huge
       cols.add(org.apache.spark.sql.functions.length(col(TableSource.CORRUPT)).as(RowParser.LINE_LENGTH));
     }
@@ -71,11 +71,6 @@ final class TableShards {
     return placed.partitionBy(new ByPartition(partitions))
         .mapPartitionsWithIndex((p, it) -> List.of(pack(p, it, spec.features, spec.targetColumns.size(), assignment))
             .iterator(), true);
-  }
-
-  /** A table's column by its name, whatever characters the name holds. */
-  private static Column named(String name) {
-    return col("`" + name.replace("`", "``") + "`");
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.sparkprop.table;
 
+import static org.apache.spark.sql.functions.col;
 
 import dev.sparkprop.data.BadInputException;
 import dev.sparkprop.data.DataFormat;
@@ -7,6 +8,7 @@ import java.io.IOException;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -79,6 +81,11 @@ final class TableSource {
           + (numbers ? "it holds numbers, as a data line does" : "it names column '" + twice + "' twice")
           + "); a CSV table needs a header line naming its columns, such as 'label,pixel0,...,pixelN'");
     }
+  }
+
+  /** A table's column by its name, whatever characters the name holds (a dot, a backtick). */
+  static Column column(String name) {
+    return col("`" + name.replace("`", "``") + "`");
   }
 
   /** {@code path} with its file system's scheme and authority filled in. */

@@ -149,10 +149,10 @@ public final class DistributedTrainer {
     try {
       String kernels = ExecutorKernels.resolve(jsc, cfg, trainShards, spec, (cfg.batchSize() + parts - 1) / parts, log);
       state.computedWith(parts, kernels, log);
-      if (state.scaling() == null) state.scaledBy(fitScaling(trainShards, train), state.targetScaling());
-      scaling = state.scaling();
-      if (state.targetScaling() == null) state.scaledBy(scaling, fitTargetScaling(trainShards, spec));
-      targetScaling = state.targetScaling();
+      // computed once, at a run's start; a resumed state has them from its checkpoint
+      scaling = state.scaling() != null ? state.scaling() : fitScaling(trainShards, train);
+      targetScaling = state.targetScaling() != null ? state.targetScaling() : fitTargetScaling(trainShards, spec);
+      state.scaledBy(scaling, targetScaling);
       TrainResult r = loop(spec, layout, trainShards, testShards, validationShards, run, state, checkpoints);
       if (finish != null && testShards != null) finish.accept(testShards, r.params());
       return r;
