@@ -8,6 +8,13 @@ import org.ejml.data.FMatrixRMaj;
  * than the convolution's, which is then never passed over by the activation forward or
  * backward (the largest arrays of the network: of the reference CNN's first layer, 32 x 26 x
  * 26 per image).
+ *
+ * <p>The first layer, followed by a 2x2 pool of stride 2, orders its output columns
+ * pool-blocked: (q, n, y', x') with q = 2 dy + dx for the output place (2 y' + dy, 2 x' + dx),
+ * so that the pool is a lane-wise maximum of four arrays ({@link BlockedPool}). Its im2col
+ * then gathers with a stride, cheap for the network input (of MNIST one channel); a later
+ * convolution keeps the plain order, because its im2col and col2im (the first layer needs no
+ * input gradient) would pay more for the strides than its pool saves.
  */
 final class ConvStage extends HeadStage {
   final NetworkSpec.Conv conv;
@@ -20,6 +27,7 @@ final class ConvStage extends HeadStage {
   final int wo;
   final int padTop;
   final int padLeft;
+  final boolean blocked; // the output columns pool-blocked (see above)
   final FMatrixRMaj w; // (F, C k k)
   final FMatrixRMaj dw = new FMatrixRMaj(1, 1);
   final FMatrixRMaj cols = new FMatrixRMaj(1, 1); // (C k k, N Ho Wo)
@@ -52,7 +60,9 @@ final class ConvStage extends HeadStage {
       ho = out.h();
       wo = out.w();
     }
-    pool = activationInPool ? new PoolStage(spec, layer + 1, conv.activation(), ho, wo) : null;
+    blocked = activationInPool && layer == 0 && spec.layer(layer + 1) instanceof NetworkSpec.Pool p
+        && p.size() == 2 && p.stride() == 2;
+    pool = activationInPool ? new PoolStage(spec, layer + 1, conv.activation(), ho, wo, blocked) : null;
   }
 
   void setWeights(float[] params) {
@@ -69,7 +79,11 @@ final class ConvStage extends HeadStage {
   float[] forward(float[] input, int rows) {
     int m = rows * ho * wo;
     cols.reshape(ckk, m, false);
-    im2col(input, rows, cols.data);
+    if (blocked) {
+      im2colBlocked(input, rows, cols.data);
+    } else {
+      im2col(input, rows, cols.data);
+    }
     z.reshape(conv.filters(), m, false);
     gemm.mult(w, cols, z); // (F, C k k) x (C k k, N Ho Wo)
     float[] zd = z.data;
@@ -146,6 +160,52 @@ final class ConvStage extends HeadStage {
     }
   }
 
+  /**
+   * im2col with the columns pool-blocked: cols[(c, i, j), (q, n, y', x')] = x[c, n, (2 y' + dy)
+   * s + i - padTop, (2 x' + dx) s + j - padLeft] with q = 2 dy + dx, 0 outside. The output is
+   * 2 ho' x 2 wo' (a 2x2 pool of stride 2 covers it).
+   */
+  private void im2colBlocked(float[] xs, int rows, float[] c) {
+    int k = conv.kernel();
+    int s = conv.stride();
+    int h = in.h();
+    int wd = in.w();
+    int ph = ho / 2;
+    int pw = wo / 2;
+    int m = rows * ho * wo;
+    int pm = m / 4; // one block
+    int step = 2 * s; // the input columns of one block's row
+    for (int ch = 0; ch < in.c(); ch++) {
+      for (int n = 0; n < rows; n++) {
+        int src = (ch * rows + n) * h * wd;
+        for (int i = 0; i < k; i++) {
+          for (int j = 0; j < k; j++) {
+            int row = ((ch * k + i) * k + j) * m + n * ph * pw;
+            for (int q = 0; q < 4; q++) {
+              int dy = q >> 1;
+              int off = (q & 1) * s + j - padLeft; // input column of x' = step x' + off
+              int lo = off >= 0 ? 0 : Math.min(pw, (step - 1 - off) / step);
+              int hi = wd - 1 - off < 0 ? lo : Math.max(lo, Math.min(pw, (wd - 1 - off) / step + 1));
+              int base = row + q * pm;
+              for (int yb = 0; yb < ph; yb++) {
+                int dst = base + yb * pw;
+                int iy = (2 * yb + dy) * s + i - padTop;
+                if (iy < 0 || iy >= h) {
+                  java.util.Arrays.fill(c, dst, dst + pw, 0f);
+                  continue;
+                }
+                if (lo > 0) java.util.Arrays.fill(c, dst, dst + lo, 0f);
+                if (hi < pw) java.util.Arrays.fill(c, dst + hi, dst + pw, 0f);
+                int from = src + iy * wd + off;
+                for (int xb = lo; xb < hi; xb++) c[dst + xb] = xs[from + xb * step];
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+
   @Override
   void backward(int rows, float[] grad, float[] dIn) {
     int m = rows * ho * wo;
@@ -164,6 +224,7 @@ final class ConvStage extends HeadStage {
       for (int o = 0; o < f; o++) grad[biasOffset + o] = (float) ConvHead.sum(d, o * m, m);
     }
     if (dIn == null) return;
+    if (blocked) throw new IllegalStateException("a pool-blocked convolution is the first layer, whose input needs no gradient");
     dcols.reshape(ckk, m, false);
     gemm.multTransA(w, dz, dcols); // dcols (C k k, N Ho Wo) = W^T dZ
     col2im(dcols.data, rows, dIn);

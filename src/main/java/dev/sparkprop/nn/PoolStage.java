@@ -9,21 +9,30 @@ final class PoolStage extends HeadStage {
   final Activation activation;
   final int h; // the input map's rows and columns held: a convolution before it may leave out some that no window covers
   final int wd;
+  final boolean blocked; // the input map pool-blocked by the convolution before it (a 2x2 pool of stride 2; see ConvStage)
   float[] y = new float[0];
-  int[] argmax = new int[0]; // for each output value: the index of its maximum in the input
+  int[] argmax = new int[0]; // for each output value: the index of its maximum in the input (blocked: its block)
 
   /** A pool of its whole input map. */
   PoolStage(NetworkSpec spec, int layer) {
-    this(spec, layer, Activation.IDENTITY, spec.shape(layer).h(), spec.shape(layer).w());
+    this(spec, layer, Activation.IDENTITY, spec.shape(layer).h(), spec.shape(layer).w(), false);
   }
 
-  /** Behind a convolution: its {@code activation}, and the {@code h} x {@code wd} part of the map it computed. */
-  PoolStage(NetworkSpec spec, int layer, Activation activation, int h, int wd) {
+  /**
+   * Behind a convolution: its {@code activation}, and the {@code h} x {@code wd} part of the map
+   * it computed, {@code blocked} or in the plain order.
+   */
+  PoolStage(NetworkSpec spec, int layer, Activation activation, int h, int wd, boolean blocked) {
     super(spec, layer);
     this.activation = activation;
     pool = (NetworkSpec.Pool) spec.layer(layer);
     this.h = h;
     this.wd = wd;
+    this.blocked = blocked;
+    if (blocked && (pool.size() != 2 || pool.stride() != 2 || h != 2 * out.h() || wd != 2 * out.w())) {
+      throw new IllegalArgumentException("a pool-blocked map needs a 2x2 pool of stride 2 over 2 x its output, not "
+          + pool + " over " + h + "x" + wd);
+    }
   }
 
   @Override
@@ -35,6 +44,11 @@ final class PoolStage extends HeadStage {
     int total = out.size() * rows;
     y = grow(y, total);
     if (argmax.length < total) argmax = new int[total];
+    if (blocked) {
+      BlockedPool.forward(x, in.c(), rows * out.h() * out.w(), y, argmax); // argmax holds the block, 0..3
+      activation.forward(y, 1, total);
+      return y;
+    }
     int o = 0;
     for (int plane = 0; plane < in.c() * rows; plane++) { // (c, n) planes, in order
       int base = plane * h * wd;
@@ -90,6 +104,10 @@ final class PoolStage extends HeadStage {
     if (dIn == null) return;
     int total = out.size() * rows;
     activation.backward(y, dOut, 1, total); // dL/d(max z)
+    if (blocked) {
+      BlockedPool.backward(dOut, argmax, in.c(), rows * out.h() * out.w(), dIn);
+      return;
+    }
     if (pool.size() == 2 && pool.stride() == 2) {
       // windows that do not overlap: each writes its four values, so only an odd last row or
       // column needs zeros beforehand

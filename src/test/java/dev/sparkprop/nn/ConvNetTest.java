@@ -64,7 +64,10 @@ class ConvNetTest {
       "conv(3,3,same) relu, pool(2), conv(4,2,stride=2) tanh, dense(5) softmax | 2,9,8",
       "conv(3,3) relu, pool(2), conv(4,3,same) relu, pool(2), dense(5) softmax | 2,13,11",
       "conv(2,2), conv(3,3,stride=2,same) tanh, pool(2), dense(5) softmax | 1,11,10",
-      "conv(3,2) sigmoid, pool(3,2), conv(2,2) relu, pool(2,1), dense(5) softmax | 1,12,12"})
+      "conv(3,2) sigmoid, pool(3,2), conv(2,2) relu, pool(2,1), dense(5) softmax | 1,12,12",
+      // a pool-blocked first layer with a stride, padding and an odd map (ConvStage)
+      "conv(3,3,stride=2,same) relu, pool(2), dense(5) softmax | 2,11,10",
+      "conv(4,2) tanh, pool(2), conv(2,2) relu, pool(2), dense(5) softmax | 1,9,12"})
   void forwardEqualsANaiveConvolutionNetwork(String layers, String shape) {
     NetworkSpec s = NetworkSpec.parse(layers, NetworkSpec.Shape.parse(shape), Activation.RELU);
     SplittableRandom rnd = new SplittableRandom(5);
@@ -98,6 +101,7 @@ class ConvNetTest {
     check(spec("conv(2,3,same) tanh, conv(3,3) tanh, pool(2), dense(3) softmax", 2, 8, 7), 5, EjmlGemm.INSTANCE);
     check(spec("conv(2,2) tanh, conv(3,3,stride=2,same) sigmoid, pool(2), dense(3) softmax", 1, 11, 10), 6, EjmlGemm.INSTANCE);
     check(spec("conv(3,3) relu, pool(2), conv(4,3,same) relu, pool(2), dense(3) softmax", 2, 13, 12), 7, Kernel.OPENBLAS.gemm());
+    check(spec("conv(3,3,stride=2,same) tanh, pool(2), dense(3) softmax", 2, 11, 10), 8, EjmlGemm.INSTANCE); // pool-blocked, strided
   }
 
   /**
