@@ -60,9 +60,14 @@ final class ConvStage extends HeadStage {
       ho = out.h();
       wo = out.w();
     }
-    blocked = activationInPool && layer == 0 && spec.layer(layer + 1) instanceof NetworkSpec.Pool p
-        && p.size() == 2 && p.stride() == 2;
+    blocked = activationInPool && poolBlocked(spec, layer);
     pool = activationInPool ? new PoolStage(spec, layer + 1, conv.activation(), ho, wo, blocked) : null;
+  }
+
+  /** Whether the convolution at {@code layer} orders its output pool-blocked: the first layer, followed by a 2x2 pool of stride 2. */
+  static boolean poolBlocked(NetworkSpec spec, int layer) {
+    return layer == 0 && spec.layer(0) instanceof NetworkSpec.Conv && spec.numLayers() > 1
+        && spec.layer(1) instanceof NetworkSpec.Pool p && p.size() == 2 && p.stride() == 2;
   }
 
   void setWeights(float[] params) {

@@ -107,6 +107,14 @@ public final class Network {
     if (head != null) head.times = t;
   }
 
+  /**
+   * How this JVM runs the pool of a pool-blocked first convolution ({@link BlockedPool}: the
+   * JDK's Vector API or its scalar form, the same bits), or null if {@code spec} has none.
+   */
+  public static String blockedPool(NetworkSpec spec) {
+    return ConvStage.poolBlocked(spec, 0) ? BlockedPool.description() : null;
+  }
+
   public NetworkSpec spec() {
     return spec;
   }

@@ -3,6 +3,7 @@ package dev.sparkprop.train;
 import dev.sparkprop.config.TrainConfig;
 import dev.sparkprop.data.Shard;
 import dev.sparkprop.nn.Kernel;
+import dev.sparkprop.nn.Network;
 import dev.sparkprop.nn.NetworkSpec;
 import java.io.PrintStream;
 import java.util.Collections;
@@ -29,10 +30,14 @@ final class ExecutorKernels {
     int[] p = spec.largestProduct(spec.isDense() ? rowsPerTask : Math.min(rowsPerTask, 16)); // a CNN's products are large at 16
     List<String> chosen = shards.mapPartitions(it -> Collections.singletonList(
         kernel.describe(p[0], p[1], p[2])).iterator()).collect();
+    List<String> pools = Network.blockedPool(spec) == null ? List.of() : shards.mapPartitions(it -> Collections.singletonList(
+        Network.blockedPool(spec)).iterator()).collect();
     jsc.setJobDescription(null);
     Set<String> kernels = new TreeSet<>();
     for (String c : chosen) kernels.add(c.replaceAll(" [0-9.]+ GFLOP/s.*", ""));
     log.printf("kernel=%s: %s%n", cfg.get("kernel"), chosen.get(0));
+    // the pool's two forms give the same bits: only the speed differs
+    if (!pools.isEmpty()) log.printf("first pool: %s%n", String.join(", ", new TreeSet<>(pools)));
     if (kernels.size() > 1) {
       log.printf("WARNING: the executors chose different kernels (%s): their products round differently, so runs are "
           + "not bit-for-bit reproducible; set kernel= to one of them%n", String.join(", ", kernels));

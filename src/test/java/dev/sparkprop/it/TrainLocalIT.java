@@ -161,7 +161,7 @@ class TrainLocalIT {
     assertEquals(3, p.exitValue(), text);
     assertTrue(text.contains("error: bad input: train.csv, record 124 (line 125), column pixel5: 300, outside 0..255"), text);
     assertFalse(text.contains("\tat ") || text.contains("Exception in task") || text.contains("Lost task"), text);
-    // the JVM's incubator-module warning is not part of what a user reads (submit/spark-submit leaves the module out)
+    // the JVM's incubator-module warning is not part of what a user reads (submit/spark-class leaves its line out)
     assertFalse(text.contains("WARNING: Using incubator modules"), text);
     assertFalse(text.contains("interrupted"), "no signal, no 'interrupted': " + text);
     assertFalse(Files.exists(out.resolve("badrun")), "the refused run removed the run directory it created");
