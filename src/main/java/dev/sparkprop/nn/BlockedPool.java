@@ -5,30 +5,13 @@ package dev.sparkprop.nn;
  * each channel's row holds four blocks of {@code pm} values, the window's top-left, top-right,
  * bottom-left and bottom-right places, so that pooling is a lane-wise maximum of four arrays.
  * The JDK's Vector API does that sixteen values at a time where the JVM has the
- * {@code jdk.incubator.vector} module ({@link BlockedPoolLanes}); without it the scalar form
- * here gives the same bits, ten times slower. Ties go to the first block (the window's first
+ * {@code jdk.incubator.vector} module ({@link BlockedPoolLanes}, {@link Lanes}); without it the
+ * scalar form here gives the same bits, ten times slower. Ties go to the first block (the window's first
  * place in row-major order), -0 ties with +0, and the maximum is returned with -0 as +0, like
  * {@link PoolStage}'s other forms.
  */
 final class BlockedPool {
   private BlockedPool() {}
-
-  /** Whether the lanes are used: the module is in the JVM and its vectors have at least 8 lanes (else its Java fallback would be slow). */
-  static final boolean LANES = lanes();
-
-  private static boolean lanes() {
-    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) return false;
-    try {
-      return BlockedPoolLanes.length() >= 8;
-    } catch (LinkageError e) {
-      return false;
-    }
-  }
-
-  /** What runs the blocked pool in this JVM, for the executors' kernel line. */
-  static String description() {
-    return LANES ? "Vector API, " + BlockedPoolLanes.length() + " lanes" : "scalar (no jdk.incubator.vector module)";
-  }
 
   /**
    * @param z (channels, 4 pm): each channel's four blocks, read only
@@ -36,7 +19,7 @@ final class BlockedPool {
    * @param code (channels, pm): which block held each maximum, 0..3
    */
   static void forward(float[] z, int channels, int pm, float[] y, int[] code) {
-    if (LANES) {
+    if (Lanes.ON) {
       BlockedPoolLanes.forward(z, channels, pm, y, code);
     } else {
       forwardScalar(z, channels, pm, y, code, 0);
@@ -49,7 +32,7 @@ final class BlockedPool {
    * @param dz (channels, 4 pm): dL/dz, each value's gradient or 0
    */
   static void backward(float[] dy, int[] code, int channels, int pm, float[] dz) {
-    if (LANES) {
+    if (Lanes.ON) {
       BlockedPoolLanes.backward(dy, code, channels, pm, dz);
     } else {
       backwardScalar(dy, code, channels, pm, dz, 0);

@@ -108,11 +108,11 @@ public final class Network {
   }
 
   /**
-   * How this JVM runs the pool of a pool-blocked first convolution ({@link BlockedPool}: the
+   * How this JVM runs the pool of a pool-blocked first convolution ({@link Lanes}: the
    * JDK's Vector API or its scalar form, the same bits), or null if {@code spec} has none.
    */
   public static String blockedPool(NetworkSpec spec) {
-    return ConvStage.poolBlocked(spec, 0) ? BlockedPool.description() : null;
+    return ConvStage.poolBlocked(spec, 0) ? Lanes.description() : null;
   }
 
   public NetworkSpec spec() {

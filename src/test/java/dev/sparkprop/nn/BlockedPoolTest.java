@@ -46,7 +46,7 @@ class BlockedPoolTest {
 
   @Test
   void theLanesGiveTheScalarFormsBits() {
-    assertTrue(BlockedPool.LANES, "the tests' JVM has jdk.incubator.vector (pom.xml's argLine): " + BlockedPool.description());
+    assertTrue(Lanes.ON, "the tests' JVM has jdk.incubator.vector (pom.xml's argLine): " + Lanes.description());
     int channels = 5;
     int pm = 16 * 7 + 5;
     float[] z = blocks(channels, pm, 2);
