@@ -32,14 +32,13 @@ final class BlockedPoolLanes {
   static void forward(float[] z, int channels, int pm, float[] y, int[] code) {
     int n = F.length();
     int end = pm - pm % n;
-    IntVector zero = IntVector.zero(I);
     for (int c = 0; c < channels; c++) {
       int b0 = c * 4 * pm;
       int o = c * pm;
       for (int i = 0; i < end; i += n) {
         FloatVector m = FloatVector.fromArray(F, z, b0 + i);
         IntVector km = key(m);
-        IntVector q = zero;
+        IntVector q = IntVector.zero(I); // made here, not before the loops: a vector live across them is an object
         for (int b = 1; b < 4; b++) { // strictly greater replaces: the first maximum stays
           FloatVector v = FloatVector.fromArray(F, z, b0 + b * pm + i);
           IntVector kv = key(v);
@@ -58,13 +57,13 @@ final class BlockedPoolLanes {
   static void backward(float[] dy, int[] code, int channels, int pm, float[] dz) {
     int n = F.length();
     int end = pm - pm % n;
-    FloatVector zero = FloatVector.zero(F);
     for (int c = 0; c < channels; c++) {
       int b0 = c * 4 * pm;
       int o = c * pm;
       for (int i = 0; i < end; i += n) {
         FloatVector g = FloatVector.fromArray(F, dy, o + i);
         IntVector q = IntVector.fromArray(I, code, o + i);
+        FloatVector zero = FloatVector.zero(F);
         for (int b = 0; b < 4; b++) zero.blend(g, q.compare(VectorOperators.EQ, b).cast(F)).intoArray(dz, b0 + b * pm + i);
       }
     }

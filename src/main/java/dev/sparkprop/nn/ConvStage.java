@@ -260,7 +260,11 @@ final class ConvStage extends HeadStage {
               int src = base + y * wo;
               int to = dst + iy * wd + lo * s + j - padLeft;
               if (s == 1) {
-                for (int xo = lo; xo < hi; xo++) dIn[to + xo - lo] += c[src + xo];
+                if (Lanes.ON) {
+                  RunLanes.add(c, src + lo, dIn, to, hi - lo);
+                } else {
+                  for (int xo = lo; xo < hi; xo++) dIn[to + xo - lo] += c[src + xo];
+                }
               } else {
                 for (int xo = lo; xo < hi; xo++) dIn[to + (xo - lo) * s] += c[src + xo];
               }

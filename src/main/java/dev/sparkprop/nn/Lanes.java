@@ -1,7 +1,7 @@
 package dev.sparkprop.nn;
 
 /**
- * Whether this JVM runs the head's lane-wise kernels ({@link BlockedPool})
+ * Whether this JVM runs the head's lane-wise kernels ({@link BlockedPool}, {@link RunLanes})
  * with the JDK's Vector API: it needs the {@code jdk.incubator.vector} module (the launchers
  * start the JVM with it, as Spark's launcher does) and vectors of at least 8 lanes (without
  * them the API's Java fallback is slower than scalar code). Either way the results are the
