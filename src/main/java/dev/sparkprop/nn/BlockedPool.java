@@ -6,9 +6,9 @@ package dev.sparkprop.nn;
  * bottom-left and bottom-right places, so that pooling is a lane-wise maximum of four arrays.
  * The JDK's Vector API does that sixteen values at a time where the JVM has the
  * {@code jdk.incubator.vector} module ({@link BlockedPoolLanes}, {@link Lanes}); without it the
- * scalar form here gives the same bits, ten times slower. Ties go to the first block (the window's first
- * place in row-major order), -0 ties with +0, and the maximum is returned with -0 as +0, like
- * {@link PoolStage}'s other forms.
+ * scalar form here gives the same bits, several times slower. Ties go to the first block (the
+ * window's first place in row-major order), -0 ties with +0, and the maximum is returned with -0
+ * as +0, like {@link PoolStage}'s other forms.
  */
 final class BlockedPool {
   private BlockedPool() {}
