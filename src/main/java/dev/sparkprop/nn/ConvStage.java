@@ -113,16 +113,16 @@ final class ConvStage extends HeadStage {
     return dz.data;
   }
 
-  /** The first output column {@code xo} whose input column {@code xo s + j - padLeft} is inside the image. */
-  private int firstColumn(int j) {
-    int d = padLeft - j; // xo s >= d
-    return d <= 0 ? 0 : (d + conv.stride() - 1) / conv.stride();
+  /** The first output column {@code x} whose input column {@code x step + ix0} is inside the image (at most {@code width}). */
+  private static int firstColumn(int ix0, int step, int width) {
+    int d = -ix0; // x step >= d
+    return d <= 0 ? 0 : Math.min(width, (d + step - 1) / step);
   }
 
-  /** One past the last output column whose input column is inside the image. */
-  private int endColumn(int j) {
-    int d = in.w() - 1 + padLeft - j; // xo s <= d
-    return d < 0 ? 0 : Math.min(wo, d / conv.stride() + 1);
+  /** One past the last output column whose input column {@code x step + ix0} is inside the image (0 if none). */
+  private int endColumn(int ix0, int step, int width) {
+    int d = in.w() - 1 - ix0; // x step <= d
+    return d < 0 ? 0 : Math.min(width, d / step + 1);
   }
 
   /**
@@ -132,33 +132,13 @@ final class ConvStage extends HeadStage {
   private void im2col(float[] xs, int rows, float[] c) {
     int k = conv.kernel();
     int s = conv.stride();
-    int h = in.h();
-    int wd = in.w();
     int m = rows * ho * wo;
     for (int ch = 0; ch < in.c(); ch++) {
       for (int n = 0; n < rows; n++) {
-        int src = (ch * rows + n) * h * wd;
+        int src = (ch * rows + n) * in.h() * in.w();
         for (int i = 0; i < k; i++) {
           for (int j = 0; j < k; j++) {
-            int base = ((ch * k + i) * k + j) * m + n * ho * wo;
-            int lo = firstColumn(j);
-            int hi = Math.max(lo, endColumn(j));
-            for (int y = 0; y < ho; y++) {
-              int dst = base + y * wo;
-              int iy = y * s + i - padTop;
-              if (iy < 0 || iy >= h) {
-                java.util.Arrays.fill(c, dst, dst + wo, 0f);
-                continue;
-              }
-              if (lo > 0) java.util.Arrays.fill(c, dst, dst + lo, 0f);
-              if (hi < wo) java.util.Arrays.fill(c, dst + hi, dst + wo, 0f);
-              int from = src + iy * wd + lo * s + j - padLeft;
-              if (s == 1) {
-                System.arraycopy(xs, from, c, dst + lo, hi - lo);
-              } else {
-                for (int xo = lo; xo < hi; xo++) c[dst + xo] = xs[from + (xo - lo) * s];
-              }
-            }
+            strip(xs, src, i - padTop, s, j - padLeft, s, ho, wo, c, ((ch * k + i) * k + j) * m + n * ho * wo);
           }
         }
       }
@@ -173,40 +153,49 @@ final class ConvStage extends HeadStage {
   private void im2colBlocked(float[] xs, int rows, float[] c) {
     int k = conv.kernel();
     int s = conv.stride();
-    int h = in.h();
-    int wd = in.w();
     int ph = ho / 2;
     int pw = wo / 2;
     int m = rows * ho * wo;
     int pm = m / 4; // one block
-    int step = 2 * s; // the input columns of one block's row
     for (int ch = 0; ch < in.c(); ch++) {
       for (int n = 0; n < rows; n++) {
-        int src = (ch * rows + n) * h * wd;
+        int src = (ch * rows + n) * in.h() * in.w();
         for (int i = 0; i < k; i++) {
           for (int j = 0; j < k; j++) {
             int row = ((ch * k + i) * k + j) * m + n * ph * pw;
             for (int q = 0; q < 4; q++) {
-              int dy = q >> 1;
-              int off = (q & 1) * s + j - padLeft; // input column of x' = step x' + off
-              int lo = off >= 0 ? 0 : Math.min(pw, (step - 1 - off) / step);
-              int hi = wd - 1 - off < 0 ? lo : Math.max(lo, Math.min(pw, (wd - 1 - off) / step + 1));
-              int base = row + q * pm;
-              for (int yb = 0; yb < ph; yb++) {
-                int dst = base + yb * pw;
-                int iy = (2 * yb + dy) * s + i - padTop;
-                if (iy < 0 || iy >= h) {
-                  java.util.Arrays.fill(c, dst, dst + pw, 0f);
-                  continue;
-                }
-                if (lo > 0) java.util.Arrays.fill(c, dst, dst + lo, 0f);
-                if (hi < pw) java.util.Arrays.fill(c, dst + hi, dst + pw, 0f);
-                int from = src + iy * wd + off;
-                for (int xb = lo; xb < hi; xb++) c[dst + xb] = xs[from + xb * step];
-              }
+              strip(xs, src, (q >> 1) * s + i - padTop, 2 * s, (q & 1) * s + j - padLeft, 2 * s, ph, pw, c, row + q * pm);
             }
           }
         }
+      }
+    }
+  }
+
+  /**
+   * One strip of im2col: {@code height} rows of {@code width} values from {@code c[dst]}, value
+   * (r, x) the input plane's (r step + iy0, x step + ix0) (the plane at {@code xs[src]}), 0
+   * outside it.
+   */
+  private void strip(float[] xs, int src, int iy0, int step, int ix0, int colStep, int height, int width, float[] c, int dst) {
+    int h = in.h();
+    int wd = in.w();
+    int lo = firstColumn(ix0, colStep, width);
+    int hi = Math.max(lo, endColumn(ix0, colStep, width));
+    for (int r = 0; r < height; r++) {
+      int d = dst + r * width;
+      int iy = r * step + iy0;
+      if (iy < 0 || iy >= h) {
+        java.util.Arrays.fill(c, d, d + width, 0f);
+        continue;
+      }
+      if (lo > 0) java.util.Arrays.fill(c, d, d + lo, 0f);
+      if (hi < width) java.util.Arrays.fill(c, d + hi, d + width, 0f);
+      int from = src + iy * wd + lo * colStep + ix0;
+      if (colStep == 1) {
+        System.arraycopy(xs, from, c, d + lo, hi - lo);
+      } else {
+        for (int x = lo; x < hi; x++) c[d + x] = xs[from + (x - lo) * colStep];
       }
     }
   }
@@ -252,8 +241,8 @@ final class ConvStage extends HeadStage {
         for (int i = 0; i < k; i++) {
           for (int j = 0; j < k; j++) {
             int base = ((ch * k + i) * k + j) * m + n * ho * wo;
-            int lo = firstColumn(j);
-            int hi = endColumn(j);
+            int lo = firstColumn(j - padLeft, s, wo);
+            int hi = endColumn(j - padLeft, s, wo);
             for (int y = 0; y < ho; y++) {
               int iy = y * s + i - padTop;
               if (iy < 0 || iy >= h) continue;
