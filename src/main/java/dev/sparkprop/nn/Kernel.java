@@ -22,7 +22,8 @@ import java.util.logging.Logger;
  *   <li>{@code native}: the system's {@code libblas.so.3} through netlib's JNI binding (MKL, a
  *       vendor BLAS, Debian's OpenBLAS; or Debian's reference BLAS, far slower: docs/PERFORMANCE.md, "Kernels").
  *   <li>{@code java}: netlib's Java BLAS (the JDK Vector API when {@code jdk.incubator.vector} is
- *       added), with EJML's sparse kernels for a mostly-zero input layer.
+ *       added), with {@link SparseRows} for a mostly-zero input layer (EJML's sparse kernels
+ *       without the Vector API).
  *   <li>{@code ejml}: EJML's own kernels, the reference implementation.
  * </ul>
  *
@@ -149,7 +150,7 @@ public enum Kernel {
         advice = "no system BLAS (libblas.so.3) loads through netlib; use kernel=auto or kernel=openblas (bundled)";
         break;
       case JAVA:
-        loader = () -> new NetlibGemm(JavaBLAS.getInstance(), true);
+        loader = () -> new NetlibGemm(JavaBLAS.getInstance(), !Lanes.ON);
         advice = "netlib's Java BLAS did not load";
         break;
       default:

@@ -15,13 +15,14 @@ import org.ejml.sparse.csc.CommonOps_FSCC;
  * buffers. Buffers grow to the largest batch seen and are then reused, so a training step
  * allocates nothing. Not thread-safe.
  *
- * <p>The dense products go through a {@link Gemm} (see {@link Kernel}). When the kernel
- * {@linkplain Gemm#prefersSparseInput prefers it}, the input layer's two large products ({@code x W}
- * and {@code x^T dZ}) use EJML's sparse kernels when at most {@link #SPARSE_INPUT_DENSITY} of the
- * batch's inputs are non-zero: MNIST images are about 19% non-zero, which makes those products
- * several times faster than EJML's dense ones (docs/PERFORMANCE.md, "Changes measured, kept or
- * dropped"). Denser inputs
- * take the dense path.
+ * <p>The dense products go through a {@link Gemm} (see {@link Kernel}). When at most
+ * {@link #SPARSE_INPUT_DENSITY} of a batch's inputs are non-zero (MNIST's images: about 19%), the
+ * input layer's two large products ({@code x W} and {@code x^T dZ}) skip the zeros: through EJML's
+ * sparse kernels when the kernel {@linkplain Gemm#prefersSparseInput prefers them} (the EJML
+ * reference: several times faster than its dense product), otherwise through {@link SparseRows}
+ * in the Vector API where this JVM has it ({@link Lanes}; a third of OpenBLAS's dense time on
+ * MNIST, docs/PERFORMANCE.md). Denser inputs, and the OpenBLAS kernel without the Vector API,
+ * take the dense product.
  *
  * <p>A network with convolution and pooling layers runs them first ({@link ConvHead}), then its
  * dense layers on the flattened result: the same code as an MLP's from there on.
@@ -51,7 +52,9 @@ public final class Network {
   public static final double SPARSE_INPUT_DENSITY = 0.4;
   private final FMatrixSparseCSC sparseInput = new FMatrixSparseCSC(1, 1, 0);
   private final FGrowArray sparseWork = new FGrowArray();
-  private boolean inputIsSparse;
+  private boolean inputIsSparse; // the input layer's products through EJML's sparse kernels
+  private final SparseRows sparseRows = new SparseRows();
+  private boolean inputInLanes; // the input layer's products through sparseRows
   private final Gemm gemm;
   /** Rows of a network with convolutions taken forward and backward at a time (see forwardBackward). */
   static final int CHUNK = 16;
@@ -162,6 +165,11 @@ public final class Network {
     if (keep) transposedStale = false;
   }
 
+  /** Whether the last pass took the input layer's products through {@link SparseRows} (tests). */
+  boolean inputInLanes() {
+    return inputInLanes;
+  }
+
   /** How many times {@link #forward} has transposed the weights (tests). */
   int transposesMade() {
     return transposesMade;
@@ -211,10 +219,11 @@ public final class Network {
       acts[0].reshape(rows, spec.in(first), false);
       for (int s = 0; s < rows; s += CHUNK) head.forward(image.data, s, Math.min(CHUNK, rows - s), acts[0].data, s);
       inputIsSparse = false;
+      inputInLanes = false;
     } else {
       prepareInput(rows);
     }
-    boolean byTransposed = inference && gemm.prefersTransposedWeights() && !inputIsSparse;
+    boolean byTransposed = inference && gemm.prefersTransposedWeights() && !inputIsSparse && !inputInLanes;
     if (byTransposed) transposeWeights();
     return tailForward(rows, labels, labelOffset, byTransposed);
   }
@@ -325,6 +334,8 @@ public final class Network {
       // dW_t = A_t^T dZ_t : (in, B) x (B, out)
       if (t == 0 && inputIsSparse) {
         CommonOps_FSCC.multTransA(sparseInput, delta, weightGrads[t], sparseWork);
+      } else if (t == 0 && inputInLanes) {
+        sparseRows.multiplyTransA(delta.data, out, weightGrads[t].data);
       } else {
         gemm.multTransA(acts[t], delta, weightGrads[t]);
       }
@@ -359,6 +370,8 @@ public final class Network {
     z.reshape(rows, out, false);
     if (t == 0 && inputIsSparse) {
       CommonOps_FSCC.mult(sparseInput, weights[t], z);
+    } else if (t == 0 && inputInLanes) {
+      sparseRows.multiply(weights[t].data, out, z.data);
     } else if (byTransposed) {
       gemm.multTransB(acts[t], transposed[t], z);
     } else {
@@ -374,8 +387,10 @@ public final class Network {
 
   /** Chooses the input layer's kernels by the batch's density; builds the sparse copy if sparse. */
   private void prepareInput(int rows) {
+    inputIsSparse = false;
+    inputInLanes = false;
     if (!gemm.prefersSparseInput()) {
-      inputIsSparse = false;
+      if (Lanes.ON) inputInLanes = sparseRows.load(acts[0].data, rows, spec.inputSize(), SPARSE_INPUT_DENSITY);
       return;
     }
     float[] x = acts[0].data;
