@@ -118,6 +118,17 @@ public final class Network {
     return ConvStage.poolBlocked(spec, 0) ? Lanes.description() : null;
   }
 
+  /**
+   * How this JVM runs the input layer's products on a mostly-zero batch with {@code gemm}: over
+   * the non-zeros only in the Vector API ({@link SparseRows}) or, without it, the kernel's own
+   * products (other rounding). Null for a network with convolutions and for a kernel that takes
+   * EJML's sparse kernels (the reference), which run the same everywhere.
+   */
+  public static String sparseInput(NetworkSpec spec, Gemm gemm) {
+    if (!spec.isDense() || gemm.prefersSparseInput()) return null;
+    return Lanes.ON ? "the non-zeros only, " + Lanes.description() : "the kernel's dense products, " + Lanes.description();
+  }
+
   public NetworkSpec spec() {
     return spec;
   }

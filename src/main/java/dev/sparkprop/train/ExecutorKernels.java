@@ -28,19 +28,28 @@ final class ExecutorKernels {
     Kernel kernel = cfg.kernel();
     jsc.setJobDescription("resolve kernel=" + cfg.get("kernel") + " on the executors");
     int[] p = spec.largestProduct(spec.isDense() ? rowsPerTask : Math.min(rowsPerTask, 16)); // a CNN's products are large at 16
-    // each executor's kernel, and how it runs a pool-blocked first pool (null if the network has none)
-    List<String[]> chosen = shards.mapPartitions(it -> Collections.singletonList(
-        new String[] {kernel.describe(p[0], p[1], p[2]), Network.blockedPool(spec)}).iterator()).collect();
+    // each executor's kernel, how it runs a pool-blocked first pool and an MLP's mostly-zero input (null: none)
+    List<String[]> chosen = shards.mapPartitions(it -> Collections.singletonList(new String[] {
+        kernel.describe(p[0], p[1], p[2]), Network.blockedPool(spec), Network.sparseInput(spec, kernel.gemm(p[0], p[1], p[2]))}).iterator())
+        .collect();
     jsc.setJobDescription(null);
     Set<String> kernels = new TreeSet<>();
     Set<String> pools = new TreeSet<>();
+    Set<String> inputs = new TreeSet<>();
     for (String[] c : chosen) {
       kernels.add(c[0].replaceAll(" [0-9.]+ GFLOP/s.*", ""));
       if (c[1] != null) pools.add(c[1]);
+      if (c[2] != null) inputs.add(c[2]);
     }
     log.printf("kernel=%s: %s%n", cfg.get("kernel"), chosen.get(0)[0]);
     // the pool's two forms give the same bits: only the speed differs
     if (!pools.isEmpty()) log.printf("first pool: %s%n", String.join(", ", pools));
+    if (!inputs.isEmpty()) log.printf("input layer on mostly-zero batches: %s%n", String.join("; ", inputs));
+    if (inputs.size() > 1) {
+      log.printf("WARNING: the executors run the input layer differently (%s): some round it otherwise, so runs are not "
+          + "bit-for-bit reproducible; start every executor with the jdk.incubator.vector module or none%n",
+          String.join("; ", inputs));
+    }
     if (kernels.size() > 1) {
       log.printf("WARNING: the executors chose different kernels (%s): their products round differently, so runs are "
           + "not bit-for-bit reproducible; set kernel= to one of them%n", String.join(", ", kernels));

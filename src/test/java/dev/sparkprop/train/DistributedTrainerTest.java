@@ -62,6 +62,13 @@ class DistributedTrainerTest {
   }
 
   /** max over parameters of |a - b| / (|b| + 1e-3): relative, with a floor for values near zero. */
+  /** The fraction of the values whose relative difference (as maxRelativeDifference's) exceeds {@code limit}. */
+  static double fractionOver(float[] a, float[] b, double limit) {
+    int over = 0;
+    for (int i = 0; i < a.length; i++) if (Math.abs(a[i] - b[i]) / (Math.abs(b[i]) + 1e-3) > limit) over++;
+    return over / (double) a.length;
+  }
+
   static double maxRelativeDifference(float[] a, float[] b) {
     double worst = 0;
     for (int i = 0; i < a.length; i++) worst = Math.max(worst, Math.abs(a[i] - b[i]) / (Math.abs(b[i]) + 1e-3));
@@ -226,8 +233,15 @@ class DistributedTrainerTest {
     float[] reference = ReferenceLoop.localSgd(cfg, train, ROWS, parts);
     float[] got = distributed(cfg).params();
     double diff = maxRelativeDifference(got, reference);
-    System.out.printf("local SGD %s %s: max relative difference %.3g%n", optimizer, mode, diff);
-    assertTrue(diff <= 1e-5, optimizer + " " + mode + ": max relative difference " + diff);
+    double off = fractionOver(got, reference, 1e-4);
+    System.out.printf("local SGD %s %s: max relative difference %.3g, %.3g of the parameters over 1e-4%n", optimizer, mode,
+        diff, off);
+    // The two round differently (the average's arithmetic), and a rounding can flip a ReLU unit on
+    // a row: that unit's weights then move apart by up to a few percent (nesterov: 0.05% of the
+    // parameters over 1e-4, 2.4% at most). A wrong average moves most of them: weighting the
+    // replicas equally instead of by rows put 19% (sgd) and 37% (nesterov) over 1e-4.
+    assertTrue(off <= 1e-3 && diff <= 0.1, optimizer + " " + mode + ": max relative difference " + diff + ", "
+        + off + " of the parameters over 1e-4");
     float[] exact = ReferenceLoop.train(cfg.with("sync.every", "1"), train, ROWS);
     assertTrue(maxRelativeDifference(got, exact) > 1e-2, "local SGD is not the synchronous result");
   }
