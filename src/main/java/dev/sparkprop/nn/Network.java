@@ -52,9 +52,10 @@ public final class Network {
   public static final double SPARSE_INPUT_DENSITY = 0.4;
   private final FMatrixSparseCSC sparseInput = new FMatrixSparseCSC(1, 1, 0);
   private final FGrowArray sparseWork = new FGrowArray();
-  private boolean inputIsSparse; // the input layer's products through EJML's sparse kernels
   private final SparseRows sparseRows = new SparseRows();
-  private boolean inputInLanes; // the input layer's products through sparseRows
+  /** How the last batch's input-layer products run: chosen per batch by prepareInput. */
+  private enum InputProducts { DENSE, EJML_SPARSE, SPARSE_LANES }
+  private InputProducts input = InputProducts.DENSE;
   private final Gemm gemm;
   /** Rows of a network with convolutions taken forward and backward at a time (see forwardBackward). */
   static final int CHUNK = 16;
@@ -178,7 +179,7 @@ public final class Network {
 
   /** Whether the last pass took the input layer's products through {@link SparseRows} (tests). */
   boolean inputInLanes() {
-    return inputInLanes;
+    return input == InputProducts.SPARSE_LANES;
   }
 
   /** How many times {@link #forward} has transposed the weights (tests). */
@@ -229,12 +230,11 @@ public final class Network {
     if (head != null) {
       acts[0].reshape(rows, spec.in(first), false);
       for (int s = 0; s < rows; s += CHUNK) head.forward(image.data, s, Math.min(CHUNK, rows - s), acts[0].data, s);
-      inputIsSparse = false;
-      inputInLanes = false;
+      input = InputProducts.DENSE;
     } else {
       prepareInput(rows);
     }
-    boolean byTransposed = inference && gemm.prefersTransposedWeights() && !inputIsSparse && !inputInLanes;
+    boolean byTransposed = inference && gemm.prefersTransposedWeights() && input == InputProducts.DENSE;
     if (byTransposed) transposeWeights();
     return tailForward(rows, labels, labelOffset, byTransposed);
   }
@@ -343,9 +343,9 @@ public final class Network {
       int in = spec.in(l);
       int out = spec.out(l);
       // dW_t = A_t^T dZ_t : (in, B) x (B, out)
-      if (t == 0 && inputIsSparse) {
+      if (t == 0 && input == InputProducts.EJML_SPARSE) {
         CommonOps_FSCC.multTransA(sparseInput, delta, weightGrads[t], sparseWork);
-      } else if (t == 0 && inputInLanes) {
+      } else if (t == 0 && input == InputProducts.SPARSE_LANES) {
         sparseRows.multiplyTransA(delta.data, out, weightGrads[t].data);
       } else {
         gemm.multTransA(acts[t], delta, weightGrads[t]);
@@ -379,9 +379,9 @@ public final class Network {
     int out = spec.out(first + t);
     FMatrixRMaj z = acts[t + 1];
     z.reshape(rows, out, false);
-    if (t == 0 && inputIsSparse) {
+    if (t == 0 && input == InputProducts.EJML_SPARSE) {
       CommonOps_FSCC.mult(sparseInput, weights[t], z);
-    } else if (t == 0 && inputInLanes) {
+    } else if (t == 0 && input == InputProducts.SPARSE_LANES) {
       sparseRows.multiply(weights[t].data, out, z.data);
     } else if (byTransposed) {
       gemm.multTransB(acts[t], transposed[t], z);
@@ -398,20 +398,18 @@ public final class Network {
 
   /** Chooses the input layer's kernels by the batch's density; builds the sparse copy if sparse. */
   private void prepareInput(int rows) {
-    inputIsSparse = false;
-    inputInLanes = false;
+    input = InputProducts.DENSE;
     if (!gemm.prefersSparseInput()) {
-      if (Lanes.ON) inputInLanes = sparseRows.load(acts[0].data, rows, spec.inputSize(), SPARSE_INPUT_DENSITY);
+      if (Lanes.ON && sparseRows.load(acts[0].data, rows, spec.inputSize(), SPARSE_INPUT_DENSITY)) {
+        input = InputProducts.SPARSE_LANES;
+      }
       return;
     }
-    float[] x = acts[0].data;
     int n = rows * spec.inputSize();
-    int nonZero = 0;
-    for (int i = 0; i < n; i++) {
-      if (x[i] != 0f) nonZero++;
+    if (SparseRows.nonZeros(acts[0].data, n) <= SPARSE_INPUT_DENSITY * n) {
+      FConvertMatrixStruct.convert(acts[0], sparseInput, 0f);
+      input = InputProducts.EJML_SPARSE;
     }
-    inputIsSparse = nonZero <= SPARSE_INPUT_DENSITY * n;
-    if (inputIsSparse) FConvertMatrixStruct.convert(acts[0], sparseInput, 0f);
   }
 
   private void checkReady(int rows) {

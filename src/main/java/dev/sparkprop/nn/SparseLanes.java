@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>Entries go four at a time: each vector of the output row is loaded, takes the four
  * entries' multiply-adds and is stored, so a vector lives only inside one loop body. Kept in
  * registers across the entries instead (a loop-carried vector), the same loop ran 3 to 8 times
- * slower in about one JVM of five on JDK 17: its compiler could not always prove the vector's
+ * slower in about one JVM of four on JDK 17: its compiler could not always prove the vector's
  * class at the loop's head and fell back to a Java object per operation. The columns past the
  * last whole vector go a value at a time ({@link Math#fma}: the same rounding as a lane, and the
  * same order). Loaded only where {@link Lanes#ON}.

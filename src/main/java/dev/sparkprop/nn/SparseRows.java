@@ -7,7 +7,7 @@ import java.util.Arrays;
  * layer's two products on it: {@code z = x W} and {@code dW = x^T dZ}. They then read only the
  * rows of W (and of dZ) that a non-zero input meets: MNIST's images are about 19% non-zero, so
  * 784-512 on 64 rows takes about a third of OpenBLAS's time for its dense products
- * (docs/PERFORMANCE.md, MLP).
+ * (docs/PERFORMANCE.md, "The input layer over its non-zeros").
  *
  * <p>Every output value is one chain of fused multiply-adds from +0 over the non-zeros of its
  * row (for {@code z}) or column (for {@code dW}) in ascending order: a fixed order, so the same
@@ -37,10 +37,7 @@ final class SparseRows {
    */
   boolean load(float[] x, int rows, int cols, double maxDensity) {
     int n = rows * cols;
-    int nonZero = 0;
-    for (int i = 0; i < n; i++) {
-      if (x[i] != 0f) nonZero++;
-    }
+    int nonZero = nonZeros(x, n);
     if (nonZero > maxDensity * n) return false;
     this.rows = rows;
     this.cols = cols;
@@ -82,12 +79,17 @@ final class SparseRows {
     return true;
   }
 
-  int rows() {
-    return rows;
+  /** How many of {@code x[0, n)} are non-zero (NaN counts; -0 does not): the density test of both sparse paths. */
+  static int nonZeros(float[] x, int n) {
+    int nonZero = 0;
+    for (int i = 0; i < n; i++) {
+      if (x[i] != 0f) nonZero++;
+    }
+    return nonZero;
   }
 
-  int cols() {
-    return cols;
+  int rows() {
+    return rows;
   }
 
   /** Non-zeros held. */
